@@ -1,0 +1,59 @@
+"""The one door to the DuckDB warehouse.
+
+DuckDB allows a single writing process per database file, and Dagster runs steps and runs in parallel
+processes. Every connection therefore goes through `warehouse_connection`, which first takes an exclusive
+OS-level lock on `<warehouse>.lock`: concurrent writers queue instead of failing with a lock conflict.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipelines import settings
+
+
+class WarehouseBusyError(RuntimeError):
+    """Raised when the warehouse lock could not be taken within the timeout."""
+
+
+@contextmanager
+def warehouse_lock(database: Path, timeout_seconds: float = 3600.0) -> Iterator[None]:
+    """Hold the exclusive lock on `database` for the duration of the block (waits for other holders)."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = database.with_name(database.name + ".lock")
+    deadline = time.monotonic() + timeout_seconds
+    with open(lock_path, "a+") as lock_file:
+        while True:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WarehouseBusyError(
+                        f"The warehouse {database} stayed locked by another process for {timeout_seconds:.0f} s; "
+                        f"see who holds {lock_path} (e.g. `fuser {lock_path}`)."
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+@contextmanager
+def warehouse_connection(database: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection to the warehouse, opened under the warehouse lock, with the city's time zone."""
+    database = database or settings.warehouse_path()
+    with warehouse_lock(database):
+        connection = duckdb.connect(str(database))
+        try:
+            connection.execute(f"set TimeZone = '{settings.TIMEZONE}'")
+            yield connection
+        finally:
+            connection.close()
