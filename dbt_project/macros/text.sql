@@ -1,0 +1,22 @@
+{#- clean_text(expr): full-width to half-width (normalize_text), trimmed, empty string to NULL. -#}
+{% macro clean_text(expr) -%}
+nullif(trim({{ normalize_text(expr) }}), '')
+{%- endmacro %}
+
+{#- clean_code(expr): like clean_text, and every inner space removed (codes and names of codes). -#}
+{% macro clean_code(expr) -%}
+nullif(replace({{ clean_text(expr) }}, ' ', ''), '')
+{%- endmacro %}
+
+{#- parse_decimal(expr, type): a number as delivered (full-width digits, thousands separators, yuan sign allowed). -#}
+{% macro parse_decimal(expr, type='decimal(18, 2)') -%}
+try_cast(regexp_replace({{ clean_text(expr) }}, '[,\s¥￥元]', '', 'g') as {{ type }})
+{%- endmacro %}
+
+{#- parse_boolean_zh(expr): 是/否 (and the usual y/n, true/false, 1/0) to boolean; anything else NULL. -#}
+{% macro parse_boolean_zh(expr) -%}
+case
+    when lower({{ clean_code(expr) }}) in ('是', 'y', 'yes', 'true', 't', '1', '√') then true
+    when lower({{ clean_code(expr) }}) in ('否', 'n', 'no', 'false', 'f', '0', '×') then false
+end
+{%- endmacro %}

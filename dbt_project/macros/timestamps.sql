@@ -1,0 +1,75 @@
+{#-
+  Timestamp and date parsing. Every result is TIMESTAMPTZ in the city's time zone (Asia/Shanghai) or DATE.
+  Unparseable text becomes NULL (never an error): the row is kept, the quality tests report it.
+-#}
+
+{#- Local wall-clock formats tried, in order, for text without an offset. -#}
+{% macro local_timestamp_formats() -%}
+['%Y/%m/%d %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y/%m/%d %H:%M', '%Y-%m-%d %H:%M',
+ '%Y-%m-%d %H:%M:%S.%f', '%Y%m%d%H%M%S', '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H时%M分%S秒']
+{%- endmacro %}
+
+{#- parse_local_timestamp(expr, fmt): `fmt` (the contract's format) first, then the common local formats
+    (interpreted as Asia/Shanghai wall-clock time), then ISO 8601 with an explicit offset. -#}
+{% macro parse_local_timestamp(expr, fmt=none) -%}
+{%- set value = clean_text(expr) -%}
+coalesce(
+    {%- if fmt %}
+    timezone('Asia/Shanghai', try_strptime({{ value }}, '{{ fmt }}')),
+    {%- endif %}
+    timezone('Asia/Shanghai', try_strptime({{ value }}, {{ local_timestamp_formats() }})),
+    try_strptime({{ value }}, ['%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S%z'])
+)
+{%- endmacro %}
+
+{#- parse_epoch_ms(expr): epoch milliseconds (as text) to TIMESTAMPTZ; non-numeric text falls back to
+    parse_local_timestamp. -#}
+{% macro parse_epoch_ms(expr) -%}
+coalesce(
+    make_timestamptz(try_cast(try_cast({{ clean_text(expr) }} as double) as bigint) * 1000),
+    {{ parse_local_timestamp(expr) }}
+)
+{%- endmacro %}
+
+{#- parse_excel_date(expr): a date as an XLSX cell lands: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, `YYYY/MM/DD`,
+    `2026年11月3日`, or an Excel serial number (days since 1899-12-30, the 1900 system incl. its leap-year bug
+    for serials >= 61; a fractional part is the time of day and is dropped). -#}
+{% macro parse_excel_date(expr) -%}
+{%- set value = clean_text(expr) -%}
+case
+    when regexp_full_match({{ value }}, '[0-9]{1,7}(\.[0-9]+)?')
+        then case
+            when try_cast({{ value }} as double) between 1 and 2958465
+                then date '1899-12-30' + cast(floor(try_cast({{ value }} as double)) as integer)
+        end
+    else cast(try_strptime({{ value }}, [
+        '%Y-%m-%d', '%Y-%m-%d %H:%M:%S', '%Y/%m/%d', '%Y/%m/%d %H:%M:%S', '%Y年%m月%d日', '%Y.%m.%d',
+        '%Y-%m-%dT%H:%M:%S', '%Y%m%d'
+    ]) as date)
+end
+{%- endmacro %}
+
+{#- Durations between two TIMESTAMPTZ values (NULL when either is NULL). -#}
+{% macro minutes_between(start_expr, end_expr) -%}
+(date_diff('second', {{ start_expr }}, {{ end_expr }}) / 60.0)
+{%- endmacro %}
+
+{% macro hours_between(start_expr, end_expr) -%}
+(date_diff('second', {{ start_expr }}, {{ end_expr }}) / 3600.0)
+{%- endmacro %}
+
+{#- lifecycle_in_order(columns): true when every timestamp present is not earlier than any earlier one
+    present (NULLs are skipped, so a partial lifecycle can still be in order). Never NULL. -#}
+{% macro lifecycle_in_order(columns) -%}
+{%- if columns | length < 2 -%}
+true
+{%- else -%}
+(
+{%- for i in range(columns | length) -%}
+    {%- for j in range(i + 1, columns | length) %}
+    {% if not (i == 0 and j == 1) %}and {% endif %}coalesce({{ columns[i] }} <= {{ columns[j] }}, true)
+    {%- endfor -%}
+{%- endfor %}
+)
+{%- endif -%}
+{%- endmacro %}

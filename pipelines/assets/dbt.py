@@ -1,0 +1,82 @@
+"""dbt models, seeds and tests as Dagster assets and asset checks.
+
+Two multi-assets: the city standard (seeds and the dimensions built from them, unpartitioned) and the
+governance models (staging → intermediate → facts → scorecard), partitioned by day. A run over a range of days
+is one `dbt build` with the window passed as the vars `window_start` / `window_end`, so incremental models
+process only that window.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from pipelines import settings
+from pipelines.dbt_project import dbt_project, export_dbt_environment
+from pipelines.partitions import governance_daily_partitions
+from pipelines.warehouse import warehouse_lock
+
+CITY_STANDARD_SELECTION = "resource_type:seed tag:city_standard"
+
+
+class CityBrainTranslator(DagsterDbtTranslator):
+    """Asset keys are `[schema, name]` (as BI tools see the tables); groups are department and layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return group_for_fqn(dbt_resource_props["resource_type"], dbt_resource_props["fqn"])
+
+
+def group_for_fqn(resource_type: str, fqn: list[str]) -> str:
+    """`citybrain.staging.hotline_12345.stg_…` → `hotline_12345_staging`; marts and seeds keep their layer."""
+    if resource_type == "seed":
+        return "city_standard"
+    layer = fqn[1]
+    has_department_folder = layer in ("staging", "intermediate") and len(fqn) > 3
+    return f"{fqn[2]}_{layer}" if has_department_folder else layer
+
+
+def window_vars(context: AssetExecutionContext) -> str:
+    """The run's days as dbt vars; the time window's end is exclusive, the vars are inclusive dates."""
+    window = context.partition_time_window
+    return json.dumps({
+        "window_start": window.start.date().isoformat(),
+        "window_end": (window.end - timedelta(days=1)).date().isoformat(),
+    })
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=CITY_STANDARD_SELECTION,
+    dagster_dbt_translator=CityBrainTranslator(),
+    name="city_standard_dbt",
+)
+def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    export_dbt_environment()
+    with warehouse_lock(settings.warehouse_path()):
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    exclude=CITY_STANDARD_SELECTION,
+    dagster_dbt_translator=CityBrainTranslator(),
+    partitions_def=governance_daily_partitions(),
+    backfill_policy=BackfillPolicy.single_run(),
+    name="governance_dbt",
+)
+def governance_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    export_dbt_environment()
+    with warehouse_lock(settings.warehouse_path()):
+        yield from dbt.cli(["build", "--vars", window_vars(context)], context=context).stream()

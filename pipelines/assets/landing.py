@@ -1,0 +1,78 @@
+"""Landing assets: one per source contract, partitioned by the source's delivery rhythm.
+
+A run over a range of partitions (a backfill) lands them all in one step, under one warehouse lock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from pipelines.ingestion.contracts import SourceContract, load_contracts
+from pipelines.ingestion.landing import PartitionLoad, land_partition
+from pipelines.partitions import partitions_for
+from pipelines.warehouse import warehouse_connection
+
+
+def landing_asset_key(source: str) -> AssetKey:
+    return AssetKey(["landing", source])
+
+
+def build_landing_asset(contract: SourceContract) -> AssetsDefinition:
+    @asset(
+        key=landing_asset_key(contract.source),
+        group_name=f"{contract.source}_landing",
+        description=f"{contract.title}, landed as delivered. {contract.description} "
+                    f"Contract: contracts/{contract.path.name}.",
+        partitions_def=partitions_for(contract),
+        backfill_policy=BackfillPolicy.single_run(),
+        owners=[contract.owner],
+        kinds={"parquet", "duckdb", contract.format},
+        tags={"department": contract.department_code, "layer": "landing"},
+        metadata={
+            "contract": f"contracts/{contract.path.name}",
+            "department": contract.department_name,
+            "delivery_format": contract.format,
+            "file_pattern": contract.file_pattern,
+            "record_key": ", ".join(contract.record_key),
+        },
+    )
+    def _landing(context: AssetExecutionContext) -> MaterializeResult:
+        with warehouse_connection() as connection:
+            loads = [land_partition(contract, key, connection) for key in context.partition_keys]
+        for load in loads:
+            if not load.files:
+                context.log.warning(f"{contract.source} {load.partition_key}: no delivery found in the inbox")
+        return MaterializeResult(metadata=landing_metadata(loads))
+
+    return _landing
+
+
+def landing_metadata(loads: list[PartitionLoad]) -> dict:
+    by_reason = sum((load.quarantined_by_reason for load in loads), Counter())
+    files = [file for load in loads for file in load.files]
+    return {
+        "dagster/row_count": sum(load.rows_landed for load in loads),
+        "partitions": len(loads),
+        "files": len(files),
+        "rows_read": sum(load.rows_read for load in loads),
+        "rows_landed": sum(load.rows_landed for load in loads),
+        "rows_quarantined": sum(load.rows_quarantined for load in loads),
+        "quarantined_by_reason": MetadataValue.json(dict(sorted(by_reason.items()))),
+        "files_not_landed_whole": MetadataValue.json(
+            {file.source_file: file.status for file in files if file.status not in ("landed", "landed_with_quarantine")}
+        ),
+    }
+
+
+def build_landing_assets() -> list[AssetsDefinition]:
+    return [build_landing_asset(contract) for contract in load_contracts().values()]

@@ -1,0 +1,138 @@
+"""Command line for operators: build everything for a date range and print what the warehouse now holds.
+
+    python -m pipelines.cli build --start 2026-01-01 --end 2026-02-28
+    python -m pipelines.cli summary
+
+Runs go through the Dagster instance in $DAGSTER_HOME, so they show up in the UI (`make dev`) afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+
+from dagster import DagsterInstance, ExecuteInProcessResult
+
+from pipelines import settings
+from pipelines.warehouse import warehouse_connection
+
+DEMO_SALT_PREFIX = "DEMO-"
+MARTS_SCHEMA = "marts"
+
+
+@dataclass
+class BuildReport:
+    runs: list[tuple[str, bool]] = field(default_factory=list)
+    checks_passed: int = 0
+    checks_failed: list[str] = field(default_factory=list)
+
+    def add(self, job_name: str, result: ExecuteInProcessResult) -> None:
+        self.runs.append((job_name, result.success))
+        for evaluation in result.get_asset_check_evaluations():
+            if evaluation.passed:
+                self.checks_passed += 1
+            else:
+                key = evaluation.asset_check_key
+                self.checks_failed.append(
+                    f"{key.asset_key.to_user_string()}:{key.name} ({evaluation.severity.value})"
+                )
+
+    @property
+    def success(self) -> bool:
+        return all(ok for _, ok in self.runs)
+
+
+def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, str] | None) -> ExecuteInProcessResult:
+    from pipelines.definitions import defs
+
+    tags = {}
+    if partition_range:
+        tags = {"dagster/asset_partition_range_start": partition_range[0],
+                "dagster/asset_partition_range_end": partition_range[1]}
+    return defs.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+
+
+def build(start: date, end: date, instance: DagsterInstance) -> BuildReport:
+    """Standard first, then the monthly landings, then the daily landings and every governance model."""
+    from pipelines.automation import MONTHLY_SOURCES, city_standard_job, daily_governance_job, monthly_landing_jobs
+
+    report = BuildReport()
+    report.add(city_standard_job.name, _run(city_standard_job.name, instance, None))
+    months = (start.replace(day=1).isoformat(), end.replace(day=1).isoformat())
+    for contract in MONTHLY_SOURCES:
+        job_name = monthly_landing_jobs[contract.source].name
+        report.add(job_name, _run(job_name, instance, months))
+    days = (start.isoformat(), end.isoformat())
+    report.add(daily_governance_job.name, _run(daily_governance_job.name, instance, days))
+    return report
+
+
+def warehouse_summary() -> dict[str, list[tuple]]:
+    with warehouse_connection() as connection:
+        tables = connection.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by table_name",
+            [MARTS_SCHEMA],
+        ).fetchall()
+        marts = [(name, connection.execute(f'select count(*) from {MARTS_SCHEMA}."{name}"').fetchone()[0])
+                 for (name,) in tables]
+        ledger = connection.execute("""
+            select source, count(distinct partition_key), count(*), sum(rows_read), sum(rows_landed),
+                   sum(rows_quarantined)
+            from ops.ingestion_ledger group by source order by source
+        """).fetchall()
+        quarantine = connection.execute(
+            "select source, reason, count(*) from ops.quarantine group by all order by source, reason"
+        ).fetchall()
+    return {"marts": marts, "ledger": ledger, "quarantine": quarantine}
+
+
+def print_summary(summary: dict[str, list[tuple]], report: BuildReport | None = None) -> None:
+    print("\nMarts (rows):")
+    for name, rows in summary["marts"]:
+        print(f"  {MARTS_SCHEMA}.{name:<32} {rows:>10,}")
+    print("\nIngestion ledger:  source / partitions / files / read / landed / quarantined")
+    for source, partitions, files, read, landed, quarantined in summary["ledger"]:
+        print(f"  {source:<18} {partitions:>5} {files:>6} {read:>10,} {landed:>10,} {quarantined:>8,}")
+    print("\nQuarantined rows by reason:")
+    for source, reason, rows in summary["quarantine"]:
+        print(f"  {source:<18} {reason:<20} {rows:>8,}")
+    if report:
+        print(f"\nRuns: " + ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in report.runs))
+        print(f"Checks: {report.checks_passed} passed, {len(report.checks_failed)} failed")
+        for failed in report.checks_failed:
+            print(f"  failed: {failed}")
+    print(f"\nWarehouse: {settings.warehouse_path()}")
+    print("Open the UI: make dev  (then http://127.0.0.1:3000)")
+
+
+def _warn_if_demo_salt() -> None:
+    salt = os.environ.get("CITYBRAIN_PSEUDONYM_SALT", "")
+    if not salt:
+        sys.exit("CITYBRAIN_PSEUDONYM_SALT is not set: pseudonyms need a secret salt (see README, 'Secrets').")
+    if salt.startswith(DEMO_SALT_PREFIX):
+        print("WARNING: using the public DEMO pseudonym salt. Pseudonyms are not protected; "
+              "set CITYBRAIN_PSEUDONYM_SALT to a secret for real data.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.cli", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="land and build every partition between two dates")
+    build_parser.add_argument("--start", type=date.fromisoformat, required=True)
+    build_parser.add_argument("--end", type=date.fromisoformat, required=True)
+    commands.add_parser("summary", help="print what the warehouse holds")
+    args = parser.parse_args(argv)
+    if args.command == "summary":
+        print_summary(warehouse_summary())
+        return 0
+    _warn_if_demo_salt()
+    report = build(args.start, args.end, DagsterInstance.get())
+    print_summary(warehouse_summary(), report)
+    return 0 if report.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""The one owner of the dbt project: built once, cached. The manifest is prepared at build time (`make`
+runs `dbt parse`); importing this module never parses the project, except under `dagster dev`."""
+
+from __future__ import annotations
+
+import os
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+from pipelines import settings
+
+dbt_project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+dbt_project.prepare_if_dev()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project)
+
+
+def export_dbt_environment() -> None:
+    """Give the dbt subprocess absolute warehouse and landing locations (it runs in the dbt project folder)."""
+    os.environ.update(settings.dbt_environment())
