@@ -32,8 +32,8 @@ coalesce(
 {%- endmacro %}
 
 {#- parse_excel_date(expr): a date as an XLSX cell lands: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, `YYYY/MM/DD`,
-    `2026年11月3日`, or an Excel serial number (days since 1899-12-30, the 1900 system incl. its leap-year bug
-    for serials >= 61; a fractional part is the time of day and is dropped). -#}
+    `2026年11月3日`, or an Excel serial number (1900 date system: date '1899-12-30' + n days, exact from serial 61 =
+    1900-03-01 on; a fractional part is the time of day and is dropped). -#}
 {% macro parse_excel_date(expr) -%}
 {%- set value = clean_text(expr) -%}
 case

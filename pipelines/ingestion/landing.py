@@ -92,8 +92,8 @@ def land_partition(
         seen_here.setdefault(digest, relative)
         file_load, read = _read_file(path, relative, digest, contract, connection, original)
         load.files.append(file_load)
-        file_rejects[relative] = read.rejects if read else []
-        if read is not None and file_load.status not in ("duplicate_delivery", "schema_drift"):
+        file_rejects[relative] = read.rejects
+        if file_load.status == "landed":
             accepted.append((relative, read))
     classified = _classify_records(connection, contract, accepted, load)
     staged = _stage_landed(connection, classified, load)
@@ -112,7 +112,7 @@ def _hashes_landed_in_other_partitions(connection, source: str, partition_key: s
     return dict(rows)
 
 
-def _read_file(path, relative, digest, contract, engine, original) -> tuple[FileLoad, FileRead | None]:
+def _read_file(path, relative, digest, contract, engine, original) -> tuple[FileLoad, FileRead]:
     """Read one file; a copy of an earlier delivery or a file missing required columns is rejected whole."""
     try:
         read = read_delivery(path, contract, engine)

@@ -63,15 +63,19 @@ class DecodedText:
     note: str | None = None
 
 
+MOSTLY_DECODABLE = 0.9
+
+
 def decode_delivery(raw: bytes, declared: str) -> DecodedText:
     """Decode a text delivery.
 
-    Valid UTF-8 with non-ASCII text is taken as UTF-8 whatever the contract says: real GBK text almost never is
-    valid UTF-8, while UTF-8 text often decodes as GBK without error, into mojibake. Then the declared encoding,
-    then charset-normalizer's best guess; last, line by line, marking the lines that cannot be decoded.
+    Valid UTF-8 with non-ASCII text is taken as UTF-8 whatever the contract says: real GBK text is almost never
+    valid UTF-8, while UTF-8 text often decodes as GBK without error, into mojibake. Then the declared encoding;
+    if only a few lines fail in it, those lines are marked (and quarantined) rather than guessing another
+    encoding for the whole file. Last, charset-normalizer's guess for a file in some other encoding.
     """
     if raw.startswith(b"\xef\xbb\xbf"):
-        return DecodedText(raw[3:].decode("utf-8", errors="strict"), "utf-8-sig", frozenset(), _mismatch(declared, "utf-8-sig"))
+        return DecodedText(raw[3:].decode("utf-8"), "utf-8-sig", frozenset(), _mismatch(declared, "utf-8-sig"))
     try:
         text = raw.decode("utf-8")
         if not text.isascii():
@@ -82,18 +86,23 @@ def decode_delivery(raw: bytes, declared: str) -> DecodedText:
         return DecodedText(raw.decode(declared), declared, frozenset())
     except UnicodeDecodeError:
         pass
+    by_line = _decode_line_by_line(raw, declared)
+    line_count = by_line.text.count("\n") + 1
+    if len(by_line.undecodable_lines) <= (1 - MOSTLY_DECODABLE) * line_count:
+        return by_line
     guess = from_bytes(raw).best()
     if guess is not None and guess.encoding:
         try:
-            return DecodedText(raw.decode(guess.encoding), guess.encoding, frozenset(), _mismatch(declared, guess.encoding))
+            return DecodedText(raw.decode(guess.encoding), guess.encoding, frozenset(),
+                               _mismatch(declared, guess.encoding))
         except (UnicodeDecodeError, LookupError):
             pass
-    return _decode_line_by_line(raw, declared)
+    return by_line
 
 
 def _mismatch(declared: str, found: str) -> str | None:
-    same = {declared.replace("-", "_").lower(), found.replace("-", "_").lower()}
-    return None if len(same) == 1 or same <= {"utf_8", "utf_8_sig"} else f"declared {declared}, delivered as {found}"
+    names = {declared.replace("-", "_").lower(), found.replace("-", "_").lower()}
+    return None if len(names) == 1 or names <= {"utf_8", "utf_8_sig"} else f"declared {declared}, delivered as {found}"
 
 
 def _decode_line_by_line(raw: bytes, declared: str) -> DecodedText:
@@ -172,8 +181,8 @@ def _move_undecodable_rows(result: FileRead, undecodable_lines: frozenset[int], 
         f"select {SOURCE_ROW}, to_json(file_records)::varchar from file_records where {SOURCE_ROW} in ?",
         [sorted(undecodable_lines)],
     ).fetchall()
-    result.records = engine.execute(
-        f"select * from file_records where {SOURCE_ROW} not in ?", [sorted(undecodable_lines)]
+    result.records = engine.sql(
+        f"select * from file_records where {SOURCE_ROW} not in ?", params=[sorted(undecodable_lines)]
     ).to_arrow_table()
     engine.unregister("file_records")
     result.rejects.extend(
@@ -202,9 +211,9 @@ def read_jsonl(path: Path, contract: SourceContract, engine: duckdb.DuckDBPyConn
         for column in contract.columns
     )
     undecodable = sorted(decoded.undecodable_lines)
-    records = engine.execute(
+    records = engine.sql(
         f"select {extracted}, {SOURCE_ROW} from ({checked}) where is_object and not undecodable order by {SOURCE_ROW}",
-        [undecodable],
+        params=[undecodable],
     ).to_arrow_table()
     bad = engine.execute(
         f"select {SOURCE_ROW}, undecodable, line from ({checked}) where undecodable or not is_object order by {SOURCE_ROW}",

@@ -1,0 +1,58 @@
+# City-brain backend. `make demo` builds the whole pipeline on generated data; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+# Demo data size (days from DEMO_START; rows per day / month).
+DEMO_START ?= 2026-01-01
+DEMO_DAYS ?= 60
+DEMO_HOTLINE_PER_DAY ?= 400
+DEMO_GRID_PER_DAY ?= 150
+DEMO_MEDIATION_PER_MONTH ?= 300
+# Public, clearly flagged salt for the demo only; real deployments set CITYBRAIN_PSEUDONYM_SALT themselves.
+DEMO_SALT := DEMO-public-salt-pseudonyms-not-protected
+
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+MANIFEST := dbt_project/target/manifest.json
+
+.PHONY: setup demo test dev bench clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+# The manifest is prepared at build time so that loading the code location never parses the dbt project.
+$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+	cd dbt_project && CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-parse-only} \
+		$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp deploy/dagster.yaml $@
+
+setup: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+demo: setup
+	$(BIN)/python -m demo.generate --start $(DEMO_START) --days $(DEMO_DAYS) \
+		--hotline-per-day $(DEMO_HOTLINE_PER_DAY) --grid-per-day $(DEMO_GRID_PER_DAY) \
+		--mediation-per-month $(DEMO_MEDIATION_PER_MONTH)
+	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
+		$(BIN)/python -m pipelines.cli build --start $(DEMO_START) \
+		--end $$(date -d "$(DEMO_START) + $(DEMO_DAYS) days - 1 day" +%F)
+
+test: setup
+	$(BIN)/python -m pytest
+
+dev: setup
+	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
+		$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+bench: setup
+	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} $(BIN)/python -m bench.run
+
+clean:
+	rm -rf warehouse/inbox warehouse/landing warehouse/*.duckdb* $(DAGSTER_HOME) dbt_project/target dbt_project/logs

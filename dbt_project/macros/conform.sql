@@ -1,0 +1,97 @@
+{#-
+  Conformance of the departments' district / street values to the city standard codes (GB/T 2260 and the
+  township codes of std_division_street). Everything is derived from the seeds: nothing here names a district.
+-#}
+
+{#- district_aliases_sql(): one row per accepted spelling (alias, district_code, match_rule). For each district:
+    its 6-digit code; its name (京口区); its short name without a trailing 区/市/县 (京口); the name without the city
+    prefix taken from std_division_city (镇江新区 -> 新区); and name / short name with the city prefix, full or short
+    (镇江市京口区, 镇江京口). An alias two districts would share at its best rule is dropped (it stays unmapped).
+    Compare it with clean_code(raw value). -#}
+{% macro district_aliases_sql() -%}
+with city as (
+    select
+        cast(city_code as varchar) as city_code,
+        cast(city_name as varchar) as city_name,
+        regexp_replace(cast(city_name as varchar), '市$', '') as city_short_name
+    from {{ ref('std_division_city') }}
+),
+district as (
+    select
+        cast(d.district_code as varchar) as district_code,
+        cast(d.district_name as varchar) as district_name,
+        regexp_replace(cast(d.district_name as varchar), '[区市县]$', '') as district_short_name,
+        c.city_name,
+        c.city_short_name
+    from {{ ref('std_division_district') }} as d
+    left join city as c on cast(d.city_code as varchar) = c.city_code
+),
+candidate as (
+    select district_code, district_code as alias, 1 as rule_rank, 'code' as match_rule from district
+    union all
+    select district_code, district_name, 1, 'name' from district
+    union all
+    select district_code, city_name || district_name, 2, 'city_prefix_name' from district where city_name is not null
+    union all
+    select district_code, city_short_name || district_name, 2, 'city_prefix_name' from district
+    where city_short_name is not null
+    union all
+    select district_code, district_short_name, 3, 'short_name' from district
+    where length(district_short_name) >= 2 and district_short_name <> district_name
+    union all
+    select district_code, city_name || district_short_name, 3, 'city_prefix_short_name' from district
+    where city_name is not null and length(district_short_name) >= 2
+    union all
+    select district_code, city_short_name || district_short_name, 3, 'city_prefix_short_name' from district
+    where city_short_name is not null and length(district_short_name) >= 2
+    union all
+    select district_code, substr(district_name, length(city_short_name) + 1), 4, 'name_without_city_prefix'
+    from district
+    where city_short_name is not null
+      and starts_with(district_name, city_short_name)
+      and length(district_name) - length(city_short_name) >= 2
+),
+best as (
+    select alias, min(rule_rank) as rule_rank from candidate group by alias
+)
+select
+    candidate.alias,
+    min(candidate.district_code) as district_code,
+    min(candidate.match_rule) as match_rule
+from candidate
+inner join best on candidate.alias = best.alias and candidate.rule_rank = best.rule_rank
+group by candidate.alias
+having count(distinct candidate.district_code) = 1
+{%- endmacro %}
+
+{#- street_aliases_sql(): (alias, street_code, district_code): a street's 9-digit code, its name (正东路街道) and
+    its short name without a trailing 街道/镇/乡/管委会 (正东路), unique within the district. -#}
+{% macro street_aliases_sql() -%}
+with street as (
+    select
+        cast(street_code as varchar) as street_code,
+        cast(street_name as varchar) as street_name,
+        cast(district_code as varchar) as district_code,
+        regexp_replace(cast(street_name as varchar), '(街道|镇|乡|管委会|办事处)$', '') as street_short_name
+    from {{ ref('std_division_street') }}
+),
+candidate as (
+    select street_code, district_code, street_code as alias, 1 as rule_rank from street
+    union all
+    select street_code, district_code, street_name, 1 from street
+    union all
+    select street_code, district_code, street_short_name, 2 from street
+    where length(street_short_name) >= 2 and street_short_name <> street_name
+),
+best as (
+    select district_code, alias, min(rule_rank) as rule_rank from candidate group by district_code, alias
+)
+select candidate.district_code, candidate.alias, min(candidate.street_code) as street_code
+from candidate
+inner join best
+    on candidate.district_code = best.district_code
+    and candidate.alias = best.alias
+    and candidate.rule_rank = best.rule_rank
+group by candidate.district_code, candidate.alias
+having count(distinct candidate.street_code) = 1
+{%- endmacro %}

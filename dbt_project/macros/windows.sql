@@ -1,0 +1,46 @@
+{#-
+  Incremental windows. Vars `window_start` / `window_end` (ISO dates, inclusive) bound the landed partitions a run
+  reads; unset (null or empty) means all history. Monthly partitions are keyed by the month's first day, so for
+  grain='month' the months are compared (a window 2026-01-15..2026-01-15 reads the partition 2026-01-01).
+-#}
+
+{% macro window_bound(name) -%}
+{%- set value = var(name, none) -%}
+{%- if value is none or (value | string | trim) in ('', 'null', 'None', 'none') -%}
+    {{ return(none) }}
+{%- endif -%}
+{%- set text = value | string | trim -%}
+{%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
+    {{ exceptions.raise_compiler_error("var '" ~ name ~ "' must be an ISO date YYYY-MM-DD, got '" ~ text ~ "'") }}
+{%- endif -%}
+{{ return(text) }}
+{%- endmacro %}
+
+{#- True when the run reads a window (at least one bound set). -#}
+{% macro window_is_set() -%}
+{{ return(window_bound('window_start') is not none or window_bound('window_end') is not none) }}
+{%- endmacro %}
+
+{#- partition_window_filter(column, grain): a SQL predicate on the partition column; `true` when no window. -#}
+{% macro partition_window_filter(column, grain='day') -%}
+{%- set start = window_bound('window_start') -%}
+{%- set end = window_bound('window_end') -%}
+{%- if grain not in ('day', 'month') -%}
+    {{ exceptions.raise_compiler_error("partition_window_filter: grain must be 'day' or 'month', got '" ~ grain ~ "'") }}
+{%- endif -%}
+{%- if start is none and end is none -%}
+true
+{%- elif grain == 'month' -%}
+(
+    {%- if start is not none %}date_trunc('month', cast({{ column }} as date)) >= date_trunc('month', date '{{ start }}'){% endif -%}
+    {%- if start is not none and end is not none %} and {% endif -%}
+    {%- if end is not none %}date_trunc('month', cast({{ column }} as date)) <= date_trunc('month', date '{{ end }}'){% endif -%}
+)
+{%- else -%}
+(
+    {%- if start is not none %}cast({{ column }} as date) >= date '{{ start }}'{% endif -%}
+    {%- if start is not none and end is not none %} and {% endif -%}
+    {%- if end is not none %}cast({{ column }} as date) <= date '{{ end }}'{% endif -%}
+)
+{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,1 @@
+"""Demo deliveries: realistic department files with known, injected defects and their ground truth."""

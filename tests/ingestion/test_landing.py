@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines.ingestion.contracts import load_contracts
+from pipelines.ingestion.landing import land_partition
+from pipelines.warehouse import warehouse_connection
+
+CONTRACT = load_contracts()["hotline_12345"]
+HEADER = ",".join(column.source for column in CONTRACT.columns)
+ROW = "RX{n},2026/11/03 14:05:11,电话,投诉,市容环境,标题,京口区,地址,张三,13800138000,,,,,已受理,"
+
+
+def _deliver(inbox, name: str, rows: list[str], header: str = HEADER) -> None:
+    folder = inbox / CONTRACT.source
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_bytes((header + "\n" + "\n".join(rows) + "\n").encode("gb18030"))
+
+
+def _land(key: str = "2026-11-03"):
+    with warehouse_connection() as connection:
+        return land_partition(CONTRACT, key, connection)
+
+
+def _query(workdirs, sql: str):
+    with duckdb.connect(str(workdirs["warehouse"]), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def _landed(workdirs, key: str = "2026-11-03"):
+    return _query(workdirs, f"select work_order_id, _source_row from "
+                            f"'{workdirs['landing']}/hotline_12345/partition_key={key}/data.parquet' order by 2")
+
+
+def test_every_record_is_landed_or_quarantined_with_a_reason(workdirs):
+    rows = [ROW.format(n=1), ROW.format(n=2), ROW.format(n=2), ROW.format(n="").replace("RX,", ",", 1),
+            ROW.format(n=5) + ",extra"]
+    _deliver(workdirs["inbox"], "12345_workorders_20261103.csv", rows)
+    load = _land()
+    assert (load.rows_read, load.rows_landed, load.rows_quarantined) == (5, 2, 3)
+    assert dict(load.quarantined_by_reason) == {"duplicate_record": 1, "missing_required": 1, "malformed_row": 1}
+    assert _landed(workdirs) == [("RX1", 1), ("RX2", 2)]
+    assert _query(workdirs, "select source_row, reason from ops.quarantine order by 1") == [
+        (3, "duplicate_record"), (4, "missing_required"), (5, "malformed_row")]
+    assert _query(workdirs, "select rows_read, rows_landed, rows_quarantined, status from ops.ingestion_ledger") == [
+        (5, 2, 3, "landed_with_quarantine")]
+
+
+def test_landing_a_partition_again_replaces_it(workdirs):
+    _deliver(workdirs["inbox"], "12345_workorders_20261103.csv", [ROW.format(n=1), ROW.format(n=1)])
+    first = _land()
+    second = _land()
+    assert first.load_id != second.load_id
+    assert _landed(workdirs) == [("RX1", 1)]
+    assert _query(workdirs, "select count(*), any_value(load_id) from ops.ingestion_ledger") == [(1, second.load_id)]
+    assert _query(workdirs, "select count(*) from ops.quarantine") == [(1,)]
+
+
+def test_a_redelivered_copy_is_quarantined_whole_in_the_same_or_a_later_partition(workdirs):
+    rows = [ROW.format(n=1), ROW.format(n=2)]
+    _deliver(workdirs["inbox"], "12345_workorders_20261103.csv", rows)
+    _deliver(workdirs["inbox"], "12345_workorders_20261103_resend.csv", rows)
+    load = _land()
+    assert [file.status for file in load.files] == ["landed", "duplicate_delivery"]
+    assert dict(load.quarantined_by_reason) == {"duplicate_delivery": 2}
+    (workdirs["inbox"] / "hotline_12345" / "12345_workorders_20261104.csv").write_bytes(
+        (workdirs["inbox"] / "hotline_12345" / "12345_workorders_20261103.csv").read_bytes())
+    next_day = _land("2026-11-04")
+    assert next_day.rows_landed == 0 and dict(next_day.quarantined_by_reason) == {"duplicate_delivery": 2}
+    assert "12345_workorders_20261103.csv" in next_day.files[0].detail
+    assert _landed(workdirs, "2026-11-04") == []
+
+
+def test_schema_drift_quarantines_the_file_and_says_which_columns(workdirs):
+    header = HEADER.replace("工单编号", "工单号")
+    _deliver(workdirs["inbox"], "12345_workorders_20261103.csv", [ROW.format(n=1)], header=header)
+    load = _land()
+    assert load.files[0].status == "schema_drift"
+    assert _query(workdirs, "select reason, detail from ops.quarantine") == [
+        ("schema_drift", "required columns missing: work_order_id")]
+
+
+def test_an_unreadable_file_counts_as_one_quarantined_record(workdirs):
+    folder = workdirs["inbox"] / "hotline_12345"
+    folder.mkdir()
+    (folder / "12345_workorders_20261103.csv").write_bytes(b"")
+    load = _land()
+    assert (load.rows_read, load.rows_quarantined, load.files[0].status) == (1, 1, "unreadable")
+
+
+def test_a_missing_delivery_lands_an_empty_partition(workdirs):
+    load = _land()
+    assert (load.files, load.rows_read) == ([], 0)
+    assert _landed(workdirs) == []
+
+
+@pytest.mark.parametrize("source", sorted(load_contracts()))
+def test_landed_schema_is_the_contract_plus_lineage(workdirs, source):
+    contract = load_contracts()[source]
+    with warehouse_connection() as connection:
+        load = land_partition(contract, "2026-11-01", connection)
+    columns = [name for name, *_ in _query(workdirs, f"describe select * from read_parquet('{load.landed_path}', hive_partitioning = false)")]
+    assert columns == [c.name for c in contract.columns] + [
+        "_source_file", "_source_row", "_load_id", "_ingested_at", "_record_hash"]
