@@ -8,9 +8,18 @@ from pipelines.automation import jobs, schedules, sensors
 from pipelines.dbt_project import dbt_resource
 from pipelines.quality.asset_checks import build_gx_asset_checks
 
+landing_assets = build_landing_assets()
+# GX checks on partitioned assets validate only the run's partition window.
+partitions_by_asset = {
+    key: assets_def.partitions_def
+    for assets_def in [*landing_assets, governance_models]
+    for key in assets_def.keys
+    if assets_def.partitions_def
+}
+
 defs = Definitions(
-    assets=[*build_landing_assets(), city_standard_models, governance_models],
-    asset_checks=build_gx_asset_checks(),
+    assets=[*landing_assets, city_standard_models, governance_models],
+    asset_checks=build_gx_asset_checks(partitions_by_asset),
     jobs=jobs,
     schedules=schedules,
     sensors=sensors,

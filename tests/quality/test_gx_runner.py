@@ -1,0 +1,202 @@
+"""The GX runner on hand-made marts and landed files with known defects: exact counts, severities, batching."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+from datetime import date
+
+import duckdb
+import yaml
+
+from pipelines import settings
+from pipelines.quality import gx_runner
+from pipelines.quality.gx_runner import expectation_columns, load_suites, run_suite, seed_references, suites_for_asset
+from tests.quality.helpers import (
+    FCT_SERVICE_REQUEST_COLUMNS,
+    SEEDS_DIR,
+    create_table,
+    service_request,
+    write_landing,
+)
+
+
+def outcome_of(outcome, expectation_type: str, *columns: str):
+    [found] = [o for o in outcome.expectations if o.expectation_type == expectation_type and o.columns == columns]
+    return found
+
+
+def failures(outcomes) -> set[tuple[str, tuple[str, ...]]]:
+    return {(o.expectation_type, o.columns) for o in outcomes}
+
+
+def test_mart_defects_are_counted_exactly_with_their_severity(service_requests):
+    with duckdb.connect(str(service_requests)) as connection:
+        outcome = run_suite(connection, "fct_service_request")
+
+    assert outcome.row_count == 20 and outcome.batch_count == 1
+    assert failures(outcome.error_failures) == {
+        ("expect_column_values_to_be_unique", ("work_order_id",)),
+        ("expect_column_values_to_be_in_set", ("channel_code",)),
+        ("expect_column_values_to_match_regex", ("caller_phone_masked",)),
+    }
+    assert failures(outcome.warn_failures) == {
+        ("expect_column_values_to_not_be_null", ("district_code",)),
+        ("expect_column_pair_values_a_to_be_greater_than_b", ("closed_at", "accepted_at")),
+        ("expect_column_values_to_be_in_set", ("lifecycle_in_order",)),
+    }
+    assert outcome_of(outcome, "expect_column_values_to_be_unique", "work_order_id").unexpected_count == 2
+    channel = outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_code")
+    assert (channel.unexpected_count, channel.element_count, channel.sample_unexpected) == (1, 20, ("99",))
+    phone = outcome_of(outcome, "expect_column_values_to_match_regex", "caller_phone_masked")
+    assert phone.sample_unexpected == ("13812348000",)
+    district_null = outcome_of(outcome, "expect_column_values_to_not_be_null", "district_code")
+    assert (district_null.unexpected_count, district_null.unexpected_percent) == (1, 5.0)
+    id_valid = outcome_of(outcome, "expect_column_values_to_be_in_set", "caller_id_is_valid")
+    assert id_valid.success and id_valid.unexpected_count == 1 and id_valid.severity == "warn"
+    street = outcome_of(outcome, "expect_column_values_to_be_in_set", "street_code")
+    assert street.success and street.missing_count == 20  # NULL codes are the not-null check's business
+
+
+def channel_in_set(outcome):
+    return outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_code")
+
+
+def test_seed_parameters_are_resolved_from_the_warehouse(service_requests):
+    with duckdb.connect(str(service_requests)) as connection:
+        before = channel_in_set(run_suite(connection, "fct_service_request"))
+        connection.execute("INSERT INTO standard.std_channel VALUES ('99', '小程序')")
+        after = channel_in_set(run_suite(connection, "fct_service_request"))
+    assert (before.success, before.unexpected_count) == (False, 1)
+    assert (after.success, after.unexpected_count) == (True, 0)
+
+
+def test_batches_give_the_same_totals_as_one_batch(service_requests):
+    with duckdb.connect(str(service_requests)) as connection:
+        whole = run_suite(connection, "fct_service_request")
+        batched = run_suite(connection, "fct_service_request", batch_rows=3)
+    assert batched.batch_count == 7
+    assert batched.expectations == whole.expectations
+    assert dataclasses.replace(batched, batch_count=1) == whole
+
+
+def test_duplicates_are_caught_whatever_the_number_of_batches(warehouse):
+    rows = [service_request(number, work_order_id=f"WO{number % 5:04d}") for number in range(1, 21)]  # 5 keys × 4
+    with duckdb.connect(str(warehouse)) as connection:
+        create_table(connection, "marts.fct_service_request", FCT_SERVICE_REQUEST_COLUMNS, rows)
+        counts = {
+            batch_rows: outcome_of(
+                run_suite(connection, "fct_service_request", batch_rows=batch_rows),
+                "expect_column_values_to_be_unique",
+                "work_order_id",
+            ).unexpected_count
+            for batch_rows in (1, 2, 7, 100)
+        }
+    assert counts == {1: 20, 2: 20, 7: 20, 100: 20}
+
+
+def test_window_selects_the_partitions_of_the_window(service_requests):
+    with duckdb.connect(str(service_requests)) as connection:
+        outcome = run_suite(connection, "fct_service_request", window=(date(2026, 3, 2), date(2026, 3, 2)))
+    assert outcome.row_count == 10 and outcome.success  # the defects are all in 2026-03-01
+
+
+def test_a_missing_relation_is_reported_not_raised(warehouse):
+    with duckdb.connect(str(warehouse)) as connection:
+        outcome = run_suite(connection, "fct_grid_event")
+    assert not outcome.success and "marts.fct_grid_event does not exist" in outcome.no_data_reason
+
+
+# ---------------------------------------------------------------------------------------------- landing
+
+def test_landing_defects_are_counted_exactly_with_their_severity(hotline_landing):
+    with duckdb.connect(str(hotline_landing)) as connection:
+        outcome = run_suite(connection, "hotline_12345")
+
+    assert outcome.row_count == 20 and outcome.target == "landing/hotline_12345"
+    assert failures(outcome.error_failures) == {("expect_column_values_to_not_be_null", ("status_name",))}
+    assert failures(outcome.warn_failures) == {
+        ("expect_column_values_to_match_regex", ("accepted_at",)),
+        ("expect_column_values_to_be_in_set", ("channel_name",)),
+    }
+    channel = outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_name")
+    assert (channel.unexpected_count, channel.sample_unexpected) == (2, ("热线电话",))
+    district = outcome_of(outcome, "expect_column_values_to_be_in_set", "district_name")
+    assert district.success and district.unexpected_count == 1
+    citizen_id = outcome_of(outcome, "expect_column_values_to_match_regex", "caller_id_number")
+    assert citizen_id.success and citizen_id.unexpected_count == 1
+
+
+def test_landing_window_reads_only_its_partitions(hotline_landing):
+    with duckdb.connect(str(hotline_landing)) as connection:
+        outcome = run_suite(connection, "hotline_12345", window=(date(2026, 3, 2), date(2026, 3, 2)))
+    assert outcome.row_count == 10 and outcome.success
+
+
+def test_monthly_window_covers_the_whole_month(warehouse):
+    columns = sorted({c for e in load_suites()["mediation_cases"].expectations for c in expectation_columns(e)})
+    case = {"accepted_date": "2026-02-03", "district_name": "京口区", "source_category": "邻里纠纷"}
+    write_landing("mediation_cases", "2026-02-01", [case | {"case_id": "TJ2026020001"}], columns)
+    write_landing("mediation_cases", "2026-03-01", [case | {"case_id": f"TJ202603000{n}"} for n in (1, 2)], columns)
+    with duckdb.connect(str(warehouse)) as connection:
+        outcome = run_suite(connection, "mediation_cases", window=(date(2026, 3, 15), date(2026, 3, 15)))
+    assert outcome.row_count == 2 and outcome.window == (date(2026, 3, 15), date(2026, 3, 15))
+
+
+def test_a_source_without_landed_files_is_reported_not_raised(warehouse):
+    with duckdb.connect(str(warehouse)) as connection:
+        outcome = run_suite(connection, "grid_events")
+    assert not outcome.success and outcome.expectations == ()
+    assert "No landed Parquet for source 'grid_events'" in outcome.no_data_reason
+
+
+# ---------------------------------------------------------------------------------------------- the suites
+
+
+def test_suites_for_asset():
+    assert suites_for_asset(["landing", "hotline_12345"]) == ["hotline_12345"]
+    assert suites_for_asset(("marts", "fct_service_request")) == ["fct_service_request"]
+    assert suites_for_asset(["marts", "nothing"]) == []
+
+
+def seed_header(reference: str) -> list[str]:
+    schema, table, _ = reference.split(".")
+    with open(SEEDS_DIR / schema / f"{table}.csv", encoding="utf-8") as seed:
+        return next(csv.reader(seed))
+
+
+def test_every_suite_parameter_names_a_seed_column():
+    for suite in load_suites().values():
+        for expectation in suite.expectations:
+            for reference in seed_references(expectation):
+                assert reference.rsplit(".", 1)[1] in seed_header(reference), (suite.name, reference)
+
+
+def contract_columns(source: str) -> set[str]:
+    contract = yaml.safe_load((settings.CONTRACTS_DIR / f"{source}.yaml").read_text(encoding="utf-8"))
+    return {column["name"] for column in contract["columns"]} | {"partition_key"}
+
+
+def mart_columns(model: str) -> set[str]:
+    """The columns of a mart as docs/architecture.md lists them (annotations in parentheses dropped)."""
+    architecture = (settings.REPO_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    [row] = [line for line in architecture.splitlines() if line.startswith(f"| `{model}` |")]
+    listed = re.sub(r"\([^)]*\)", "", row.split("|")[3])
+    return {column.strip() for column in listed.split(",")}
+
+
+def test_every_suite_only_names_columns_of_its_target():
+    for suite in load_suites().values():
+        if suite.target_kind == "landing":
+            known = contract_columns(suite.target)
+        else:
+            known = mart_columns(suite.target.split(".")[1])
+        named = {c for e in suite.expectations for c in expectation_columns(e)}
+        named |= {suite.key_column} | ({suite.window_column} if suite.window_column else set())
+        assert named <= known, (suite.name, named - known)
+
+
+def test_every_suite_builds_as_a_gx_suite():
+    for suite in load_suites().values():
+        assert len(gx_runner._gx_suite(suite).expectations) == len(suite.expectations)
