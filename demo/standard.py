@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from demo.values import id_address_codes
 from pipelines.settings import CONTRACTS_DIR, DBT_PROJECT_DIR
 
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
@@ -36,6 +37,7 @@ class Contract:
     columns: dict[str, str]  # contract column name -> header / JSON path, in delivery order
     required: frozenset[str]
     file_pattern: str
+    encoding: str | None
     sheet: str | None
 
     @classmethod
@@ -44,7 +46,8 @@ class Contract:
         columns = {column["name"]: column["source"] for column in raw["columns"]}
         required = frozenset(column["name"] for column in raw["columns"] if column.get("required"))
         delivery = raw["delivery"]
-        return cls(raw["source"], columns, required, delivery["file_pattern"], delivery.get("sheet"))
+        return cls(raw["source"], columns, required, delivery["file_pattern"], delivery.get("encoding"),
+                   delivery.get("sheet"))
 
     def file_name(self, partition: date, suffix: str = "") -> str:
         """The delivered file name: the pattern's partition filled in, its glob `*` replaced by `suffix`."""
@@ -66,10 +69,11 @@ class CityStandard:
     city_name: str
     district_codes: list[str]
     district_names: list[str]
+    id_address_codes: tuple[np.ndarray, np.ndarray]  # usable citizen-ID address codes, first valid birth year
     street_names: list[str]
     street_district: np.ndarray  # district index of every street
     grid_codes: list[str]
-    grid_community_names: list[str]
+    grid_names: list[str]
     grid_district: np.ndarray  # district index of every grid
     channel_names: list[str]
     request_type_names: list[str]
@@ -104,10 +108,11 @@ class CityStandard:
             city_name=read_seed("standard/std_division_city.csv")[0]["city_name"],
             district_codes=_column(districts, "district_code"),
             district_names=_column(districts, "district_name"),
+            id_address_codes=id_address_codes(_column(districts, "district_code")),
             street_names=_column(streets, "street_name"),
             street_district=np.array([district_index[row["district_code"]] for row in streets]),
             grid_codes=_column(grids, "grid_code"),
-            grid_community_names=[communities[row["community_code"]]["community_name"] for row in grids],
+            grid_names=_column(grids, "grid_name"),
             grid_district=np.array([district_index[communities[row["community_code"]]["district_code"]]
                                     for row in grids]),
             channel_names=_column(read_seed("standard/std_channel.csv"), "channel_name"),

@@ -1,0 +1,72 @@
+"""Generate the demo deliveries and their ground truth.
+
+    python -m demo.generate --inbox DIR --start 2026-01-01 --days 60 --hotline-per-day 400 \\
+        --grid-per-day 150 --mediation-per-month 300 --seed 20261127
+
+Writes `<inbox>/hotline_12345/`, `<inbox>/grid_events/`, `<inbox>/mediation_cases/` (each emptied first) and
+`<inbox>/_ground_truth.json`: per source the files written, the defects injected and what the pipeline must find.
+The same arguments always write the same bytes. A window under 3 days has no re-delivered or wrong-encoding
+file, and a one-day window no re-exports (their injected count is 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from demo import grid, hotline, mediation
+from demo.standard import CityStandard
+from pipelines.settings import inbox_dir
+
+GROUND_TRUTH_FILE = "_ground_truth.json"
+DEFAULT_SEED = 20261127
+
+
+def generate(inbox: Path, start: date, days: int, hotline_per_day: int, grid_per_day: int, mediation_per_month: int,
+             seed: int) -> dict:
+    """Write every source's deliveries into `inbox` and return the ground truth (also written as JSON)."""
+    std = CityStandard.load()
+    # One random stream per source: changing one source's size leaves the other sources' files unchanged.
+    streams = [np.random.default_rng([seed, k]) for k in range(3)]
+    inbox.mkdir(parents=True, exist_ok=True)
+    sources = {
+        hotline.SOURCE: hotline.deliver(inbox, std, streams[0], start, days, hotline_per_day),
+        grid.SOURCE: grid.deliver(inbox, std, streams[1], start, days, grid_per_day),
+        mediation.SOURCE: mediation.deliver(inbox, std, streams[2], start, days, mediation_per_month),
+    }
+    truth = {"seed": seed, "start_date": start.isoformat(), "days": days, "sources": sources}
+    (inbox / GROUND_TRUTH_FILE).write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return truth
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m demo.generate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--inbox", type=Path, default=None, help="default: CITYBRAIN_INBOX (warehouse/inbox)")
+    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 1))
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--hotline-per-day", type=int, default=400)
+    parser.add_argument("--grid-per-day", type=int, default=150)
+    parser.add_argument("--mediation-per-month", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = _arguments(argv)
+    inbox = args.inbox or inbox_dir()
+    began = time.perf_counter()
+    truth = generate(inbox, args.start, args.days, args.hotline_per_day, args.grid_per_day,
+                     args.mediation_per_month, args.seed)
+    for source, part in truth["sources"].items():
+        print(f"{source}: {len(part['files'])} files, {part['expected']['rows_written']} records")
+    print(f"wrote {inbox} in {time.perf_counter() - began:.1f} s")
+    return truth
+
+
+if __name__ == "__main__":
+    main()
