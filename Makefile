@@ -14,7 +14,8 @@ DEMO_MEDIATION_PER_MONTH ?= 300
 # Public, clearly flagged salt for the demo only; real deployments set CITYBRAIN_PSEUDONYM_SALT themselves.
 DEMO_SALT := DEMO-public-salt-pseudonyms-not-protected
 
-DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) \
+	dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 
 .PHONY: setup demo test dev bench clean

@@ -4,6 +4,8 @@ runs `dbt parse`); importing this module never parses the project, except under 
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
@@ -14,7 +16,8 @@ dbt_project.prepare_if_dev()
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project)
+    # The dbt executable of this interpreter's environment, whether or not the venv is on PATH.
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt")))
 
 
 def export_dbt_environment() -> None:

@@ -95,3 +95,31 @@ inner join best
 group by candidate.district_code, candidate.alias
 having count(distinct candidate.street_code) = 1
 {%- endmacro %}
+
+{#- code_lookup_sql(seed, code_column, name_column): (lookup_key, code) where the key is the upper-cased name or
+    the code itself, so a department may send either. Join it on upper(clean_code(raw value)). Keys two codes
+    would share are dropped. -#}
+{% macro code_lookup_sql(seed, code_column, name_column) -%}
+select lookup_key, min(code) as code
+from (
+    select upper(cast({{ name_column }} as varchar)) as lookup_key, cast({{ code_column }} as varchar) as code
+    from {{ ref(seed) }}
+    union all
+    select upper(cast({{ code_column }} as varchar)), cast({{ code_column }} as varchar)
+    from {{ ref(seed) }}
+) as keys
+where lookup_key is not null
+group by lookup_key
+having count(distinct code) = 1
+{%- endmacro %}
+
+{#- safe_rate(numerator, denominator): DOUBLE ratio, NULL when the denominator is 0 or NULL. -#}
+{% macro safe_rate(numerator, denominator) -%}
+case when coalesce({{ denominator }}, 0) = 0 then null else cast({{ numerator }} as double) / {{ denominator }} end
+{%- endmacro %}
+
+{#- latest_version_order(): the ORDER BY (within one record key) that puts the latest landed version first:
+    latest partition_key, then the latest file, then the last row in it. -#}
+{% macro latest_version_order() -%}
+partition_key desc, _source_file desc, _source_row desc
+{%- endmacro %}

@@ -3,7 +3,6 @@
 A run over a range of partitions (a backfill) lands them all in one step, under one warehouse lock.
 """
 
-from __future__ import annotations
 
 from collections import Counter
 

@@ -1,0 +1,137 @@
+{#-
+  12345 work orders, latest version per work_order_id, conformed to the city standard and de-identified.
+  Incremental: reads only the landed partitions inside the window vars; a re-run of an older window never
+  replaces a newer version that is already built. Raw names, phones, ID numbers and addresses stop here.
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='work_order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
+
+with landed as (
+
+    select * from {{ ref('stg_hotline_12345__work_orders') }}
+    where {{ partition_window_filter('partition_key', grain='day') }}
+      and work_order_id is not null
+
+),
+
+latest as (
+
+    select * from landed
+    qualify row_number() over (partition by work_order_id order by {{ latest_version_order() }}) = 1
+
+),
+
+fresh as (
+
+    select latest.* from latest
+    {%- if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as built
+        where built.work_order_id = latest.work_order_id
+          and built.partition_key > latest.partition_key
+    )
+    {%- endif %}
+
+),
+
+district_alias as ({{ district_aliases_sql() }}),
+
+channel_lookup as ({{ code_lookup_sql('std_channel', 'channel_code', 'channel_name') }}),
+
+request_type_lookup as ({{ code_lookup_sql('std_request_type', 'request_type_code', 'request_type_name') }}),
+
+status_lookup as ({{ code_lookup_sql('std_request_status', 'status_code', 'status_name') }}),
+
+satisfaction_lookup as ({{ code_lookup_sql('std_satisfaction', 'satisfaction_code', 'satisfaction_name') }}),
+
+request_status as (
+    select cast(status_code as varchar) as status_code, is_closed from {{ ref('std_request_status') }}
+),
+
+satisfaction as (
+    select cast(satisfaction_code as varchar) as satisfaction_code, is_satisfied from {{ ref('std_satisfaction') }}
+),
+
+category_map as (
+    select upper(cast(source_category as varchar)) as lookup_key, cast(category_code as varchar) as category_code
+    from {{ ref('map_category__hotline_12345') }}
+),
+
+street as (
+    select cast(street_code as varchar) as street_code, cast(street_name as varchar) as street_name,
+        cast(district_code as varchar) as district_code
+    from {{ ref('std_division_street') }}
+),
+
+with_district as (
+
+    select
+        fresh.*,
+        district_alias.district_code,
+        {{ normalize_phone('fresh.caller_phone') }} as caller_phone_normalized
+    from fresh
+    left join district_alias on district_alias.alias = fresh.district_name
+
+),
+
+street_match as (
+
+    -- the street of the request's district whose full name appears in the address (the longest wins)
+    select
+        with_district.work_order_id,
+        street.street_code
+    from with_district
+    inner join street
+        on street.district_code = with_district.district_code
+        and contains(with_district.incident_address, street.street_name)
+    qualify row_number() over (
+        partition by with_district.work_order_id order by length(street.street_name) desc, street.street_code
+    ) = 1
+
+)
+
+select
+    r.work_order_id,
+    r.accepted_at,
+    cast(timezone('Asia/Shanghai', r.accepted_at) as date) as accepted_date,
+    r.channel_name,
+    channel_lookup.code as channel_code,
+    r.request_type_name,
+    request_type_lookup.code as request_type_code,
+    r.source_category,
+    category_map.category_code,
+    r.district_name,
+    r.district_code,
+    street_match.street_code,
+    {{ pseudonym('r.caller_phone_normalized') }} as caller_pseudonym,
+    {{ mask_phone('r.caller_phone_normalized') }} as caller_phone_masked,
+    regexp_full_match(r.caller_phone_normalized, '1[3-9][0-9]{9}') as caller_phone_is_mobile,
+    {{ pseudonym('r.caller_id_number') }} as caller_id_pseudonym,
+    {{ citizen_id_is_valid('r.caller_id_number') }} as caller_id_is_valid,
+    r.dispatched_at,
+    r.responded_at,
+    r.closed_at,
+    r.status_name,
+    status_lookup.code as status_code,
+    request_status.is_closed,
+    r.satisfaction_name,
+    satisfaction_lookup.code as satisfaction_code,
+    satisfaction.is_satisfied,
+    r.partition_key,
+    r._source_file as source_file,
+    r._source_row as source_row,
+    r._load_id as load_id,
+    r._record_hash as record_hash
+from with_district as r
+left join street_match on street_match.work_order_id = r.work_order_id
+left join channel_lookup on channel_lookup.lookup_key = upper(r.channel_name)
+left join request_type_lookup on request_type_lookup.lookup_key = upper(r.request_type_name)
+left join status_lookup on status_lookup.lookup_key = upper(r.status_name)
+left join request_status on request_status.status_code = status_lookup.code
+left join satisfaction_lookup on satisfaction_lookup.lookup_key = upper(r.satisfaction_name)
+left join satisfaction on satisfaction.satisfaction_code = satisfaction_lookup.code
+left join category_map on category_map.lookup_key = upper(r.source_category)

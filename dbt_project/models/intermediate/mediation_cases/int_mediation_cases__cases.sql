@@ -1,0 +1,89 @@
+{#-
+  People's mediation cases, latest version per case_id, conformed (district, street, dispute category, outcome)
+  and de-identified (citizen IDs -> validity flag + pseudonym; names dropped). Monthly partitions: the window vars
+  select months. Incremental like the other int_* models.
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='case_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
+
+with landed as (
+
+    select * from {{ ref('stg_mediation_cases__cases') }}
+    where {{ partition_window_filter('partition_key', grain='month') }}
+      and case_id is not null
+
+),
+
+latest as (
+
+    select * from landed
+    qualify row_number() over (partition by case_id order by {{ latest_version_order() }}) = 1
+
+),
+
+fresh as (
+
+    select latest.* from latest
+    {%- if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as built
+        where built.case_id = latest.case_id
+          and built.partition_key > latest.partition_key
+    )
+    {%- endif %}
+
+),
+
+district_alias as ({{ district_aliases_sql() }}),
+
+street_alias as ({{ street_aliases_sql() }}),
+
+outcome_lookup as ({{ code_lookup_sql('std_mediation_outcome', 'outcome_code', 'outcome_name') }}),
+
+outcome as (
+    select cast(outcome_code as varchar) as outcome_code, is_success from {{ ref('std_mediation_outcome') }}
+),
+
+dispute_category_map as (
+    select upper(cast(source_category as varchar)) as lookup_key,
+        cast(dispute_category_code as varchar) as dispute_category_code
+    from {{ ref('map_dispute_category__mediation') }}
+)
+
+select
+    c.case_id,
+    c.accepted_date,
+    c.closed_date,
+    c.district_name,
+    district_alias.district_code,
+    c.street_name,
+    street_alias.street_code,
+    c.mediation_committee,
+    c.source_category,
+    dispute_category_map.dispute_category_code,
+    c.outcome_name,
+    outcome_lookup.code as outcome_code,
+    outcome.is_success as is_mediation_success,
+    c.agreement_amount,
+    {{ pseudonym('c.applicant_id_number') }} as applicant_pseudonym,
+    {{ pseudonym('c.respondent_id_number') }} as respondent_pseudonym,
+    {{ citizen_id_is_valid('c.applicant_id_number') }} as applicant_id_is_valid,
+    {{ citizen_id_is_valid('c.respondent_id_number') }} as respondent_id_is_valid,
+    c.is_referred_to_litigation,
+    c.partition_key,
+    c._source_file as source_file,
+    c._source_row as source_row,
+    c._load_id as load_id,
+    c._record_hash as record_hash
+from fresh as c
+left join district_alias on district_alias.alias = c.district_name
+left join street_alias
+    on street_alias.district_code = district_alias.district_code
+    and street_alias.alias = c.street_name
+left join dispute_category_map on dispute_category_map.lookup_key = upper(c.source_category)
+left join outcome_lookup on outcome_lookup.lookup_key = upper(c.outcome_name)
+left join outcome on outcome.outcome_code = outcome_lookup.code

@@ -1,0 +1,103 @@
+{#-
+  12345 service requests (诉求工单), one row per work order (latest version). Incremental over the window vars.
+  Durations: dispatch = accepted -> dispatched, response = dispatched -> responded, handling = dispatched ->
+  closed, closing = accepted -> closed. Time limits from cfg_service_time_limit by request type.
+  Repeat request: an earlier work order accepted within the previous repeat_window_days days with the same caller
+  pseudonym, category and district, looked up in the whole already-built intermediate history (so an incremental
+  day sees the days before it).
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='work_order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
+{%- set repeat_window_days = var('repeat_window_days', 30) | int -%}
+
+with request as (
+
+    select * from {{ ref('int_hotline_12345__work_orders') }}
+    where {{ partition_window_filter('partition_key', grain='day') }}
+
+),
+
+history as (
+
+    select work_order_id, accepted_at, caller_pseudonym, category_code, district_code
+    from {{ ref('int_hotline_12345__work_orders') }}
+    where caller_pseudonym is not null
+      and category_code is not null
+      and district_code is not null
+      and accepted_at is not null
+
+),
+
+repeat_request as (
+
+    select distinct request.work_order_id
+    from request
+    inner join history as earlier
+        on earlier.caller_pseudonym = request.caller_pseudonym
+        and earlier.category_code = request.category_code
+        and earlier.district_code = request.district_code
+        and earlier.work_order_id <> request.work_order_id
+        and earlier.accepted_at >= request.accepted_at - interval '{{ repeat_window_days }} days'
+        and (
+            earlier.accepted_at < request.accepted_at
+            or (earlier.accepted_at = request.accepted_at and earlier.work_order_id < request.work_order_id)
+        )
+
+),
+
+time_limit as (
+    select cast(request_type_code as varchar) as request_type_code, cast(time_limit_hours as integer) as time_limit_hours
+    from {{ ref('cfg_service_time_limit') }}
+),
+
+timed as (
+
+    select
+        request.*,
+        time_limit.time_limit_hours,
+        request.accepted_at + to_hours(time_limit.time_limit_hours) as due_at,
+        repeat_request.work_order_id is not null as is_repeat_request
+    from request
+    left join time_limit on time_limit.request_type_code = request.request_type_code
+    left join repeat_request on repeat_request.work_order_id = request.work_order_id
+
+)
+
+select
+    cast(work_order_id as varchar) as work_order_id,
+    cast(accepted_at as timestamptz) as accepted_at,
+    cast(accepted_date as date) as accepted_date,
+    cast(channel_code as varchar) as channel_code,
+    cast(request_type_code as varchar) as request_type_code,
+    cast(category_code as varchar) as category_code,
+    cast(source_category as varchar) as source_category,
+    cast(district_code as varchar) as district_code,
+    cast(street_code as varchar) as street_code,
+    cast(caller_pseudonym as varchar) as caller_pseudonym,
+    cast(caller_phone_masked as varchar) as caller_phone_masked,
+    cast(caller_id_is_valid as boolean) as caller_id_is_valid,
+    cast(status_code as varchar) as status_code,
+    cast(is_closed as boolean) as is_closed,
+    cast(dispatched_at as timestamptz) as dispatched_at,
+    cast(responded_at as timestamptz) as responded_at,
+    cast(closed_at as timestamptz) as closed_at,
+    cast({{ minutes_between('accepted_at', 'dispatched_at') }} as double) as dispatch_minutes,
+    cast({{ minutes_between('dispatched_at', 'responded_at') }} as double) as response_minutes,
+    cast({{ hours_between('dispatched_at', 'closed_at') }} as double) as handling_hours,
+    cast({{ hours_between('accepted_at', 'closed_at') }} as double) as closing_hours,
+    cast(time_limit_hours as integer) as time_limit_hours,
+    cast(due_at as timestamptz) as due_at,
+    cast(case when is_closed then closed_at <= due_at end as boolean) as is_closed_on_time,
+    cast({{ lifecycle_in_order(['accepted_at', 'dispatched_at', 'responded_at', 'closed_at']) }} as boolean)
+        as lifecycle_in_order,
+    cast(satisfaction_code as varchar) as satisfaction_code,
+    cast(is_satisfied as boolean) as is_satisfied,
+    cast(is_repeat_request as boolean) as is_repeat_request,
+    cast(partition_key as date) as partition_key,
+    cast(source_file as varchar) as source_file
+from timed
