@@ -60,7 +60,9 @@ def history_then_one_day(name: str, days: int, rows_scale: float) -> list[Timing
     next_day = end + timedelta(days=1)
     window = ["--start", YEAR_START.isoformat(), "--end", end.isoformat()]
     day = ["--start", next_day.isoformat(), "--end", next_day.isoformat()]
-    per_day = {source: count / YEAR_DAYS for source, count in ROWS.items()}
+    # one day's share of the daily sources; the monthly source's generator gives the day its share of a month
+    next_day_rows = {"hotline": ROWS["hotline"] // YEAR_DAYS, "grid": ROWS["grid"] // YEAR_DAYS,
+                     "mediation": ROWS["mediation"] // 12}
     timings = [
         run_stage(name, "generate", env, "--days", str(days), *window[:2],
                   *(f"--{source}={count}" for source, count in rows.items())),
@@ -70,7 +72,7 @@ def history_then_one_day(name: str, days: int, rows_scale: float) -> list[Timing
     ]
     next_inbox = RESULTS / name / "next_day_inbox"
     run_stage(name, "generate", env, "--days", "1", *day[:2], "--inbox", str(next_inbox),
-              *(f"--{source}={max(1, round(count))}" for source, count in per_day.items()))
+              *(f"--{source}={count}" for source, count in next_day_rows.items()))
     _move_deliveries(next_inbox, Path(env["CITYBRAIN_INBOX"]))
     timings += [
         run_stage(name, "land", env, *day),

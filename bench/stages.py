@@ -73,8 +73,8 @@ def checks(start: date | None, end: date | None) -> None:
     _dbt("test")
     window = (start, end) if start else None
     with warehouse_connection() as connection:
-        for suite in load_suites():
-            run_suite(connection, suite.name, window)
+        for name in load_suites():
+            run_suite(connection, name, window)
 
 
 def main(argv: list[str] | None = None) -> None:
