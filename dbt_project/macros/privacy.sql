@@ -1,28 +1,7 @@
 {#-
-  Personal information: citizen ID validation (GB 11643-1999), pseudonyms and phone masks.
+  Personal information: pseudonyms, phone normalization and masks (identifier validation is in identifiers.sql).
   Raw names, ID numbers, phones and addresses stop in staging / intermediate; marts carry only these.
 -#}
-
-{#- normalize_citizen_id(expr): half-width, no spaces, upper case (a trailing x becomes X). -#}
-{% macro normalize_citizen_id(expr) -%}
-upper({{ clean_code(expr) }})
-{%- endmacro %}
-
-{#- citizen_id_is_valid(expr): NULL when absent; true when 17 digits + check character and the check character
-    is '10X98765432'[(sum of digit_i * weight_i) mod 11] with weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2.
-    `expr` should already be normalized (normalize_citizen_id). -#}
-{% macro citizen_id_is_valid(expr) -%}
-{%- set weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] -%}
-case
-    when {{ expr }} is null then null
-    when not regexp_full_match({{ expr }}, '[0-9]{17}[0-9X]') then false
-    else substr('10X98765432', cast((
-        {%- for w in weights %}
-        {% if not loop.first %}+ {% endif %}try_cast(substr({{ expr }}, {{ loop.index }}, 1) as integer) * {{ w }}
-        {%- endfor %}
-    ) % 11 as integer) + 1, 1) = substr({{ expr }}, 18, 1)
-end
-{%- endmacro %}
 
 {#- pseudonym_salt(): the key of every pseudonym, from CITYBRAIN_PSEUDONYM_SALT. There is no default: a run that
     needs it without it fails here, with this message (parsing alone does not need it). -#}
