@@ -70,7 +70,7 @@ def dbt_build(start: date | None, end: date | None) -> None:
 def checks(start: date | None, end: date | None) -> None:
     from pipelines.quality.gx_runner import load_suites, run_suite
 
-    _dbt("test")
+    _dbt("test", "--exclude", "test_type:unit")  # as the pipeline runs them; unit tests run in CI
     window = (start, end) if start else None
     with warehouse_connection() as connection:
         for name in load_suites():
