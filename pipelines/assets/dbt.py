@@ -8,7 +8,7 @@ process only that window.
 
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,12 +17,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import settings
 from pipelines.dbt_project import dbt_project, export_dbt_environment
+from pipelines.ingestion.contracts import load_contracts
 from pipelines.partitions import governance_daily_partitions
 from pipelines.warehouse import warehouse_lock
 
 CITY_STANDARD = "resource_type:seed tag:city_standard"
 # dbt unit tests check logic, not data: they run in CI (tests/dbt), not in every production run.
 UNIT_TESTS = "test_type:unit"
+PLATFORM_OWNER = "team:city-data-platform"
 
 
 class CityBrainTranslator(DagsterDbtTranslator):
@@ -35,6 +37,12 @@ class CityBrainTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return group_for_fqn(dbt_resource_props["resource_type"], dbt_resource_props["fqn"])
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        """A department's models belong to the owner in its source contract; shared models to the platform team."""
+        fqn = dbt_resource_props["fqn"]
+        contract = load_contracts().get(fqn[2]) if len(fqn) > 3 else None
+        return [contract.owner if contract else PLATFORM_OWNER]
 
 
 def group_for_fqn(resource_type: str, fqn: list[str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -182,8 +183,9 @@ def load_contract(path: Path) -> SourceContract:
     return parse_contract(raw, path)
 
 
+@cache
 def load_contracts(directory: Path | None = None) -> dict[str, SourceContract]:
-    """Every contract in the directory, by source name."""
+    """Every contract in the directory, by source name (read once per process)."""
     contracts: dict[str, SourceContract] = {}
     for path in sorted((directory or settings.CONTRACTS_DIR).glob("*.yaml")):
         contract = load_contract(path)

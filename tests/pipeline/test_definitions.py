@@ -24,6 +24,15 @@ def test_every_asset_has_a_description_a_group_and_an_owner_or_kind():
         assert spec.kinds, f"{name} has no kind"
 
 
+def test_department_assets_belong_to_the_contract_owner():
+    from pipelines.definitions import defs
+
+    owners = {spec.key.to_user_string(): spec.owners for spec in defs.resolve_all_asset_specs()}
+    assert owners["landing/hotline_12345"] == ["team:hotline-data"]
+    assert owners["staging/stg_grid_events__events"] == ["team:grid-data"]
+    assert owners["marts/fct_service_request"] == ["team:city-data-platform"]
+
+
 def test_groups_follow_department_and_layer():
     from pipelines.definitions import defs
 
