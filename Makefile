@@ -23,7 +23,6 @@ MANIFEST := dbt_project/target/manifest.json
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 # The manifest is prepared at build time so that loading the code location never parses the dbt project.
