@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# Tools started by Dagster itself (dbt under `dagster dev`) are found in the virtual environment.
+export PATH := $(BIN):$(PATH)
 
 # Demo data size (days from DEMO_START; rows per day / month).
 DEMO_START ?= 2026-01-01

@@ -52,7 +52,10 @@ def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, s
     if partition_range:
         tags = {"dagster/asset_partition_range_start": partition_range[0],
                 "dagster/asset_partition_range_end": partition_range[1]}
-    return defs.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary is the output
+    return defs.resolve_job_def(job_name).execute_in_process(
+        run_config=quiet, instance=instance, tags=tags, raise_on_error=False
+    )
 
 
 def build(start: date, end: date, instance: DagsterInstance) -> BuildReport:
