@@ -123,3 +123,23 @@ case when coalesce({{ denominator }}, 0) = 0 then null else cast({{ numerator }}
 {% macro latest_version_order() -%}
 partition_key desc, _source_file desc, _source_row desc
 {%- endmacro %}
+
+{#- latest_versions_in_window(staging_model, record_key, grain): the staging rows of the window's partitions, one
+    per record key (its latest version). In an incremental run a version older than the one already built is left
+    out, so re-running an older window never replaces a newer version. -#}
+{% macro latest_versions_in_window(staging_model, record_key, grain='day') -%}
+select latest.*
+from (
+    select * from {{ ref(staging_model) }}
+    where {{ partition_window_filter('partition_key', grain=grain) }}
+      and {{ record_key }} is not null
+    qualify row_number() over (partition by {{ record_key }} order by {{ latest_version_order() }}) = 1
+) as latest
+{%- if is_incremental() %}
+where not exists (
+    select 1 from {{ this }} as built
+    where built.{{ record_key }} = latest.{{ record_key }}
+      and built.partition_key > latest.partition_key
+)
+{%- endif %}
+{%- endmacro %}

@@ -11,33 +11,7 @@
     on_schema_change='sync_all_columns',
 ) }}
 
-with landed as (
-
-    select * from {{ ref('stg_grid_events__events') }}
-    where {{ partition_window_filter('partition_key', grain='day') }}
-      and event_id is not null
-
-),
-
-latest as (
-
-    select * from landed
-    qualify row_number() over (partition by event_id order by {{ latest_version_order() }}) = 1
-
-),
-
-fresh as (
-
-    select latest.* from latest
-    {%- if is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} as built
-        where built.event_id = latest.event_id
-          and built.partition_key > latest.partition_key
-    )
-    {%- endif %}
-
-),
+with fresh as ({{ latest_versions_in_window('stg_grid_events__events', 'event_id', grain='day') }}),
 
 status_change as (
 

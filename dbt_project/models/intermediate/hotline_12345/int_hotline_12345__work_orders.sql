@@ -10,33 +10,7 @@
     on_schema_change='sync_all_columns',
 ) }}
 
-with landed as (
-
-    select * from {{ ref('stg_hotline_12345__work_orders') }}
-    where {{ partition_window_filter('partition_key', grain='day') }}
-      and work_order_id is not null
-
-),
-
-latest as (
-
-    select * from landed
-    qualify row_number() over (partition by work_order_id order by {{ latest_version_order() }}) = 1
-
-),
-
-fresh as (
-
-    select latest.* from latest
-    {%- if is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} as built
-        where built.work_order_id = latest.work_order_id
-          and built.partition_key > latest.partition_key
-    )
-    {%- endif %}
-
-),
+with fresh as ({{ latest_versions_in_window('stg_hotline_12345__work_orders', 'work_order_id', grain='day') }}),
 
 district_alias as ({{ district_aliases_sql() }}),
 

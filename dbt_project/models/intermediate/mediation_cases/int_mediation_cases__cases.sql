@@ -10,33 +10,7 @@
     on_schema_change='sync_all_columns',
 ) }}
 
-with landed as (
-
-    select * from {{ ref('stg_mediation_cases__cases') }}
-    where {{ partition_window_filter('partition_key', grain='month') }}
-      and case_id is not null
-
-),
-
-latest as (
-
-    select * from landed
-    qualify row_number() over (partition by case_id order by {{ latest_version_order() }}) = 1
-
-),
-
-fresh as (
-
-    select latest.* from latest
-    {%- if is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} as built
-        where built.case_id = latest.case_id
-          and built.partition_key > latest.partition_key
-    )
-    {%- endif %}
-
-),
+with fresh as ({{ latest_versions_in_window('stg_mediation_cases__cases', 'case_id', grain='month') }}),
 
 district_alias as ({{ district_aliases_sql() }}),
 
