@@ -33,6 +33,22 @@ def test_error_failure_fails_the_check_with_error_severity(service_requests):
     )
 
 
+def test_an_error_failure_stops_what_depends_on_the_checked_asset(service_requests):
+    @asset(key=["marts", "fct_service_request"])
+    def fct_service_request() -> None:
+        """Stands for the dbt model, which is already in the warehouse."""
+
+    @asset(deps=[fct_service_request])
+    def service_request_share() -> None:
+        """Stands for a shared dataset built from the mart."""
+
+    check, _ = checks_by_name(build_gx_asset_checks())["gx_fct_service_request"]
+    result = materialize([fct_service_request, service_request_share, check], raise_on_error=False)
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert AssetKey(["marts", "fct_service_request"]) in materialized
+    assert AssetKey("service_request_share") not in materialized
+
+
 def test_partitioned_check_validates_the_partition_window(hotline_landing):
     partitions = DailyPartitionsDefinition(start_date="2026-03-01")
 
