@@ -1,5 +1,5 @@
 {#-
-  Identifiers of the common standard (docs: /work/shared/DOMAIN.md): citizen ID (GB 11643-1999), unified social
+  Identifiers of the common standard: citizen ID (GB 11643-1999), unified social
   credit code (GB 32100-2015), mobile phone. Validators only flag: invalid values are kept, never dropped, because
   real registries hold some that fail the check.
   Every validator takes an already normalized expression (normalize_*): validating raw text would make the result
