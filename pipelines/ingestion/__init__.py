@@ -1,0 +1,1 @@
+"""Contract-driven landing of departmental deliveries: contracts, readers, landing, the ops tables."""
