@@ -18,10 +18,5 @@ select
     {{ clean_code('reporter_id') }} as reporter_id,
     {{ parse_decimal('longitude', 'decimal(9, 6)') }} as longitude,
     {{ parse_decimal('latitude', 'decimal(9, 6)') }} as latitude,
-    cast(partition_key as date) as partition_key,
-    _source_file,
-    cast(_source_row as bigint) as _source_row,
-    _load_id,
-    cast(_ingested_at as timestamptz) as _ingested_at,
-    _record_hash
+    {{ landing_lineage_columns() }}
 from source

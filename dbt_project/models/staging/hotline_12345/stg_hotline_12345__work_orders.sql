@@ -23,10 +23,5 @@ select
     {{ parse_local_timestamp('closed_at', '%Y/%m/%d %H:%M:%S') }} as closed_at,
     {{ clean_code('status_name') }} as status_name,
     {{ clean_code('satisfaction_name') }} as satisfaction_name,
-    cast(partition_key as date) as partition_key,
-    _source_file,
-    cast(_source_row as bigint) as _source_row,
-    _load_id,
-    cast(_ingested_at as timestamptz) as _ingested_at,
-    _record_hash
+    {{ landing_lineage_columns() }}
 from source

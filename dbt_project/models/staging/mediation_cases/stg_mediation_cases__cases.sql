@@ -22,10 +22,5 @@ select
     {{ parse_excel_date('closed_date') }} as closed_date,
     {{ parse_decimal('agreement_amount') }} as agreement_amount,
     {{ parse_boolean_zh('referred_to_litigation') }} as is_referred_to_litigation,
-    cast(partition_key as date) as partition_key,
-    _source_file,
-    cast(_source_row as bigint) as _source_row,
-    _load_id,
-    cast(_ingested_at as timestamptz) as _ingested_at,
-    _record_hash
+    {{ landing_lineage_columns() }}
 from source
