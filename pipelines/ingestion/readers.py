@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from charset_normalizer import from_bytes
@@ -162,15 +163,11 @@ def _csv_header(text: str) -> list[str]:
     return header
 
 
-def _good_row_numbers(good_rows: int, rejects: list[Reject]) -> list[int]:
+def _good_row_numbers(good_rows: int, rejects: list[Reject]) -> np.ndarray:
     """Record numbers of the rows that parsed: 1..N with the rejected rows' numbers left out."""
-    rejected = {reject.source_row for reject in rejects}
-    numbers, candidate = [], 1
-    while len(numbers) < good_rows:
-        if candidate not in rejected:
-            numbers.append(candidate)
-        candidate += 1
-    return numbers
+    rejected = np.array([reject.source_row for reject in rejects if reject.source_row is not None], dtype=np.int64)
+    candidates = np.arange(1, good_rows + len(rejects) + 1, dtype=np.int64)
+    return np.setdiff1d(candidates, rejected, assume_unique=True)[:good_rows]
 
 
 def _move_undecodable_rows(result: FileRead, undecodable_lines: frozenset[int], engine) -> None:
