@@ -8,26 +8,18 @@ docs/source_contracts.md for every key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from functools import cache
-from datetime import date, datetime
 from pathlib import Path
 
-import yaml
-
 from pipelines import settings
+from pipelines.ingestion.contract_schema import ContractError, ContractModel, ContractSource, validate_contract_text
 
-FORMATS = ("csv", "jsonl", "xlsx")
-PARTITION_TYPES = ("daily", "monthly")
-ELEMENT_TYPES = (
-    "string", "code", "timestamp", "date", "epoch_ms", "integer", "decimal", "json", "citizen_id", "boolean_zh",
-)
+__all__ = ["ContractError", "ColumnSpec", "FreshnessSpec", "SourceContract", "VolumeSpec", "load_contract",
+           "load_contracts"]
+
 _PARTITION_PLACEHOLDER = re.compile(r"\{partition:([^}]+)\}")
-_ELEMENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class ContractError(ValueError):
-    """A source contract is missing a key or has a value the pipeline cannot use."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +32,25 @@ class ColumnSpec:
     format: str | None = None
     code_set: str | None = None
     personal: bool = False
+
+
+@dataclass(frozen=True)
+class FreshnessSpec:
+    """When a partition's delivery is due: `expected_by` local time on the day after a daily partition (the day
+    after the month for a monthly one), then WARN after `warn_after_hours` and ERROR after `error_after_hours`."""
+
+    expected_by: time = time(6, 0)
+    warn_after_hours: float = 4
+    error_after_hours: float = 24
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """A partition's row count against the median of the source's previous `history_partitions` partitions."""
+
+    history_partitions: int = 28
+    warn_below_ratio: float = 0.5
+    error_below_ratio: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,13 @@ class SourceContract:
     record_key: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
     path: Path
+    complete_after_seconds: int = 60
+    done_marker: str | None = None
+    max_rows: int = 1_000_000
+    max_columns: int = 200
+    max_field_bytes: int = 1_048_576
+    freshness: FreshnessSpec = field(default_factory=FreshnessSpec)
+    volume: VolumeSpec = field(default_factory=VolumeSpec)
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -99,88 +117,62 @@ def _file_name_regex(file_pattern: str) -> re.Pattern:
     return re.compile(_glob_to_regex(before) + f"(?P<partition>{date_regex})" + _glob_to_regex(after))
 
 
-def _require(mapping: dict, key: str, where: str):
-    if key not in mapping or mapping[key] in (None, ""):
-        raise ContractError(f"{where}: missing required key '{key}'")
-    return mapping[key]
-
-
-def _one_of(value: str, allowed: tuple[str, ...], where: str) -> str:
-    if value not in allowed:
-        raise ContractError(f"{where}: '{value}' is not one of {', '.join(allowed)}")
-    return value
-
-
-def _column(raw: dict, where: str) -> ColumnSpec:
-    name = _require(raw, "name", where)
-    if not _ELEMENT_NAME.match(name):
-        raise ContractError(f"{where}: column name '{name}' must be snake_case ASCII (a data element name)")
-    where = f"{where} column '{name}'"
-    return ColumnSpec(
-        name=name,
-        source=str(_require(raw, "source", where)),
-        type=_one_of(_require(raw, "type", where), ELEMENT_TYPES, f"{where} type"),
-        description=_require(raw, "description", where),
-        required=bool(raw.get("required", False)),
-        format=raw.get("format"),
-        code_set=raw.get("code_set"),
-        personal=bool(raw.get("personal", False)),
-    )
-
-
-def parse_contract(raw: dict, path: Path) -> SourceContract:
-    where = path.name
-    delivery = _require(raw, "delivery", where)
-    partitioning = _require(raw, "partitioning", where)
-    department = _require(raw, "department", where)
-    columns = tuple(_column(column, where) for column in _require(raw, "columns", where))
-    names = [column.name for column in columns]
-    if len(set(names)) != len(names):
-        raise ContractError(f"{where}: column names repeat: {sorted({n for n in names if names.count(n) > 1})}")
-    record_key = tuple(_require(raw, "record_key", where))
-    unknown_keys = [key for key in record_key if key not in names]
-    if unknown_keys:
-        raise ContractError(f"{where}: record_key names unknown columns {unknown_keys}")
-    file_format = _one_of(_require(delivery, "format", f"{where} delivery"), FORMATS, f"{where} delivery format")
-    file_pattern = _require(delivery, "file_pattern", f"{where} delivery")
-    if not _PARTITION_PLACEHOLDER.search(file_pattern):
-        raise ContractError(f"{where}: delivery file_pattern needs a {{partition:FMT}} placeholder")
+def _checked(model: ContractModel, source: ContractSource) -> None:
+    """What the schema alone cannot say: relations between keys."""
+    names = [column.name for column in model.columns]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise source.error(("columns", index, "name"), f"column name '{name}' repeats")
+    for index, key in enumerate(model.record_key):
+        if key not in names:
+            raise source.error(("record_key", index), f"record_key names unknown column '{key}'")
+    pattern = model.delivery.file_pattern
+    if not _PARTITION_PLACEHOLDER.search(pattern):
+        raise source.error(("delivery", "file_pattern"), "needs a {partition:FMT} placeholder")
     try:
-        _file_name_regex(file_pattern)
+        _file_name_regex(pattern)
     except KeyError as directive:
-        raise ContractError(
-            f"{where}: file_pattern uses {directive}; supported: {', '.join(_STRFTIME_REGEX)}"
-        ) from None
+        raise source.error(("delivery", "file_pattern"),
+                           f"uses {directive}; supported: {', '.join(_STRFTIME_REGEX)}") from None
+
+
+def parse_contract(text: str, path: Path) -> SourceContract:
+    model, source = validate_contract_text(text, path.name)
+    _checked(model, source)
+    delivery = model.delivery
     return SourceContract(
-        source=_require(raw, "source", where),
-        entity=_require(raw, "entity", where),
-        title=_require(raw, "title", where),
-        description=str(_require(raw, "description", where)).strip(),
-        department_code=_require(department, "code", f"{where} department"),
-        department_name=_require(department, "name", f"{where} department"),
-        owner=_require(department, "owner", f"{where} department"),
-        format=file_format,
-        encoding=delivery.get("encoding", "utf-8"),
-        file_pattern=file_pattern,
-        sheet=delivery.get("sheet"),
-        partition_type=_one_of(
-            _require(partitioning, "type", f"{where} partitioning"), PARTITION_TYPES, f"{where} partitioning type"
-        ),
-        start_date=date.fromisoformat(str(_require(partitioning, "start_date", f"{where} partitioning"))),
-        record_key=record_key,
-        columns=columns,
+        source=model.source,
+        entity=model.entity,
+        title=model.title,
+        description=model.description.strip(),
+        department_code=model.department.code,
+        department_name=model.department.name,
+        owner=model.department.owner,
+        format=delivery.format,
+        encoding=delivery.encoding,
+        file_pattern=delivery.file_pattern,
+        sheet=delivery.sheet,
+        partition_type=model.partitioning.type,
+        start_date=model.partitioning.start_date,
+        record_key=tuple(model.record_key),
+        columns=tuple(ColumnSpec(**column.model_dump()) for column in model.columns),
         path=path,
+        complete_after_seconds=delivery.complete_after_seconds,
+        done_marker=delivery.done_marker,
+        max_rows=delivery.max_rows,
+        max_columns=delivery.max_columns,
+        max_field_bytes=delivery.max_field_bytes,
+        freshness=FreshnessSpec(**model.freshness.model_dump()),
+        volume=VolumeSpec(**model.volume.model_dump()),
     )
 
 
 def load_contract(path: Path) -> SourceContract:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ContractError(f"{path.name}: not valid YAML: {error}") from None
-    if not isinstance(raw, dict):
-        raise ContractError(f"{path.name}: a contract must be a YAML mapping")
-    return parse_contract(raw, path)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ContractError(f"{path}: cannot read the contract: {error}") from None
+    return parse_contract(text, path)
 
 
 @cache

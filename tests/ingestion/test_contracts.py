@@ -37,24 +37,96 @@ def _write_variant(tmp_path: Path, change) -> Path:
     raw = yaml.safe_load((CONTRACTS_DIR / "hotline_12345.yaml").read_text(encoding="utf-8"))
     change(raw)
     path = tmp_path / "variant.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
+def _line_of(path: Path, text: str) -> int:
+    return [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line][-1]
+
+
+def _rename_key(mapping: dict, old: str, new: str) -> None:
+    mapping[new] = mapping.pop(old)
+
+
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "key", "line_text", "message"),
     [
-        (lambda raw: raw["delivery"].pop("format"), "missing required key 'format'"),
-        (lambda raw: raw["delivery"].update(format="dbf"), "'dbf' is not one of csv, jsonl, xlsx"),
-        (lambda raw: raw["delivery"].update(file_pattern="orders.csv"), "needs a {partition:FMT} placeholder"),
-        (lambda raw: raw["delivery"].update(file_pattern="o_{partition:%j}.csv"), "supported: %Y"),
-        (lambda raw: raw.update(record_key=["nope"]), "record_key names unknown columns ['nope']"),
-        (lambda raw: raw["columns"][1].update(name="work_order_id"), "column names repeat"),
-        (lambda raw: raw["columns"][0].update(type="blob"), "'blob' is not one of"),
-        (lambda raw: raw["columns"][0].update(name="工单编号"), "must be snake_case ASCII"),
+        (lambda raw: _rename_key(raw["delivery"], "encoding", "encodng"), "delivery.encodng", "encodng:",
+         "unknown key 'encodng'; did you mean 'encoding'?"),
+        (lambda raw: _rename_key(raw["columns"][0], "required", "requried"), "columns[0].requried", "requried:",
+         "unknown key 'requried'; did you mean 'required'?"),
+        (lambda raw: _rename_key(raw["columns"][1], "format", "fromat"), "columns[1].fromat", "fromat:",
+         "unknown key 'fromat'; did you mean 'format'?"),
+        (lambda raw: raw.update(owner="x"), "owner", "owner: x", "unknown key 'owner'"),
+        (lambda raw: raw["department"].update(lead="x"), "department.lead", "lead:", "unknown key 'lead'"),
+        (lambda raw: raw["partitioning"].update(timezone="UTC"), "partitioning.timezone", "timezone:",
+         "unknown key 'timezone'"),
+        (lambda raw: raw.update(freshness={"expected_by": "06:00", "warn_after": 4}), "freshness.warn_after",
+         "warn_after:", "did you mean 'warn_after_hours'?"),
+        (lambda raw: raw.update(volume={"history": 28}), "volume.history", "history:",
+         "did you mean 'history_partitions'?"),
+        (lambda raw: raw["delivery"].update(encoding="utf8mb4"), "delivery.encoding", "utf8mb4",
+         "'utf8mb4' is not an encoding"),
+        (lambda raw: raw["columns"][1].update(format="%Y/%m/%d %H:%M:%Q"), "columns[1].format", "%Q",
+         "is not a usable date format"),
+        (lambda raw: raw["columns"][1].update(format="%m/%d %H:%M"), "columns[1].format", "'%m/%d %H:%M'",
+         "does not round-trip"),
+        (lambda raw: raw["columns"][0].update(format="%Y-%m-%d"), "columns[0].format",
+         "format: '%Y-%m-%d'", "applies to timestamp and date columns, not to string"),
+        (lambda raw: raw["columns"][0].update(required="yes"), "columns[0].required", "required: 'yes'",
+         "valid boolean"),
+        (lambda raw: raw["delivery"].update(complete_after_seconds=-1), "delivery.complete_after_seconds",
+         "complete_after_seconds:", "greater than or equal to 0"),
+        (lambda raw: raw["delivery"].update(done_marker="{stem}.ok"), "delivery.done_marker", "done_marker:",
+         "may only use the placeholder {name}"),
+        (lambda raw: raw["delivery"].update(sheet="Sheet1"), "delivery.sheet", "sheet:", "applies to xlsx"),
+        (lambda raw: raw.update(freshness={"expected_by": "6 am"}), "freshness.expected_by", "expected_by:",
+         "is not a time of day HH:MM"),
+        (lambda raw: raw.update(freshness={"expected_by": 360}), "freshness.expected_by", "expected_by: 360",
+         'quote the time, e.g. "06:00"'),
+        (lambda raw: raw.update(volume={"warn_below_ratio": 0.1, "error_below_ratio": 0.5}), "volume.error_below_ratio",
+         "error_below_ratio:", "must not be larger than warn_below_ratio"),
+        (lambda raw: raw["delivery"].pop("format"), "delivery.format", "delivery:", "missing required key 'format'"),
+        (lambda raw: raw["delivery"].update(format="dbf"), "delivery.format", "format: dbf",
+         "'dbf' is not one of 'csv', 'jsonl' or 'xlsx'"),
+        (lambda raw: raw["delivery"].update(file_pattern="orders.csv"), "delivery.file_pattern", "orders.csv",
+         "needs a {partition:FMT} placeholder"),
+        (lambda raw: raw["delivery"].update(file_pattern="o_{partition:%j}.csv"), "delivery.file_pattern",
+         "%j", "supported: %Y"),
+        (lambda raw: raw.update(record_key=["nope"]), "record_key[0]", "- nope",
+         "record_key names unknown column 'nope'"),
+        (lambda raw: raw["columns"][1].update(name="work_order_id"), "columns[1].name", "name: work_order_id",
+         "column name 'work_order_id' repeats"),
+        (lambda raw: raw["columns"][0].update(type="blob"), "columns[0].type", "type: blob", "'blob' is not one of"),
+        (lambda raw: raw["columns"][0].update(name="工单编号"), "columns[0].name", "name: 工单编号",
+         "must be snake_case ASCII"),
     ],
 )
-def test_a_broken_contract_names_its_file_and_the_problem(tmp_path, change, message):
-    with pytest.raises(ContractError, match="variant.yaml") as error:
-        load_contract(_write_variant(tmp_path, change))
+def test_a_broken_contract_names_its_file_the_key_and_the_line(tmp_path, change, key, line_text, message):
+    path = _write_variant(tmp_path, change)
+    with pytest.raises(ContractError) as error:
+        load_contract(path)
+    assert str(error.value).startswith(f"variant.yaml:{_line_of(path, line_text)}: {key}: "), str(error.value)
     assert message in str(error.value)
+
+
+def test_a_repeated_key_is_an_error_not_the_last_one_wins(tmp_path):
+    text = (CONTRACTS_DIR / "hotline_12345.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "variant.yaml"
+    path.write_text(text.replace("  encoding: gb18030", "  encoding: gb18030\n  encoding: utf-8"), encoding="utf-8")
+    with pytest.raises(ContractError, match=rf"variant.yaml:{_line_of(path, 'encoding: utf-8')}: "
+                                            r"delivery.encoding: key repeats"):
+        load_contract(path)
+
+
+def test_new_delivery_keys_have_defaults_and_can_be_set(tmp_path):
+    contract = load_contract(_write_variant(tmp_path, lambda raw: None))
+    assert (contract.complete_after_seconds, contract.done_marker, contract.max_rows, contract.max_columns,
+            contract.max_field_bytes) == (60, None, 1_000_000, 200, 1_048_576)
+    assert (contract.freshness.expected_by.isoformat(), contract.volume.history_partitions) == ("06:00:00", 28)
+    changed = load_contract(_write_variant(tmp_path, lambda raw: (
+        raw["delivery"].update(complete_after_seconds=0, done_marker="{name}.done", max_field_bytes=10),
+        raw.update(freshness={"expected_by": "09:30", "warn_after_hours": 1, "error_after_hours": 2}))))
+    assert (changed.complete_after_seconds, changed.done_marker, changed.max_field_bytes) == (0, "{name}.done", 10)
+    assert (changed.freshness.expected_by.isoformat(), changed.freshness.error_after_hours) == ("09:30:00", 2)
