@@ -3,22 +3,25 @@
 Two multi-assets: the city standard (seeds and the models tagged `city_standard`, built from seeds only,
 unpartitioned) and the governance models (staging → intermediate → facts → scorecard), partitioned by day. A run over a range of days
 is one `dbt build` with the window passed as the vars `window_start` / `window_end`, so incremental models
-process only that window.
+process only that window, and the data tests of what the run rebuilds check that window (unless the run config
+`full_table_tests` is set). A failed test's check shows its description and a sample of its failing rows.
 """
 
 
 import json
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import settings
 from pipelines.dbt_project import dbt_project, export_dbt_environment
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.partitions import governance_daily_partitions
+from pipelines.quality.dbt_test_failures import with_failure_details
 from pipelines.warehouse import warehouse_lock
 
 CITY_STANDARD = "resource_type:seed tag:city_standard"
@@ -54,13 +57,23 @@ def group_for_fqn(resource_type: str, fqn: list[str]) -> str:
     return f"{fqn[2]}_{layer}" if has_department_folder else layer
 
 
-def window_vars(context: AssetExecutionContext) -> str:
+class GovernanceBuildConfig(Config):
+    full_table_tests: bool = False  # data tests check whole tables, not the run's window (a full build sets it)
+
+
+def window_vars(context: AssetExecutionContext, full_table_tests: bool = False) -> str:
     """The run's days as dbt vars; the time window's end is exclusive, the vars are inclusive dates."""
     window = context.partition_time_window
     return json.dumps({
         "window_start": window.start.date().isoformat(),
         "window_end": (window.end - timedelta(days=1)).date().isoformat(),
+        "full_table_tests": full_table_tests,
     })
+
+
+@cache
+def dbt_manifest() -> dict[str, Any]:
+    return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
 
 
 @dbt_assets(
@@ -75,7 +88,8 @@ def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
     with warehouse_lock(settings.warehouse_path()):
         # buildable: leave the facts' relationship tests to the seeds for the governance run, so the standard
         # also builds on an empty warehouse
-        yield from dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream()
+        events = dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream()
+        yield from with_failure_details(events, dbt_manifest(), settings.warehouse_path())
 
 
 @dbt_assets(
@@ -87,7 +101,8 @@ def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
     backfill_policy=BackfillPolicy.single_run(),
     name="governance_dbt",
 )
-def governance_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def governance_models(context: AssetExecutionContext, dbt: DbtCliResource, config: GovernanceBuildConfig):
     export_dbt_environment()
     with warehouse_lock(settings.warehouse_path()):
-        yield from dbt.cli(["build", "--vars", window_vars(context)], context=context).stream()
+        events = dbt.cli(["build", "--vars", window_vars(context, config.full_table_tests)], context=context).stream()
+        yield from with_failure_details(events, dbt_manifest(), settings.warehouse_path())

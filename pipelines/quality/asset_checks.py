@@ -8,23 +8,35 @@ Outcome of a check:
 - failed with severity WARN when there was nothing to validate (no landed files, relation not built yet).
 The metadata holds a markdown table of every expectation (unexpected count, percent, samples) and the totals.
 
-Window: a check built with the `partitions_def` of its asset validates the rows of the run's partition (or
-partition range) time window; an unpartitioned check validates all history.
+Window: a check built with the `partitions_def` of its asset validates the rows of the run's partition; an
+unpartitioned check validates all history. A run over a range of partitions (a backfill) validates each partition
+on its own and records one evaluation per partition, so every day shows its own result in the UI and a failing
+day is never hidden in the range's total. Dagster's `AssetCheckResult` has no partition (in a range run it would
+be recorded once, unpartitioned, and every planned day would show "Skipped"), so the check yields
+`AssetCheckEvaluation`s with their `partition` and then its (empty) output.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the real type of the `context` annotation.
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSpec,
     AssetKey,
+    AssetRecordsFilter,
     MetadataValue,
+    Output,
     PartitionsDefinition,
+    TimeWindow,
     asset_check,
+)
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,  # not exported by dagster; AssetCheckResult fills it the same way
 )
 
 from pipelines.quality.gx_runner import ExpectationOutcome, Suite, SuiteOutcome, load_suites, run_suite
@@ -50,20 +62,70 @@ def _build_check(suite: Suite, partitions_def: PartitionsDefinition | None) -> A
         blocking=suite.has_error_expectations,
         partitions_def=partitions_def,
     )
-    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        window = _partition_window(context) if partitions_def else None
+    def _check(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult | AssetCheckEvaluation | Output]:
+        if partitions_def and context.has_partition_key_range and not context.has_partition_key:
+            yield from _per_partition_evaluations(context, suite, partitions_def)
+            return
+        window = _inclusive_dates(context.partition_time_window) if partitions_def and context.has_partition_key else None
         with warehouse_connection() as connection:
             outcome = run_suite(connection, suite.name, window)
-        return check_result(outcome)
+        yield check_result(outcome)
 
     return _check
 
 
-def _partition_window(context: AssetCheckExecutionContext) -> tuple[date, date] | None:
-    """The run's partition time window as inclusive dates (Dagster's window end is exclusive)."""
-    if not (context.has_partition_key or context.has_partition_key_range):
+def _per_partition_evaluations(
+    context: AssetCheckExecutionContext, suite: Suite, partitions_def: PartitionsDefinition
+) -> Iterator[AssetCheckEvaluation | Output]:
+    """One evaluation per partition of the run's range, then the check's output; a failing ERROR day blocks."""
+    [spec] = context.check_specs
+    keys = partitions_def.get_partition_keys_in_range(context.partition_key_range)
+    with warehouse_connection() as connection:
+        outcomes = {
+            key: run_suite(connection, suite.name, _inclusive_dates(partitions_def.time_window_for_partition_key(key)))
+            for key in keys
+        }
+    failed = [key for key, outcome in outcomes.items() if not outcome.success]
+    if failed:
+        context.log.warning(f"gx_{suite.name} failed on {len(failed)} of {len(keys)} partitions: {', '.join(failed)}")
+    for key, outcome in outcomes.items():
+        yield partition_evaluation(spec, key, check_result(outcome), _target_materialization(context, spec, key))
+    yield Output(None, output_name=context.job_def.asset_layer.get_op_output_name(spec.key))
+
+
+def partition_evaluation(
+    spec: AssetCheckSpec,
+    partition_key: str,
+    result: AssetCheckResult,
+    target: AssetCheckEvaluationTargetMaterializationData | None = None,
+) -> AssetCheckEvaluation:
+    return AssetCheckEvaluation(
+        asset_key=spec.asset_key,
+        check_name=spec.name,
+        passed=result.passed,
+        metadata=result.metadata,
+        target_materialization_data=target,
+        severity=result.severity,
+        description=result.description,
+        blocking=spec.blocking,
+        partition=partition_key,
+    )
+
+
+def _target_materialization(context: AssetCheckExecutionContext, spec: AssetCheckSpec, partition_key: str):
+    """The partition's latest materialization, which the evaluation checked (as Dagster links it itself)."""
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=spec.asset_key, asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records:
         return None
-    time_window = context.partition_time_window
+    return AssetCheckEvaluationTargetMaterializationData(
+        run_id=records[0].run_id, storage_id=records[0].storage_id, timestamp=records[0].timestamp
+    )
+
+
+def _inclusive_dates(time_window: TimeWindow) -> tuple[date, date]:
+    """A partition time window as inclusive dates (Dagster's window end is exclusive)."""
     return time_window.start.date(), (time_window.end - timedelta(days=1)).date()
 
 

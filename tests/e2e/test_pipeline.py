@@ -173,3 +173,29 @@ def test_a_redelivered_file_and_a_rerun_day_duplicate_nothing(built):
     assert statuses[f"hotline_12345/{original.stem}_copy.csv"] == "duplicate_delivery"
     assert scalar("select count(*) from ops.ingestion_ledger where partition_key = ? and source = 'hotline_12345'",
                   [day.isoformat()]) == 2
+
+
+
+def test_range_run_records_every_day_of_partitioned_checks(built):
+    from dagster import AssetCheckKey, AssetKey
+
+    key = AssetCheckKey(AssetKey(["landing", "hotline_12345"]), "gx_hotline_12345")
+    records = built["instance"].event_log_storage.get_asset_check_execution_history(key, limit=100)
+    range_run = min(records, key=lambda record: record.create_timestamp).run_id
+    assert sorted(record.partition for record in records if record.run_id == range_run) == [
+        (START + timedelta(days=n)).isoformat() for n in range(DAYS)]
+    assert {record.status.value for record in records} <= {"SUCCEEDED", "FAILED"}  # no day left planned (Skipped)
+
+
+def test_a_failed_dbt_test_shows_its_description_and_failing_rows(built):
+    from dagster import DagsterEventType
+
+    instance = built["instance"]
+    evaluations = [event.dagster_event.event_specific_data for run in instance.get_runs()
+                   for event in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
+    failed = {e.check_name: e for e in evaluations if not e.passed and not e.check_name.startswith("gx_")}
+    unconformed = failed["fct_service_request_district_code_conformed"]  # the generator's unknown districts
+    assert "fct_service_request.district_code" in unconformed.description
+    sample = unconformed.metadata["failing_rows_sample"].value
+    assert "| work_order_id |" in sample and sample.count("\n| ") >= 1
+    assert "caller_phone_masked" in sample  # a mask, not a personal column; raw columns never reach the marts

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dagster import AssetCheckSeverity, AssetKey, DailyPartitionsDefinition, asset, materialize
+from dagster import (
+    AssetCheckKey, AssetCheckSeverity, AssetKey, DagsterInstance, DailyPartitionsDefinition, asset, materialize,
+)
 
 from pipelines.quality.asset_checks import build_gx_asset_checks, check_result
 from pipelines.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suites
@@ -81,3 +83,29 @@ def test_check_result_passed_and_severity():
     no_data = check_result(suite_outcome(no_data_reason="No landed Parquet"))
     assert (no_data.passed, no_data.severity) == (False, AssetCheckSeverity.WARN)
     assert no_data.description == "No landed Parquet"
+
+
+def test_a_range_run_records_each_partition_and_a_bad_day_fails_by_name(hotline_landing):
+    partitions = DailyPartitionsDefinition(start_date="2026-03-01")
+
+    @asset(key=["landing", "hotline_12345"], partitions_def=partitions)
+    def landed() -> None:
+        """Stands for the landing asset; the files are already landed."""
+
+    checks = build_gx_asset_checks({AssetKey(["landing", "hotline_12345"]): partitions})
+    check, _ = checks_by_name(checks)["gx_hotline_12345"]
+    instance = DagsterInstance.ephemeral()
+    result = materialize([landed, check], instance=instance, raise_on_error=False, tags={
+        "dagster/asset_partition_range_start": "2026-03-01", "dagster/asset_partition_range_end": "2026-03-02"})
+    by_day = {evaluation.partition: evaluation for evaluation in result.get_asset_check_evaluations()}
+    assert set(by_day) == {"2026-03-01", "2026-03-02"}
+    assert not by_day["2026-03-01"].passed and by_day["2026-03-01"].severity == AssetCheckSeverity.ERROR
+    assert by_day["2026-03-01"].metadata["window"].value == "2026-03-01 .. 2026-03-01"
+    assert by_day["2026-03-02"].passed and by_day["2026-03-02"].metadata["rows_validated"].value == 10
+    # the failing ERROR day blocks the step, and the instance keeps one result per day (none left "planned")
+    [failure] = result.get_step_failure_events()
+    assert "blocking asset check failed with ERROR severity" in failure.step_failure_data.error.message
+    key = AssetCheckKey(AssetKey(["landing", "hotline_12345"]), "gx_hotline_12345")
+    records = instance.event_log_storage.get_asset_check_execution_history(key, limit=10)
+    assert sorted((record.partition, record.status.value) for record in records) == [
+        ("2026-03-01", "FAILED"), ("2026-03-02", "SUCCEEDED")]
