@@ -13,18 +13,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from demo import grid, hotline, mediation
 from demo.standard import CityStandard
-from pipelines.settings import inbox_dir
+from pipelines.ingestion.contracts import load_contracts
+from pipelines.settings import TIMEZONE, inbox_dir
 
 GROUND_TRUTH_FILE = "_ground_truth.json"
 DEFAULT_SEED = 20261127
+DELIVERY_TIME = clock(1, 0)  # departments deliver at 01:00 after the day (month) they export
 
 
 def generate(inbox: Path, start: date, days: int, hotline_per_day: int, grid_per_day: int, mediation_per_month: int,
@@ -39,9 +44,29 @@ def generate(inbox: Path, start: date, days: int, hotline_per_day: int, grid_per
         grid.SOURCE: grid.deliver(inbox, std, streams[1], start, days, grid_per_day),
         mediation.SOURCE: mediation.deliver(inbox, std, streams[2], start, days, mediation_per_month),
     }
+    _date_deliveries(inbox, sources)
     truth = {"seed": seed, "start_date": start.isoformat(), "days": days, "sources": sources}
     (inbox / GROUND_TRUTH_FILE).write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return truth
+
+
+def _date_deliveries(inbox: Path, sources: dict) -> None:
+    """Give each file the mtime of its delivery: 01:00 after its partition, and at the latest a day ago.
+
+    Landing takes a file only once it has been unchanged for its contract's `complete_after_seconds`; a demo
+    lands its files right after writing them, as if they had been delivered on time.
+    """
+    contracts = load_contracts()
+    latest = time.time() - timedelta(days=1).total_seconds()
+    for source, part in sources.items():
+        contract = contracts[source]
+        for relative in part["files"]:
+            day = date.fromisoformat(contract.partition_key_of(Path(relative).name))
+            after = day + timedelta(days=1) if contract.partition_type == "daily" \
+                else (day + timedelta(days=32)).replace(day=1)
+            delivered = datetime.combine(after, DELIVERY_TIME, tzinfo=ZoneInfo(TIMEZONE)).timestamp()
+            moment = min(delivered, latest)
+            os.utime(inbox / relative, (moment, moment))
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:

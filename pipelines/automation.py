@@ -27,6 +27,7 @@ from pipelines import settings
 from pipelines.assets.dbt import city_standard_models, governance_models
 from pipelines.assets.landing import landing_asset_key
 from pipelines.ingestion.contracts import SourceContract, load_contracts
+from pipelines.ingestion.inbox import INCOMPLETE, inspect_delivery
 from pipelines.partitions import governance_daily_partitions
 
 CONTRACTS = load_contracts()
@@ -84,7 +85,9 @@ def delivery_run_requests(contracts: list[SourceContract]) -> Iterator[RunReques
             partition_key = contract.partition_key_of(path.name)
             if partition_key is None:
                 continue
-            stat = path.stat()
+            if inspect_delivery(path, inbox, contract).state == INCOMPLETE:
+                continue  # requested on a later tick, once the file is complete
+            stat = path.lstat()
             yield RunRequest(
                 run_key=f"{contract.source}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}",
                 job_name=job_for(contract).name,

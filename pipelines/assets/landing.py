@@ -11,15 +11,26 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     BackfillPolicy,
+    Config,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
+from pydantic import Field
 
 from pipelines.ingestion.contracts import SourceContract, load_contracts
-from pipelines.ingestion.landing import PartitionLoad, land_partition
+from pipelines.ingestion.landing import LandingPathError, PartitionLoad, land_partition
 from pipelines.partitions import partitions_for
 from pipelines.warehouse import warehouse_connection
+
+
+class LandingConfig(Config):
+    allow_empty_replace: bool = Field(
+        default=False,
+        description="Replace the partitions' landed data even when no file is delivered for them (an operator's "
+                    "explicit choice; without it a partition with no readable file keeps its landed data).",
+    )
 
 
 def landing_asset_key(source: str) -> AssetKey:
@@ -45,12 +56,18 @@ def build_landing_asset(contract: SourceContract) -> AssetsDefinition:
             "record_key": ", ".join(contract.record_key),
         },
     )
-    def _landing(context: AssetExecutionContext) -> MaterializeResult:
-        with warehouse_connection() as connection:
-            loads = [land_partition(contract, key, connection) for key in context.partition_keys]
+    def _landing(context: AssetExecutionContext, config: LandingConfig) -> MaterializeResult:
+        try:
+            with warehouse_connection() as connection:
+                loads = [land_partition(contract, key, connection, allow_empty_replace=config.allow_empty_replace)
+                         for key in context.partition_keys]
+        except LandingPathError as error:
+            raise Failure(description=str(error), allow_retries=False) from None
         for load in loads:
-            if not load.files:
-                context.log.warning(f"{contract.source} {load.partition_key}: no delivery found in the inbox")
+            for file in load.files:
+                if file.status in ("no_delivery", "refused", "incomplete"):
+                    context.log.warning(f"{contract.source} {load.partition_key}: {file.status} "
+                                        f"{file.source_file}: {file.detail}".replace("  ", " "))
         return MaterializeResult(metadata=landing_metadata(loads))
 
     return _landing
@@ -68,7 +85,14 @@ def landing_metadata(loads: list[PartitionLoad]) -> dict:
         "rows_quarantined": sum(load.rows_quarantined for load in loads),
         "quarantined_by_reason": MetadataValue.json(dict(sorted(by_reason.items()))),
         "files_not_landed_whole": MetadataValue.json(
-            {file.source_file: file.status for file in files if file.status not in ("landed", "landed_with_quarantine")}
+            {file.source_file: file.status for file in files
+             if file.source_file and file.status not in ("landed", "landed_with_quarantine")}
+        ),
+        "partitions_without_delivery": MetadataValue.json(
+            [load.partition_key for load in loads if any(f.status == "no_delivery" for f in load.files)]
+        ),
+        "partitions_keeping_earlier_data": MetadataValue.json(
+            [load.partition_key for load in loads if load.kept_landed_data]
         ),
     }
 

@@ -3,6 +3,9 @@ to Parquet with lineage, and record the load in `ops.ingestion_ledger`.
 
 Landing a partition again replaces it (Parquet file, ledger rows and quarantine rows), so reruns and
 re-deliveries never duplicate anything. For every file: rows_read = rows_landed + rows_quarantined.
+A load that reads no file (none delivered, or all refused or incomplete) keeps the partition's landed data
+and records why (`no_delivery`, `refused`, `incomplete`); replacing landed data with nothing takes
+`allow_empty_replace`, an operator's explicit choice.
 """
 
 from __future__ import annotations
@@ -10,60 +13,37 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines import settings
 from pipelines.ingestion.contracts import SourceContract
-from pipelines.ingestion.ops_tables import LEDGER_COLUMNS, QUARANTINE_COLUMNS, ensure_ops_tables
-from pipelines.ingestion.readers import SOURCE_ROW, FileRead, Reject, UnreadableFileError, read_delivery
+from pipelines.ingestion.inbox import INCOMPLETE, READY, DeliveryChanged, partition_deliveries, read_delivery_bytes
+from pipelines.ingestion.ledger import (
+    FILE_REJECT_SCHEMA,
+    NOT_READ_STATUSES,
+    FileLoad,
+    PartitionLoad,
+    hashes_landed_in_other_partitions,
+    record_files_not_read,
+    record_load,
+)
+from pipelines.ingestion.ops_tables import ensure_ops_tables
+from pipelines.ingestion.readers import read_delivery
+from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, Reject
+
+__all__ = ["FileLoad", "LandingPathError", "PartitionLoad", "land_partition", "landed_partition_path"]
 
 LINEAGE_COLUMNS = ("_source_file", "_source_row", "_load_id", "_ingested_at", "_record_hash")
+PRIVATE_DIRECTORY, PRIVATE_FILE = 0o700, 0o600  # landed data holds personal information
 
 
-@dataclass
-class FileLoad:
-    source_file: str
-    file_sha256: str
-    encoding: str | None
-    status: str
-    rows_read: int
-    rows_landed: int
-    rows_quarantined: int
-    detail: str
-
-
-@dataclass
-class PartitionLoad:
-    source: str
-    partition_key: str
-    load_id: str
-    landed_path: Path
-    files: list[FileLoad] = field(default_factory=list)
-    quarantined_by_reason: Counter = field(default_factory=Counter)
-
-    @property
-    def rows_read(self) -> int:
-        return sum(file.rows_read for file in self.files)
-
-    @property
-    def rows_landed(self) -> int:
-        return sum(file.rows_landed for file in self.files)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return sum(file.rows_quarantined for file in self.files)
-
-
-def partition_files(contract: SourceContract, partition_key: str, inbox: Path) -> list[Path]:
-    """The delivered files of one partition, in name order (the first delivery of a copy wins)."""
-    folder = inbox / contract.source
-    return sorted(path for path in folder.glob(contract.file_glob(date.fromisoformat(partition_key))) if path.is_file())
+class LandingPathError(OSError):
+    """The landing folder cannot be written: an operator's error, told in one line."""
 
 
 def landed_partition_path(contract: SourceContract, partition_key: str, landing: Path) -> Path:
@@ -76,74 +56,110 @@ def land_partition(
     connection: duckdb.DuckDBPyConnection,
     inbox: Path | None = None,
     landing: Path | None = None,
+    allow_empty_replace: bool = False,
 ) -> PartitionLoad:
     inbox, landing = inbox or settings.inbox_dir(), landing or settings.landing_dir()
     ensure_ops_tables(connection)
     load = PartitionLoad(contract.source, partition_key, uuid.uuid4().hex,
                          landed_partition_path(contract, partition_key, landing))
-    delivered_elsewhere = _hashes_landed_in_other_partitions(connection, contract.source, partition_key)
+    delivered_elsewhere = hashes_landed_in_other_partitions(connection, contract.source, partition_key)
     accepted: list[tuple[str, FileRead]] = []
-    file_rejects: dict[str, list[Reject]] = {}
+    file_rejects: dict[str, pa.Table] = {}
     seen_here: dict[str, str] = {}
-    for path in partition_files(contract, partition_key, inbox):
-        relative = str(path.relative_to(inbox))
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    for delivery in partition_deliveries(contract, partition_key, inbox):
+        if delivery.state != READY:
+            load.files.append(FileLoad(delivery.relative, "", None, delivery.state, 0, 0, 0, delivery.detail))
+            continue
+        try:
+            raw = read_delivery_bytes(delivery)
+        except DeliveryChanged as change:
+            load.files.append(FileLoad(delivery.relative, "", None, INCOMPLETE, 0, 0, 0, str(change)))
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
         original = seen_here.get(digest) or delivered_elsewhere.get(digest)
-        seen_here.setdefault(digest, relative)
-        file_load, read = _read_file(path, relative, digest, contract, connection, original)
+        seen_here.setdefault(digest, delivery.relative)
+        file_load, read, rejects = _read_file(raw, delivery.relative, digest, contract, connection, original)
         load.files.append(file_load)
-        file_rejects[relative] = read.rejects
+        file_rejects[delivery.relative] = rejects
         if file_load.status == "landed":
-            accepted.append((relative, read))
+            accepted.append((delivery.relative, read))
+    if all(file.status in NOT_READ_STATUSES for file in load.files):
+        if not load.files:
+            load.files.append(FileLoad("", "", None, "no_delivery", 0, 0, 0,
+                                       f"no file matches {contract.source}/{contract.file_glob(date.fromisoformat(partition_key))}"))
+        if load.landed_path.exists() and not allow_empty_replace:
+            load.kept_landed_data = True
+            for file in load.files:
+                file.detail = f"{file.detail}; the partition keeps the data landed earlier"
+            record_files_not_read(connection, load)
+            return load
+        if allow_empty_replace:
+            load.files[0].detail += "; landed data replaced with nothing (allow_empty_replace)"
     classified = _classify_records(connection, contract, accepted, load)
     staged = _stage_landed(connection, classified, load)
     _count_per_file(connection, load, file_rejects)
-    _record_load(connection, classified, file_rejects, load)
+    record_load(connection, classified, _quarantine_rows(file_rejects), load)
     os.replace(staged, load.landed_path)
     return load
 
 
-def _hashes_landed_in_other_partitions(connection, source: str, partition_key: str) -> dict[str, str]:
-    rows = connection.execute(
-        """select file_sha256, any_value(source_file) from ops.ingestion_ledger
-           where source = ? and partition_key <> ? and status <> 'duplicate_delivery' group by file_sha256""",
-        [source, partition_key],
-    ).fetchall()
-    return dict(rows)
-
-
-def _read_file(path, relative, digest, contract, engine, original) -> tuple[FileLoad, FileRead]:
-    """Read one file; a copy of an earlier delivery or a file missing required columns is rejected whole."""
+def _read_file(raw: bytes, relative: str, digest: str, contract: SourceContract, engine,
+               original: str | None) -> tuple[FileLoad, FileRead | None, pa.Table]:
+    """Read one file; a file rejected whole, a copy of an earlier delivery or one missing required columns
+    has every record quarantined for that one reason."""
     try:
-        read = read_delivery(path, contract, engine)
-    except UnreadableFileError as error:
-        read = FileRead(records=pa.table({SOURCE_ROW: pa.array([], pa.int64())}),
-                        rejects=[Reject(None, "unreadable_file", str(error), "")])
-        return FileLoad(relative, digest, None, "unreadable", 0, 0, 0, str(error)), read
+        read = read_delivery(raw, contract, engine)
+    except FileRejected as rejected:
+        status = "unreadable" if rejected.reason == "unreadable_file" else rejected.reason
+        return (FileLoad(relative, digest, None, status, 0, 0, 0, rejected.detail), None,
+                _file_level_rejects(rejected))
     notes = list(read.notes)
-    status = "landed"
+    status, rejects = "landed", _record_rejects(read.rejects)
     if original is not None:
         status = "duplicate_delivery"
-        _reject_all(read, "duplicate_delivery", f"byte-identical to {original}", engine)
+        rejects = _reject_all(read, "duplicate_delivery", f"byte-identical to {original}", engine)
         notes.append(f"byte-identical to {original}, already delivered")
     else:
         missing_required = [name for name in read.missing_columns if name in contract.required_columns]
         if missing_required:
             status = "schema_drift"
-            _reject_all(read, "schema_drift", "required columns missing: " + ", ".join(missing_required), engine)
-    return FileLoad(relative, digest, read.encoding, status, 0, 0, 0, "; ".join(notes)), read
+            rejects = _reject_all(read, "schema_drift", "required columns missing: " + ", ".join(missing_required),
+                                  engine)
+    return FileLoad(relative, digest, read.encoding, status, 0, 0, 0, "; ".join(notes)), read, rejects
 
 
-def _reject_all(read: FileRead, reason: str, detail: str, engine) -> None:
-    """Every record of the file, read or not, goes to quarantine for one file-level reason."""
+def _record_rejects(rejects: list[Reject]) -> pa.Table:
+    return pa.Table.from_pylist([
+        {"source_row": r.source_row, "reason": r.reason, "detail": r.detail, "raw_record": r.raw_record}
+        for r in rejects
+    ], schema=FILE_REJECT_SCHEMA)
+
+
+def _file_level_rejects(rejected: FileRejected) -> pa.Table:
+    """Each record of a file rejected whole, or one record for the file when they cannot be told apart."""
+    records = rejected.records if rejected.records is not None else pa.table(
+        {"source_row": pa.nulls(1, pa.int64()), "raw_record": pa.array([""])})
+    count = records.num_rows
+    return pa.table({
+        "source_row": records.column("source_row"),
+        "reason": pa.repeat(rejected.reason, count),
+        "detail": pa.repeat(rejected.detail, count),
+        "raw_record": records.column("raw_record"),
+    }, schema=FILE_REJECT_SCHEMA)
+
+
+def _reject_all(read: FileRead, reason: str, detail: str, engine) -> pa.Table:
+    """Every record of the file, parsed or not, goes to quarantine for one file-level reason."""
     columns = [name for name in read.records.column_names if name != SOURCE_ROW]
     engine.register("rejected_file", read.records)
-    rows = engine.execute(f"select {SOURCE_ROW}, {_record_json(columns)} from rejected_file").fetchall()
+    parsed = engine.sql(
+        f"select {SOURCE_ROW} as source_row, $reason as reason, $detail as detail, "
+        f"{_record_json(columns)} as raw_record from rejected_file", params={"reason": reason, "detail": detail}
+    ).to_arrow_table().cast(FILE_REJECT_SCHEMA)
     engine.unregister("rejected_file")
-    read.rejects = [Reject(row, reason, detail, raw) for row, raw in rows] + [
-        Reject(reject.source_row, reason, detail, reject.raw_record) for reject in read.rejects
-    ]
+    unparsed = _record_rejects([Reject(r.source_row, reason, detail, r.raw_record) for r in read.rejects])
     read.records = read.records.slice(0, 0)
+    return pa.concat_tables([parsed, unparsed])
 
 
 def _record_json(columns: list[str]) -> str:
@@ -190,94 +206,63 @@ def _classify_records(connection, contract: SourceContract, accepted, load: Part
 
 
 def _stage_landed(connection, classified: str, load: PartitionLoad) -> Path:
-    """Write the partition's good records with lineage to a Parquet file beside the landed one.
+    """Write the partition's good records with lineage to a private Parquet file beside the landed one.
 
     It replaces the landed file (atomically) only once the ledger has recorded the load.
     """
-    load.landed_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = load.landed_path.with_suffix(".parquet.tmp")
     ingested_at = datetime.now(timezone.utc).isoformat()
-    connection.execute(f"""
-        copy (
-            select * exclude (_file_order, _missing_required, _reason, _raw_record, _record_hash,
-                              _source_file, {SOURCE_ROW}),
-                   _source_file, {SOURCE_ROW}, '{load.load_id}' as _load_id,
-                   '{ingested_at}'::timestamptz as _ingested_at, _record_hash
-            from {classified} where _reason is null order by _file_order, {SOURCE_ROW}
-        ) to '{temporary}' (format parquet, compression zstd)
-    """)
+    try:
+        _private_directories(load.landed_path)
+        connection.execute(f"""
+            copy (
+                select * exclude (_file_order, _missing_required, _reason, _raw_record, _record_hash,
+                                  _source_file, {SOURCE_ROW}),
+                       _source_file, {SOURCE_ROW}, '{load.load_id}' as _load_id,
+                       '{ingested_at}'::timestamptz as _ingested_at, _record_hash
+                from {classified} where _reason is null order by _file_order, {SOURCE_ROW}
+            ) to '{temporary}' (format parquet, compression zstd)
+        """)
+        os.chmod(temporary, PRIVATE_FILE)
+    except (OSError, duckdb.IOException) as error:
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        raise LandingPathError(f"cannot write landed data to {load.landed_path.parent}: {reason} "
+                               f"(CITYBRAIN_LANDING is {load.landed_path.parents[2]})") from None
     return temporary
 
 
-def _count_per_file(connection, load: PartitionLoad, file_rejects: dict[str, list[Reject]]) -> None:
+def _private_directories(landed_path: Path) -> None:
+    """The landing folder, its source folder and the partition folder, readable by the owner only."""
+    landed_path.parents[2].mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    for folder in (landed_path.parents[1], landed_path.parent):
+        folder.mkdir(mode=PRIVATE_DIRECTORY, exist_ok=True)
+
+
+def _count_per_file(connection, load: PartitionLoad, file_rejects: dict[str, pa.Table]) -> None:
     counts = dict(
         ((source_file, reason), count) for source_file, reason, count in connection.execute(
             "select _source_file, coalesce(_reason, ''), count(*) from classified_records group by all"
         ).fetchall()
     )
     for file in load.files:
+        rejects = file_rejects.get(file.source_file)
+        if rejects is None:  # not read
+            continue
         landed = counts.get((file.source_file, ""), 0)
         classified_out = sum(n for (name, reason), n in counts.items() if name == file.source_file and reason)
-        rejected = len(file_rejects[file.source_file])
-        file.rows_landed, file.rows_quarantined = landed, classified_out + rejected
+        file.rows_landed, file.rows_quarantined = landed, classified_out + rejects.num_rows
         file.rows_read = file.rows_landed + file.rows_quarantined
         if file.status == "landed" and file.rows_quarantined:
             file.status = "landed_with_quarantine"
-        for reject in file_rejects[file.source_file]:
-            load.quarantined_by_reason[reject.reason] += 1
+        for entry in pc.value_counts(rejects.column("reason")).to_pylist():
+            load.quarantined_by_reason[entry["values"]] += entry["counts"]
     for (name, reason), n in counts.items():
         if reason:
             load.quarantined_by_reason[reason] += n
 
 
-def _record_load(connection, classified: str, file_rejects: dict[str, list[Reject]], load: PartitionLoad) -> None:
-    """Replace the partition's ledger and quarantine rows with this load's, in one transaction."""
-    now = datetime.now(timezone.utc)
-    ledger = pa.Table.from_pylist([
-        {"load_id": load.load_id, "source": load.source, "partition_key": load.partition_key,
-         "source_file": f.source_file, "file_sha256": f.file_sha256, "encoding": f.encoding, "status": f.status,
-         "rows_read": f.rows_read, "rows_landed": f.rows_landed, "rows_quarantined": f.rows_quarantined,
-         "detail": f.detail or None, "loaded_at": now}
-        for f in load.files
-    ], schema=_ledger_schema())
-    rejects = pa.Table.from_pylist([
-        {"source_file": name, "source_row": r.source_row, "reason": r.reason, "detail": r.detail,
-         "raw_record": r.raw_record}
-        for name, rejects_of_file in file_rejects.items() for r in rejects_of_file
-    ], schema=pa.schema([("source_file", pa.string()), ("source_row", pa.int64()), ("reason", pa.string()),
-                         ("detail", pa.string()), ("raw_record", pa.string())]))
-    connection.register("load_ledger", ledger)
-    connection.register("load_rejects", rejects)
-    keys = [load.source, load.partition_key]
-    connection.execute("begin transaction")
-    try:
-        connection.execute("delete from ops.ingestion_ledger where source = ? and partition_key = ?", keys)
-        connection.execute("delete from ops.quarantine where source = ? and partition_key = ?", keys)
-        connection.execute(f"insert into ops.ingestion_ledger ({', '.join(LEDGER_COLUMNS)}) select * from load_ledger")
-        connection.execute(f"""
-            insert into ops.quarantine ({', '.join(QUARANTINE_COLUMNS)})
-            select '{load.load_id}', ?, ?, source_file, source_row, reason, detail, raw_record, ?
-            from load_rejects
-            union all
-            select '{load.load_id}', ?, ?, _source_file, {SOURCE_ROW}, _reason,
-                   case _reason when 'missing_required' then 'a required column is empty'
-                                else 'same values as an earlier record of this partition' end,
-                   _raw_record, ?
-            from {classified} where _reason is not null
-        """, [*keys, now, *keys, now])
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
-    finally:
-        connection.unregister("load_ledger")
-        connection.unregister("load_rejects")
-
-
-def _ledger_schema() -> pa.Schema:
-    return pa.schema([
-        ("load_id", pa.string()), ("source", pa.string()), ("partition_key", pa.string()),
-        ("source_file", pa.string()), ("file_sha256", pa.string()), ("encoding", pa.string()),
-        ("status", pa.string()), ("rows_read", pa.int64()), ("rows_landed", pa.int64()),
-        ("rows_quarantined", pa.int64()), ("detail", pa.string()), ("loaded_at", pa.timestamp("us", tz="UTC")),
-    ])
+def _quarantine_rows(file_rejects: dict[str, pa.Table]) -> pa.Table:
+    parts = [rejects.add_column(0, "source_file", pa.repeat(name, rejects.num_rows))
+             for name, rejects in file_rejects.items()]
+    return pa.concat_tables(parts) if parts else FILE_REJECT_SCHEMA.insert(
+        0, pa.field("source_file", pa.string())).empty_table()

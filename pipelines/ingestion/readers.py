@@ -2,126 +2,50 @@
 
 A reader never decides what is good data; it only reads. Records that cannot be read at all (undecodable
 bytes, a CSV row with the wrong number of fields, a line that is not JSON) come back as rejects with a reason,
-so that landing can quarantine them and count them.
+so that landing can quarantine and count them. A file that cannot be read as a whole raises `FileRejected`
+with its reason (`unreadable_file`, `unknown_encoding`, `unbalanced_quote`, `oversized_field`, `xlsx_too_large`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from charset_normalizer import from_bytes
-from python_calamine import CalamineError, CalamineWorkbook
 
 from pipelines.ingestion.contracts import SourceContract
+from pipelines.ingestion.decoding import decode_delivery
+from pipelines.ingestion.records import (
+    REJECT_SCHEMA,
+    SOURCE_ROW,
+    FileRead,
+    FileRejected,
+    Reject,
+    UnreadableFileError,
+    line_records,
+    map_columns,
+)
+from pipelines.ingestion.xlsx import read_xlsx
 
-SOURCE_ROW = "_source_row"
-
-
-class UnreadableFileError(Exception):
-    """The file cannot be opened as its contract's format at all."""
-
-
-@dataclass(frozen=True)
-class Reject:
-    source_row: int | None
-    reason: str
-    detail: str
-    raw_record: str
-
-
-@dataclass
-class FileRead:
-    """Records of one file: every contract column as a string column (NULL where absent) plus `_source_row`."""
-
-    records: pa.Table
-    rejects: list[Reject] = field(default_factory=list)
-    encoding: str | None = None
-    missing_columns: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+_MAX_BLOCK_BYTES = (1 << 31) - 1
+_SHOWN_CHARACTERS = 200  # of a value too large to copy into the quarantine
 
 
-def read_delivery(path: Path, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
+def read_delivery(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
     readers = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx}
-    return readers[contract.format](path, contract, engine)
-
-
-# --- text decoding --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DecodedText:
-    text: str
-    encoding: str
-    undecodable_lines: frozenset[int]  # 0-based physical line numbers that were decoded with replacement chars
-    note: str | None = None
-
-
-MOSTLY_DECODABLE = 0.9
-
-
-def decode_delivery(raw: bytes, declared: str) -> DecodedText:
-    """Decode a text delivery.
-
-    Valid UTF-8 with non-ASCII text is taken as UTF-8 whatever the contract says: real GBK text is almost never
-    valid UTF-8, while UTF-8 text often decodes as GBK without error, into mojibake. Then the declared encoding;
-    if only a few lines fail in it, those lines are marked (and quarantined) rather than guessing another
-    encoding for the whole file. Last, charset-normalizer's guess for a file in some other encoding.
-    """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return DecodedText(raw[3:].decode("utf-8"), "utf-8-sig", frozenset(), _mismatch(declared, "utf-8-sig"))
-    try:
-        text = raw.decode("utf-8")
-        if not text.isascii():
-            return DecodedText(text, "utf-8", frozenset(), _mismatch(declared, "utf-8"))
-    except UnicodeDecodeError:
-        pass
-    try:
-        return DecodedText(raw.decode(declared), declared, frozenset())
-    except UnicodeDecodeError:
-        pass
-    by_line = _decode_line_by_line(raw, declared)
-    line_count = by_line.text.count("\n") + 1
-    if len(by_line.undecodable_lines) <= (1 - MOSTLY_DECODABLE) * line_count:
-        return by_line
-    guess = from_bytes(raw).best()
-    if guess is not None and guess.encoding:
-        try:
-            return DecodedText(raw.decode(guess.encoding), guess.encoding, frozenset(),
-                               _mismatch(declared, guess.encoding))
-        except (UnicodeDecodeError, LookupError):
-            pass
-    return by_line
-
-
-def _mismatch(declared: str, found: str) -> str | None:
-    names = {declared.replace("-", "_").lower(), found.replace("-", "_").lower()}
-    return None if len(names) == 1 or names <= {"utf_8", "utf_8_sig"} else f"declared {declared}, delivered as {found}"
-
-
-def _decode_line_by_line(raw: bytes, declared: str) -> DecodedText:
-    lines, bad = [], set()
-    for number, line in enumerate(raw.split(b"\n")):
-        try:
-            lines.append(line.decode(declared))
-        except UnicodeDecodeError:
-            bad.add(number)
-            lines.append(line.decode(declared, errors="replace"))
-    note = f"{len(bad)} line(s) not decodable as {declared}"
-    return DecodedText("\n".join(lines), declared, frozenset(bad), note)
+    read = readers[contract.format](raw, contract, engine)
+    _refuse_oversized_fields(read, contract.max_field_bytes, engine)
+    return read
 
 
 # --- CSV ------------------------------------------------------------------------------------------------------
 
-def read_csv(path: Path, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
-    decoded = decode_delivery(path.read_bytes(), contract.encoding)
+def read_csv(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
+    decoded = decode_delivery(raw, contract.encoding, header_lines=1)
     header = _csv_header(decoded.text)
     malformed: list[Reject] = []
 
@@ -132,17 +56,23 @@ def read_csv(path: Path, contract: SourceContract, engine: duckdb.DuckDBPyConnec
         ))
         return "skip"
 
-    table = pa_csv.read_csv(
-        io.BytesIO(decoded.text.encode("utf-8")),
-        read_options=pa_csv.ReadOptions(use_threads=False),
-        parse_options=pa_csv.ParseOptions(invalid_row_handler=on_invalid_row, newlines_in_values=True),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in header}, strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        ),
-    )
+    data = decoded.text.encode("utf-8")
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            # One block for the whole file: a record larger than a block would fail ("straddling object").
+            read_options=pa_csv.ReadOptions(use_threads=False, block_size=min(len(data) + 1, _MAX_BLOCK_BYTES)),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=on_invalid_row, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowCapacityError) as error:
+        raise UnreadableFileError(f"not parseable as CSV: {error}") from None
     table = table.append_column(SOURCE_ROW, pa.array(_good_row_numbers(table.num_rows, malformed), pa.int64()))
-    result = _map_columns(table, contract)
+    _refuse_unbalanced_quotes(table, malformed, decoded.text, len(header))
+    result = map_columns(table, contract)
     result.encoding = decoded.encoding
     result.rejects = malformed
     if decoded.note:
@@ -170,6 +100,33 @@ def _good_row_numbers(good_rows: int, rejects: list[Reject]) -> np.ndarray:
     return np.setdiff1d(candidates, rejected, assume_unique=True)[:good_rows]
 
 
+def _refuse_unbalanced_quotes(table: pa.Table, malformed: list[Reject], text: str, field_count: int) -> None:
+    """A quote left open swallows the following lines into one value, which then holds whole records.
+
+    A quoted value may span lines; it is a swallowed record when one of its later lines has as many field
+    separators as a record. Then no record count of the parse can be trusted, and the whole file is quarantined,
+    each physical line counted as a record.
+    """
+    multiline = [(reject.source_row, reject.raw_record) for reject in malformed if "\n" in reject.raw_record]
+    for name in table.column_names:
+        if name == SOURCE_ROW:
+            continue
+        hits = pc.indices_nonzero(pc.fill_null(pc.match_substring(table.column(name), "\n"), False))
+        if len(hits):
+            multiline += zip(table.column(SOURCE_ROW).take(hits).to_pylist(), table.column(name).take(hits).to_pylist())
+    for source_row, value in sorted(multiline, key=lambda item: item[0] or 0):
+        swallowed = [line for line in value.split("\n")[1:] if line.count(",") >= field_count - 1]
+        if swallowed and field_count > 1:
+            records = line_records(text, header_lines=1)
+            raise FileRejected(
+                "unbalanced_quote",
+                f"a quote opened in record {source_row or '?'} is not closed where its record ends: "
+                f"{value.count(chr(10))} later line(s) were read into one value; the file's {records.num_rows} "
+                f"lines are quarantined as records",
+                records,
+            )
+
+
 def _move_undecodable_rows(result: FileRead, undecodable_lines: frozenset[int], engine) -> None:
     """Rows whose bytes could not be decoded go to rejects (record number = physical line, header is line 0)."""
     records = result.records
@@ -183,15 +140,15 @@ def _move_undecodable_rows(result: FileRead, undecodable_lines: frozenset[int], 
     ).to_arrow_table()
     engine.unregister("file_records")
     result.rejects.extend(
-        Reject(row, "encoding_error", "bytes not decodable in the declared or any detected encoding", raw)
+        Reject(row, "encoding_error", "bytes not decodable in the declared encoding or UTF-8", raw)
         for row, raw in bad
     )
 
 
 # --- JSON Lines -----------------------------------------------------------------------------------------------
 
-def read_jsonl(path: Path, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
-    decoded = decode_delivery(path.read_bytes(), contract.encoding)
+def read_jsonl(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
+    decoded = decode_delivery(raw, contract.encoding)
     lines = pa.table({"line": decoded.text.split("\n")})
     engine.register("jsonl_lines", lines)
     numbered = (
@@ -234,64 +191,42 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-# --- XLSX -----------------------------------------------------------------------------------------------------
+# --- checks common to every format ----------------------------------------------------------------------------
 
-def read_xlsx(path: Path, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        if contract.sheet and contract.sheet not in workbook.sheet_names:
-            raise UnreadableFileError(
-                f"sheet '{contract.sheet}' not found; the workbook has {workbook.sheet_names}"
-            )
-        sheet = workbook.get_sheet_by_name(contract.sheet or workbook.sheet_names[0])
-        rows = sheet.to_python(skip_empty_area=False)
-    except CalamineError as error:
-        raise UnreadableFileError(f"not a readable XLSX workbook: {error}") from None
-    if not rows:
-        raise UnreadableFileError("the sheet is empty")
-    header = [_cell_text(cell) or "" for cell in rows[0]]
-    body = [(number, row) for number, row in enumerate(rows[1:], start=1) if any(cell != "" for cell in row)]
-    columns = {
-        name: pa.array([_cell_text(row[index]) if index < len(row) else None for _, row in body], pa.string())
-        for index, name in enumerate(header) if name
-    }
-    columns[SOURCE_ROW] = pa.array([number for number, _ in body], pa.int64())
-    return _map_columns(pa.table(columns), contract)
-
-
-def _cell_text(cell) -> str | None:
-    """A cell's value as text: dates ISO, whole numbers without '.0', empty cells NULL."""
-    if cell is None or cell == "":
-        return None
-    if isinstance(cell, datetime):
-        return cell.strftime("%Y-%m-%d") if cell.time() == time(0) else cell.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(cell, date):
-        return cell.isoformat()
-    if isinstance(cell, bool):
-        return "TRUE" if cell else "FALSE"
-    if isinstance(cell, float):
-        return str(int(cell)) if math.isfinite(cell) and cell.is_integer() else repr(cell)
-    return str(cell)
+def _refuse_oversized_fields(read: FileRead, limit: int, engine) -> None:
+    """A field larger than the contract's `max_field_bytes` quarantines the file, each record cut for display."""
+    columns = [name for name in read.records.column_names if name != SOURCE_ROW]
+    largest = [(pc.max(pc.binary_length(read.records.column(name))).as_py() or 0, name) for name in columns]
+    oversized = [(size, name) for size, name in largest if size > limit]
+    oversized_rejects = [reject for reject in read.rejects if len(reject.raw_record.encode("utf-8")) > limit]
+    if not oversized and not oversized_rejects:
+        return
+    if oversized:
+        size, name = max(oversized)
+        where = f"a value of column {name} is {size:,} bytes"
+    else:
+        where = f"record {oversized_rejects[0].source_row} is {len(oversized_rejects[0].raw_record.encode()):,} bytes"
+    engine.register("oversized_file", read.records)
+    shown = ", ".join(
+        f'"{name}" := case when strlen("{name}") > {limit} then left("{name}", {_SHOWN_CHARACTERS}) || '
+        f"' [cut: ' || strlen(\"{name}\") || ' bytes]' else \"{name}\" end"
+        for name in columns
+    )
+    parsed = engine.sql(
+        f"select {SOURCE_ROW} as source_row, to_json(struct_pack({shown}))::varchar as raw_record from oversized_file"
+    ).to_arrow_table()
+    engine.unregister("oversized_file")
+    unparsed = pa.Table.from_pylist([
+        {"source_row": reject.source_row, "raw_record": _cut(reject.raw_record, limit)} for reject in read.rejects
+    ], schema=REJECT_SCHEMA)
+    raise FileRejected(
+        "oversized_field",
+        f"{where}; the contract allows {limit:,} (delivery.max_field_bytes). Values over it are cut to "
+        f"{_SHOWN_CHARACTERS} characters in raw_record; the inbox file keeps them",
+        pa.concat_tables([parsed.cast(REJECT_SCHEMA), unparsed]),
+    )
 
 
-# --- header mapping -------------------------------------------------------------------------------------------
-
-def _map_columns(table: pa.Table, contract: SourceContract) -> FileRead:
-    """Rename delivered headers to data elements; absent columns become NULL and are reported."""
-    delivered = {name.strip(): name for name in table.column_names if name != SOURCE_ROW}
-    known_sources = {column.source for column in contract.columns}
-    arrays, missing = {}, []
-    for column in contract.columns:
-        if column.source in delivered:
-            arrays[column.name] = table.column(delivered[column.source])
-        else:
-            missing.append(column.name)
-            arrays[column.name] = pa.nulls(table.num_rows, pa.string())
-    arrays[SOURCE_ROW] = table.column(SOURCE_ROW)
-    notes = []
-    if missing:
-        notes.append("missing columns: " + ", ".join(missing))
-    unexpected = sorted(set(delivered) - known_sources)
-    if unexpected:
-        notes.append("unexpected columns not landed (kept in the inbox file): " + ", ".join(unexpected))
-    return FileRead(records=pa.table(arrays), missing_columns=missing, notes=notes)
+def _cut(text: str, limit: int) -> str:
+    size = len(text.encode("utf-8"))
+    return text if size <= limit else f"{text[:_SHOWN_CHARACTERS]} [cut: {size} bytes]"

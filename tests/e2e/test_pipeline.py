@@ -161,7 +161,7 @@ def test_a_redelivered_file_and_a_rerun_day_duplicate_nothing(built):
     day = START + timedelta(days=1)
     folder = settings.inbox_dir() / "hotline_12345"
     original = folder / f"12345_workorders_{day:%Y%m%d}.csv"
-    shutil.copy(original, folder / f"12345_workorders_{day:%Y%m%d}_copy.csv")
+    shutil.copy2(original, folder / f"12345_workorders_{day:%Y%m%d}_copy.csv")  # delivered, complete
     job = defs.resolve_job_def("daily_governance_job")
     for _ in range(2):
         result = job.execute_in_process(instance=built["instance"], partition_key=day.isoformat(),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 import pytest
 
@@ -7,7 +9,7 @@ from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partition
 from pipelines.warehouse import warehouse_connection
 
-CONTRACT = load_contracts()["hotline_12345"]
+CONTRACT = replace(load_contracts()["hotline_12345"], complete_after_seconds=0)
 HEADER = ",".join(column.source for column in CONTRACT.columns)
 ROW = "RX{n},2026/11/03 14:05:11,电话,投诉,市容环境,标题,京口区,地址,张三,13800138000,,,,,已受理,"
 
@@ -89,15 +91,17 @@ def test_an_unreadable_file_counts_as_one_quarantined_record(workdirs):
     assert (load.rows_read, load.rows_quarantined, load.files[0].status) == (1, 1, "unreadable")
 
 
-def test_a_missing_delivery_lands_an_empty_partition(workdirs):
+def test_a_first_missing_delivery_lands_an_empty_partition_with_a_no_delivery_row(workdirs):
     load = _land()
-    assert (load.files, load.rows_read) == ([], 0)
+    assert [(f.status, f.rows_read, f.rows_landed, f.rows_quarantined) for f in load.files] == [
+        ("no_delivery", 0, 0, 0)]
     assert _landed(workdirs) == []
+    assert _query(workdirs, "select status, source_file from ops.ingestion_ledger") == [("no_delivery", "")]
 
 
 @pytest.mark.parametrize("source", sorted(load_contracts()))
 def test_landed_schema_is_the_contract_plus_lineage(workdirs, source):
-    contract = load_contracts()[source]
+    contract = replace(load_contracts()[source], complete_after_seconds=0)
     with warehouse_connection() as connection:
         load = land_partition(contract, "2026-11-01", connection)
     columns = [name for name, *_ in _query(workdirs, f"describe select * from read_parquet('{load.landed_path}', hive_partitioning = false)")]

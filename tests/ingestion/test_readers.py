@@ -8,7 +8,10 @@ import pytest
 from openpyxl import Workbook
 
 from pipelines.ingestion.contracts import load_contracts
-from pipelines.ingestion.readers import UnreadableFileError, decode_delivery, read_csv, read_jsonl, read_xlsx
+from pipelines.ingestion.decoding import decode_delivery
+from pipelines.ingestion.readers import read_csv, read_jsonl
+from pipelines.ingestion.records import FileRejected, UnreadableFileError
+from pipelines.ingestion.xlsx import read_xlsx
 
 CONTRACTS = load_contracts()
 
@@ -39,10 +42,28 @@ def test_a_few_undecodable_lines_are_marked_and_the_rest_kept_in_the_declared_en
     assert decoded.text.splitlines()[21] == "好,的"
 
 
-def test_a_file_in_another_single_byte_encoding_is_detected():
+def test_a_file_in_another_encoding_is_rejected_whole_not_guessed():
     raw = "Ville,Événement,Réclamation déposée à la mairie\n".encode("cp1252") * 30
-    decoded = decode_delivery(raw, "utf-8")
-    assert "Réclamation déposée" in decoded.text and decoded.note and "delivered as" in decoded.note
+    with pytest.raises(FileRejected) as rejected:
+        decode_delivery(raw, "utf-8", header_lines=1)
+    assert rejected.value.reason == "unknown_encoding"
+    assert "30 of 31 lines undecodable" in rejected.value.detail
+    assert rejected.value.records.num_rows == 29
+
+
+def test_gbk_lines_that_happen_to_be_valid_utf8_stay_gbk():
+    raw = "头,尾\n".encode("gbk") * 3  # CD B7 / CE B2 are also valid two-byte UTF-8
+    assert decode_delivery(raw, "gb18030").text == "头,尾\n" * 3
+
+
+def test_mixed_gbk_and_utf8_lines_are_decided_line_by_line():
+    raw = ("a,b\n".encode() + "京口区,投诉\n".encode("gbk") + "京口区,投诉\n".encode("utf-8") + b"\xff\xfe\xfd,x\n"
+           + "好,的\n".encode("gbk"))
+    decoded = decode_delivery(raw, "gb18030", header_lines=1)
+    assert decoded.text.splitlines()[:3] == ["a,b", "京口区,投诉", "京口区,投诉"]
+    assert decoded.text.splitlines()[4] == "好,的"
+    assert decoded.undecodable_lines == frozenset({3})
+    assert decoded.encoding == "utf-8,gb18030"
 
 
 def _hotline_csv(rows: list[str], headers: list[str] | None = None) -> bytes:
@@ -59,7 +80,7 @@ def test_csv_rows_land_as_text_with_record_numbers_and_malformed_rows_are_reject
     extra_field = GOOD_ROW.replace("RX1", "RX2") + ",多余"
     multiline = GOOD_ROW.replace("RX1", "RX3").replace("标题", '"两行\n标题"')
     path.write_bytes(_hotline_csv([GOOD_ROW, extra_field, multiline]))
-    read = read_csv(path, CONTRACTS["hotline_12345"], engine)
+    read = read_csv(path.read_bytes(), CONTRACTS["hotline_12345"], engine)
     rows = read.records.to_pylist()
     assert [(r["work_order_id"], r["_source_row"]) for r in rows] == [("RX1", 1), ("RX3", 3)]
     assert rows[0]["accepted_at"] == "2026/11/03 14:05:11" and rows[0]["caller_id_number"] is None
@@ -73,7 +94,7 @@ def test_csv_missing_and_unexpected_columns_are_reported(tmp_path, engine):
     headers = [column.source for column in contract.columns if column.name != "satisfaction_name"] + ["备注"]
     path = tmp_path / "12345_workorders_20261103.csv"
     path.write_bytes(_hotline_csv([GOOD_ROW], headers))
-    read = read_csv(path, contract, engine)
+    read = read_csv(path.read_bytes(), contract, engine)
     assert read.missing_columns == ["satisfaction_name"]
     assert read.records.column("satisfaction_name").to_pylist() == [None]
     assert any("备注" in note for note in read.notes)
@@ -83,7 +104,7 @@ def test_csv_without_a_header_is_unreadable(tmp_path, engine):
     path = tmp_path / "12345_workorders_20261103.csv"
     path.write_bytes(b"")
     with pytest.raises(UnreadableFileError, match="no header"):
-        read_csv(path, CONTRACTS["hotline_12345"], engine)
+        read_csv(path.read_bytes(), CONTRACTS["hotline_12345"], engine)
 
 
 def test_jsonl_nested_values_are_kept_as_json_text_and_broken_lines_rejected(tmp_path, engine):
@@ -91,7 +112,7 @@ def test_jsonl_nested_values_are_kept_as_json_text_and_broken_lines_rejected(tmp
              "status": 3, "statusHistory": [{"status": 1, "time": 1762150000000}], "location": {"lng": 119.45}}
     path = tmp_path / "grid_events_20261103.jsonl"
     path.write_text(json.dumps(event) + "\n" + '{"eventId": "GE2", "grid\n' + "\n[1, 2]\n", encoding="utf-8")
-    read = read_jsonl(path, CONTRACTS["grid_events"], engine)
+    read = read_jsonl(path.read_bytes(), CONTRACTS["grid_events"], engine)
     (row,) = read.records.to_pylist()
     assert row["event_id"] == "GE1" and row["status_code"] == "3" and row["reported_at_ms"] == "1762150000000"
     assert json.loads(row["status_history"]) == event["statusHistory"]
@@ -115,7 +136,7 @@ def test_xlsx_dates_numbers_and_text_become_canonical_text(tmp_path, engine):
     text_dates = {"案件编号": "TJ2", "受理日期": "2026年11月3日", "结案日期": dt.datetime(2026, 11, 5, 9, 30)}
     _workbook(path, contract.sheet, [headers, [row.get(h) for h in headers], [None] * len(headers),
                                      [text_dates.get(h) for h in headers]])
-    read = read_xlsx(path, contract, engine)
+    read = read_xlsx(path.read_bytes(), contract, engine)
     first, second = read.records.to_pylist()
     assert (first["accepted_date"], first["closed_date"], first["agreement_amount"]) == ("2026-11-03", "46329", "1250.5")
     assert (second["accepted_date"], second["closed_date"]) == ("2026年11月3日", "2026-11-05 09:30:00")
@@ -127,8 +148,8 @@ def test_xlsx_broken_file_or_missing_sheet_is_unreadable_with_the_reason(tmp_pat
     broken = tmp_path / "mediation_cases_202611.xlsx"
     broken.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(UnreadableFileError, match="not a readable XLSX workbook"):
-        read_xlsx(broken, contract, engine)
+        read_xlsx(broken.read_bytes(), contract, engine)
     other_sheet = tmp_path / "mediation_cases_202612.xlsx"
     _workbook(other_sheet, "Sheet1", [["案件编号"], ["TJ1"]])
     with pytest.raises(UnreadableFileError, match="sheet '调解案件' not found"):
-        read_xlsx(other_sheet, contract, engine)
+        read_xlsx(other_sheet.read_bytes(), contract, engine)
