@@ -34,7 +34,7 @@ from pipelines.ingestion.ledger import (
 )
 from pipelines.ingestion.ops_tables import ensure_ops_tables
 from pipelines.ingestion.readers import read_delivery
-from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, Reject
+from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, Reject, UnreadableFileError
 
 __all__ = ["FileLoad", "LandingPathError", "PartitionLoad", "land_partition", "landed_partition_path"]
 
@@ -74,6 +74,11 @@ def land_partition(
             raw = read_delivery_bytes(delivery)
         except DeliveryChanged as change:
             load.files.append(FileLoad(delivery.relative, "", None, INCOMPLETE, 0, 0, 0, str(change)))
+            continue
+        except OSError as error:  # e.g. no read permission: the file is there but cannot be opened
+            cannot_open = UnreadableFileError(f"cannot be opened: {error.strerror}")
+            load.files.append(FileLoad(delivery.relative, "", None, "unreadable", 0, 0, 0, cannot_open.detail))
+            file_rejects[delivery.relative] = _file_level_rejects(cannot_open)
             continue
         digest = hashlib.sha256(raw).hexdigest()
         original = seen_here.get(digest) or delivered_elsewhere.get(digest)

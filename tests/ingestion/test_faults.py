@@ -151,6 +151,21 @@ def test_an_unwritable_landing_folder_fails_the_step_with_one_line_naming_it(wor
     assert "\n" not in message and str(not_a_folder) in message and "cannot write landed data" in message
 
 
+def test_a_file_that_cannot_be_opened_is_unreadable_not_a_crash(workdirs, instance, monkeypatch):
+    delivered = workdirs["inbox"] / CSV_CONTRACT.source / CSV_FILE
+    delivered.parent.mkdir()
+    delivered.write_bytes(csv_bytes([row(1)]))
+
+    def permission_denied(delivery):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("pipelines.ingestion.landing.read_delivery_bytes", permission_denied)
+    assert land(CSV_CONTRACT, DAY, instance).success
+    assert query(workdirs, "select status, rows_read, rows_quarantined, detail from ops.ingestion_ledger") == [
+        ("unreadable", 1, 1, "cannot be opened: Permission denied")]
+    assert query(workdirs, "select reason from ops.quarantine") == [("unreadable_file",)]
+
+
 def test_landed_files_and_folders_are_private(workdirs, instance):
     delivered = workdirs["inbox"] / CSV_CONTRACT.source / CSV_FILE
     delivered.parent.mkdir()
