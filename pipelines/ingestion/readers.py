@@ -107,24 +107,33 @@ def _refuse_unbalanced_quotes(table: pa.Table, malformed: list[Reject], text: st
     separators as a record. Then no record count of the parse can be trusted, and the whole file is quarantined,
     each physical line counted as a record.
     """
-    multiline = [(reject.source_row, reject.raw_record) for reject in malformed if "\n" in reject.raw_record]
+    if field_count < 2:
+        return
+    swallowing = [reject.source_row or 0 for reject in malformed
+                  if any(line.count(",") >= field_count - 1 for line in reject.raw_record.split("\n")[1:])]
     for name in table.column_names:
-        if name == SOURCE_ROW:
-            continue
-        hits = pc.indices_nonzero(pc.fill_null(pc.match_substring(table.column(name), "\n"), False))
-        if len(hits):
-            multiline += zip(table.column(SOURCE_ROW).take(hits).to_pylist(), table.column(name).take(hits).to_pylist())
-    for source_row, value in sorted(multiline, key=lambda item: item[0] or 0):
-        swallowed = [line for line in value.split("\n")[1:] if line.count(",") >= field_count - 1]
-        if swallowed and field_count > 1:
-            records = line_records(text, header_lines=1)
-            raise FileRejected(
-                "unbalanced_quote",
-                f"a quote opened in record {source_row or '?'} is not closed where its record ends: "
-                f"{value.count(chr(10))} later line(s) were read into one value; the file's {records.num_rows} "
-                f"lines are quarantined as records",
-                records,
-            )
+        if name != SOURCE_ROW:
+            swallowing += _rows_with_swallowed_records(table.column(name), table.column(SOURCE_ROW), field_count)
+    if swallowing:
+        records = line_records(text, header_lines=1)
+        raise FileRejected(
+            "unbalanced_quote",
+            f"a quote opened in record {min(swallowing) or '?'} is not closed where its record ends, and later "
+            f"records were read into one value; the file's {records.num_rows} lines are quarantined as records",
+            records,
+        )
+
+
+def _rows_with_swallowed_records(values: pa.ChunkedArray, rows: pa.ChunkedArray, field_count: int) -> list[int]:
+    """Source rows of the values with a later line holding `field_count - 1` separators (all in Arrow)."""
+    spanning = pc.fill_null(pc.match_substring(values, "\n"), False)
+    values, rows = values.filter(spanning), rows.filter(spanning)
+    if not len(values):
+        return []
+    later_lines = pc.list_slice(pc.split_pattern(values, "\n"), 1)
+    separators = pc.count_substring(pc.list_flatten(later_lines), ",")
+    owners = pc.list_parent_indices(later_lines).filter(pc.greater_equal(separators, field_count - 1))
+    return rows.take(owners).to_pylist()
 
 
 def _move_undecodable_rows(result: FileRead, undecodable_lines: frozenset[int], engine) -> None:
