@@ -35,3 +35,25 @@ def dbt_environment() -> dict[str, str]:
         "CITYBRAIN_WAREHOUSE": str(warehouse_path()),
         "CITYBRAIN_LANDING": str(landing_dir()),
     }
+
+
+# --- serving and sharing (issue 5) ---
+SHARING_CONFIG_DIR = REPO_ROOT / "sharing"
+
+
+def serving_path() -> Path:
+    """The published snapshot readers open (read-only): `<serving dir>/city.duckdb`."""
+    return _path_from_env("CITYBRAIN_SERVING_DIR", "warehouse/serving") / "city.duckdb"
+
+
+def exports_dir() -> Path:
+    return _path_from_env("CITYBRAIN_EXPORTS_DIR", "warehouse/exports")
+
+
+def audit_log_path() -> Path:
+    return _path_from_env("CITYBRAIN_AUDIT_LOG", "warehouse/audit/sharing_audit.jsonl")
+
+
+def sharing_config_dir() -> Path:
+    """The sharing catalog and the departments' token hashes (`catalog.yaml`, `departments.yaml`)."""
+    return _path_from_env("CITYBRAIN_SHARING_CONFIG", str(SHARING_CONFIG_DIR))

@@ -1,0 +1,1 @@
+"""Sharing with departments: the catalog (sharing/*.yaml), the HTTP service, export packages and the audit log."""

@@ -1,0 +1,98 @@
+"""A small real build, its published snapshot, and the sharing service running on it as a real uvicorn process
+on 127.0.0.1 (a free port). Every path (warehouse, serving, exports, audit log) is in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+import requests
+from dagster import DagsterInstance
+
+from demo.generate import generate
+from pipelines import settings
+from pipelines.cli import build
+from pipelines.sharing.catalog import load_sharing_config
+from tests.sharing.snapshot_fixture import write_fixture_snapshot
+
+START = date(2026, 4, 1)
+DAYS = 3
+
+
+@pytest.fixture(scope="session")
+def sharing_env(tmp_path_factory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("sharing")
+    return {
+        "CITYBRAIN_WAREHOUSE": str(root / "city.duckdb"),
+        "CITYBRAIN_INBOX": str(root / "inbox"),
+        "CITYBRAIN_LANDING": str(root / "landing"),
+        "CITYBRAIN_SERVING_DIR": str(root / "serving"),
+        "CITYBRAIN_EXPORTS_DIR": str(root / "exports"),
+        "CITYBRAIN_AUDIT_LOG": str(root / "audit" / "sharing_audit.jsonl"),
+        "CITYBRAIN_PSEUDONYM_SALT": "sharing-test-salt",
+    }
+
+
+@pytest.fixture(scope="session")
+def published(sharing_env) -> dict:
+    """Generated deliveries for a few days, built by the real jobs, then published as the serving snapshot."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in sharing_env.items():
+            env.setenv(name, value)
+        generate(settings.inbox_dir(), START, DAYS, hotline_per_day=150, grid_per_day=40, mediation_per_month=80,
+                 seed=5)
+        report = build(START, START + timedelta(days=DAYS - 1), DagsterInstance.ephemeral())
+        assert report.success, report.runs
+        if not settings.serving_path().exists():
+            write_fixture_snapshot(settings.warehouse_path(), settings.serving_path())
+        yield {"serving": settings.serving_path(), "landing": settings.landing_dir()}
+
+
+@pytest.fixture(scope="session")
+def sharing_config():
+    return load_sharing_config()
+
+
+@pytest.fixture(scope="session")
+def service(sharing_env, published) -> str:
+    """The service as `make serve` starts it, on a free port of 127.0.0.1; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_path = Path(sharing_env["CITYBRAIN_WAREHOUSE"]).with_name("service.log")
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.sharing.app", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, **sharing_env, "PYTHONUNBUFFERED": "1"}, cwd=settings.REPO_ROOT, stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{base}/health", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the sharing service did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+    assert "Traceback" not in log_path.read_text(), log_path.read_text()
+
+
+def snapshot_query(path: Path, sql: str, params=None):
+    with duckdb.connect(str(path), read_only=True) as connection:
+        connection.execute(f"set TimeZone = '{settings.TIMEZONE}'")
+        return connection.sql(sql, params=params).to_arrow_table()
