@@ -3,7 +3,8 @@
 Writers only append: the file is opened with O_APPEND (and created owner-only), and an exclusive flock
 serializes writers across threads and processes (the service and the exports asset). Each entry carries
 `prev_sha256`, the sha256 of the previous line's bytes (64 zeros for the first), so a changed, removed or
-inserted line breaks the chain at that point:
+inserted line breaks the chain at the line after it; the newest line is protected by the head hash that
+`verify` prints, kept elsewhere (docs/sharing.md):
 
     python -m pipelines.sharing.audit verify [path]     # exit 1 and the first broken line when the chain breaks
 """
@@ -70,6 +71,7 @@ class Verification:
     entries: int
     broken_at: int | None  # 1-based line number of the first entry whose chain does not hold
     reason: str | None
+    head_sha256: str = GENESIS  # hash of the last line: record it elsewhere to protect the newest entry too
 
     @property
     def ok(self) -> bool:
@@ -98,10 +100,10 @@ def verify(path: Path | None = None) -> Verification:
         except (ValueError, KeyError, TypeError):
             return Verification(number - 1, number, "not an audit entry")
         if claimed != _sha256(previous):
-            return Verification(number - 1, number, "prev_sha256 does not match the line before: "
-                                                    "the log was changed before this line")
+            return Verification(number - 1, number, f"prev_sha256 is not the hash of line {number - 1}: "
+                                                    f"that line, or one before it, was changed, removed or inserted")
         previous = line
-    return Verification(len(data.splitlines()), None, None)
+    return Verification(len(data.splitlines()), None, None, _sha256(previous))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     path = args.path or settings.audit_log_path()
     result = verify(path)
     if result.ok:
-        print(f"{path}: {result.entries} entries, hash chain intact")
+        print(f"{path}: {result.entries} entries, hash chain intact; head sha256 {result.head_sha256}")
         return 0
     print(f"{path}: chain broken at line {result.broken_at} ({result.reason}); "
           f"{result.entries} entries before it are intact")

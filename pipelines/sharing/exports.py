@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from pipelines import settings
 from pipelines.sharing import audit
@@ -26,12 +27,16 @@ def export_all(config: SharingConfig, root: Path | None = None, today: date | No
     """Write every department's package for the snapshot being served; returns their manifests."""
     root = root or settings.exports_dir()
     today = today or city_today()
+    written: dict[tuple, Path] = {}
     with open_snapshot() as (connection, snapshot):
-        return [export_department(config, code, connection, snapshot, root, today) for code in config.departments]
+        return [export_department(config, code, connection, snapshot, root, today, written)
+                for code in config.departments]
 
 
 def export_department(config: SharingConfig, department: str, connection: duckdb.DuckDBPyConnection,
-                      snapshot: Snapshot, root: Path, today: date) -> dict:
+                      snapshot: Snapshot, root: Path, today: date, written: dict[tuple, Path]) -> dict:
+    """One department's package. `written` maps (dataset, columns, filter) to a folder where the same files
+    were already written for another department: they are linked, not written again."""
     final = root / department / snapshot.snapshot_id
     partial = final.with_name(f".{snapshot.snapshot_id}.partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -39,7 +44,8 @@ def export_department(config: SharingConfig, department: str, connection: duckdb
     manifest = {"department": department, "snapshot_id": snapshot.snapshot_id,
                 "published_at": snapshot.published_at, "datasets": [], "files": [], "refused": []}
     for access in _accesses(config, department, today, snapshot, manifest):
-        manifest["datasets"].append(_export_dataset(access, connection, snapshot, partial, manifest["files"]))
+        manifest["datasets"].append(_export_dataset(access, connection, snapshot, partial, manifest["files"],
+                                                    written))
     (partial / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     if final.exists():  # the same snapshot exported again: the new package replaces the old one whole
         shutil.rmtree(final)
@@ -64,32 +70,47 @@ def _accesses(config: SharingConfig, department: str, today: date, snapshot: Sna
 
 
 def _export_dataset(access: Access, connection: duckdb.DuckDBPyConnection, snapshot: Snapshot, folder: Path,
-                    files: list[dict]) -> dict:
+                    files: list[dict], written: dict[tuple, Path]) -> dict:
     name = access.dataset.name
-    table = fetch_table(connection, access, list(access.columns), snapshot)
-    outputs = {
-        "parquet": parquet_bytes(table, {"citybrain.snapshot_id": snapshot.snapshot_id, "citybrain.dataset": name,
-                                         "citybrain.department": access.department}),
-        "csv": csv_bytes(table),
-    }
-    for format, body in outputs.items():
-        (folder / f"{name}.{format}").write_bytes(body)
-    formats = list(outputs)
-    if table.num_rows <= XLSX_MAX_DATA_ROWS:
-        write_xlsx(table, folder / f"{name}.xlsx", name)
-        formats.append("xlsx")
-    checksums = {}
-    for format in formats:
-        path = folder / f"{name}.{format}"
-        checksums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
-        files.append({"file": path.name, "dataset": name, "format": format, "rows": table.num_rows,
-                      "bytes": path.stat().st_size, "sha256": checksums[path.name]})
     columns = [column.name for column in access.columns]
+    same_content = (name, tuple(columns), access.row_filter)
+    if same_content in written:
+        rows = _link_files(written[same_content], folder, name)
+    else:
+        rows = _write_files(access, connection, snapshot, folder)
+        written[same_content] = folder.parent / snapshot.snapshot_id  # where the package is once complete
+    checksums = {}
+    for path in sorted(folder.glob(f"{name}.*")):
+        checksums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        files.append({"file": path.name, "dataset": name, "format": path.suffix[1:], "rows": rows,
+                      "bytes": path.stat().st_size, "sha256": checksums[path.name]})
+    formats = [path.split(".")[-1] for path in checksums]
     audit.append({"kind": "export", "department": access.department, "dataset": name, "columns": columns,
-                  "filter": dict(access.row_filter), "format": "+".join(formats), "rows": table.num_rows,
+                  "filter": dict(access.row_filter), "format": "+".join(formats), "rows": rows,
                   "snapshot_id": snapshot.snapshot_id, "checksum_sha256": checksums[f"{name}.parquet"],
                   "outcome": "allowed", "status": 200, "detail": {"files": checksums}})
     return {"name": name, "class": access.dataset.sharing_class, "columns": columns,
             "row_filter": dict(access.row_filter),
             "expires": access.grant.expires.isoformat() if access.grant else None,
-            "xlsx": table.num_rows <= XLSX_MAX_DATA_ROWS}
+            "xlsx": rows <= XLSX_MAX_DATA_ROWS}
+
+
+def _write_files(access: Access, connection: duckdb.DuckDBPyConnection, snapshot: Snapshot, folder: Path) -> int:
+    name = access.dataset.name
+    table = fetch_table(connection, access, list(access.columns), snapshot)
+    (folder / f"{name}.parquet").write_bytes(
+        parquet_bytes(table, {"citybrain.snapshot_id": snapshot.snapshot_id, "citybrain.dataset": name}))
+    (folder / f"{name}.csv").write_bytes(csv_bytes(table))
+    if table.num_rows <= XLSX_MAX_DATA_ROWS:
+        write_xlsx(table, folder / f"{name}.xlsx", name)
+    return table.num_rows
+
+
+def _link_files(source: Path, folder: Path, name: str) -> int:
+    """The same data for another department: hard links to the files already written (a copy where links fail)."""
+    for path in source.glob(f"{name}.*"):
+        try:
+            os.link(path, folder / path.name)
+        except OSError:
+            shutil.copyfile(path, folder / path.name)
+    return pq.ParquetFile(source / f"{name}.parquet").metadata.num_rows
