@@ -20,7 +20,10 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 	dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup demo test dev bench clean
+# The data-sharing service (`make serve`): loopback only; put a TLS proxy in front of it to serve the network.
+SERVE_PORT ?= 8000
+
+.PHONY: setup demo test dev serve bench clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +55,9 @@ test: setup
 dev: setup
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
 		$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+serve: setup
+	$(BIN)/python -m pipelines.sharing.app --host 127.0.0.1 --port $(SERVE_PORT)
 
 bench: setup
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} $(BIN)/python -m bench.run

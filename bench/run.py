@@ -1,4 +1,5 @@
-"""`make bench`: time each stage of a year's full build and of one more day, with peak memory, on this machine.
+"""`make bench`: time each stage of a year's full build and of one more day, with peak memory, on this machine;
+then the sharing service's load run (bench/sharing_load.py).
 
 Each stage runs in a child process; `os.wait4` gives that process tree's own peak RSS. The data lives in a
 scratch folder (bench/results/, git-ignored), never in the demo warehouse.
@@ -15,6 +16,8 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+
+from bench import sharing_load
 
 YEAR_START = date(2026, 1, 1)
 YEAR_DAYS = 365
@@ -111,6 +114,8 @@ def main() -> None:
     timings = history_then_one_day(f"{SHORT_HISTORY_DAYS}_days", SHORT_HISTORY_DAYS, SHORT_HISTORY_DAYS / YEAR_DAYS)
     timings += history_then_one_day("365_days", YEAR_DAYS, 1.0)
     print_table(timings)
+    if sharing_load.main([]) != 0:
+        sys.exit("sharing load run failed (5xx, a failed build or a broken audit chain)")
 
 
 if __name__ == "__main__":
