@@ -37,13 +37,32 @@ def dbt_environment() -> dict[str, str]:
     }
 
 
-# --- serving and sharing (issue 5) ---
-SHARING_CONFIG_DIR = REPO_ROOT / "sharing"
+# --- serving (publish): the published snapshots BI tools and the sharing service read -----------------------
+
+
+def serving_dir() -> Path:
+    return _path_from_env("CITYBRAIN_SERVING_DIR", "warehouse/serving")
 
 
 def serving_path() -> Path:
-    """The published snapshot readers open (read-only): `<serving dir>/city.duckdb`."""
-    return _path_from_env("CITYBRAIN_SERVING_DIR", "warehouse/serving") / "city.duckdb"
+    """The serving entry point: always the current published snapshot (switched atomically)."""
+    return serving_dir() / "city.duckdb"
+
+
+def snapshots_dir() -> Path:
+    return serving_dir() / "snapshots"
+
+
+def serving_keep() -> int:
+    """How many published snapshots stay on disk (the current one always does)."""
+    keep = int(os.environ.get("CITYBRAIN_SERVING_KEEP", "5"))
+    if keep < 2:
+        raise ValueError(f"CITYBRAIN_SERVING_KEEP={keep}: keep at least 2 snapshots, so a rollback has one to go to.")
+    return keep
+
+
+# --- sharing (issue 5) ---
+SHARING_CONFIG_DIR = REPO_ROOT / "sharing"
 
 
 def exports_dir() -> Path:

@@ -1,0 +1,59 @@
+"""The publish gate: the latest result of every check on an asset upstream of the publication.
+
+Dagster already skips the publish step when a blocking check (a GX suite with an `error` expectation, a dbt test of
+severity error) fails in the same run. The gate also covers a publication run on its own (from the UI, or after a
+failed run): it reads the latest execution of every check on every ancestor from the instance, and holds the
+publication while any of them is failed with severity ERROR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, DagsterEventType, DagsterInstance
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+
+@dataclass(frozen=True)
+class GateReport:
+    passed: tuple[str, ...]
+    warned: tuple[str, ...]  # failed with severity WARN: recorded, does not hold
+    held_by: tuple[str, ...]  # failed with severity ERROR: holds the publication
+
+    def manifest_checks(self) -> dict:
+        return {"passed": list(self.passed), "warned": list(self.warned)}
+
+
+def check_label(key: AssetCheckKey) -> str:
+    return f"{key.asset_key.to_user_string()}:{key.name}"
+
+
+def gate_report(instance: DagsterInstance, check_keys: Iterable[AssetCheckKey]) -> GateReport:
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(check_keys))
+    passed, warned, held_by = [], [], []
+    for key, record in sorted(latest.items(), key=lambda item: check_label(item[0])):
+        if record.status == AssetCheckExecutionRecordStatus.SUCCEEDED:
+            passed.append(check_label(key))
+        elif record.status == AssetCheckExecutionRecordStatus.FAILED:
+            evaluation = record.event.asset_check_evaluation if record.event else None
+            severity = evaluation.severity if evaluation else AssetCheckSeverity.ERROR
+            (held_by if severity == AssetCheckSeverity.ERROR else warned).append(
+                f"{check_label(key)} ({severity.value})"
+            )
+    return GateReport(tuple(passed), tuple(warned), tuple(held_by))
+
+
+def failed_error_checks_of_run(instance: DagsterInstance, run_id: str) -> list[str]:
+    """The checks that failed with severity ERROR in one run, as `asset:check`."""
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    evaluations = [record.event_log_entry.asset_check_evaluation for record in records]
+    return sorted({
+        check_label(evaluation.asset_check_key)
+        for evaluation in evaluations
+        if evaluation and not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR
+    })
+
+
+def upstream_check_keys(asset_graph, key: AssetKey) -> set[AssetCheckKey]:
+    return set(asset_graph.get_check_keys_for_assets(asset_graph.get_ancestor_asset_keys(key)))
