@@ -1,7 +1,8 @@
 """Jobs, schedules and the inbox sensor.
 
 - `city_standard_job`: the city standard (seeds, dimensions); run after a code set changes.
-- `daily_governance_job`: the daily sources' landing plus every governance model, one day (or a range) per run.
+- `daily_governance_job`: the daily sources' landing plus every governance model, one day (or a range) per run,
+  then the publication of the marts (`pipelines/publish`).
 - `<source>_landing_job` for each monthly source.
 The daily schedule runs yesterday's partition at 02:00 Asia/Shanghai; monthly sources are landed on the 1st.
 The sensor starts the partition's job as soon as a delivery for it appears in the inbox.
@@ -29,6 +30,7 @@ from pipelines.assets.landing import landing_asset_key
 from pipelines.ingestion.contracts import SourceContract, load_contracts
 from pipelines.ingestion.inbox import INCOMPLETE, inspect_delivery
 from pipelines.partitions import governance_daily_partitions
+from pipelines.publish.asset import publication, publication_held
 
 CONTRACTS = load_contracts()
 DAILY_SOURCES = [c for c in CONTRACTS.values() if c.partition_type == "daily"]
@@ -43,9 +45,11 @@ city_standard_job = define_asset_job(
 daily_governance_job = define_asset_job(
     "daily_governance_job",
     selection=AssetSelection.assets(*(landing_asset_key(c.source) for c in DAILY_SOURCES))
-    | AssetSelection.assets(governance_models),
+    | AssetSelection.assets(governance_models, publication),
     partitions_def=governance_daily_partitions(),
-    description="Land the daily sources' deliveries for the day(s) and build every governance model for them.",
+    hooks={publication_held},
+    description="Land the daily sources' deliveries for the day(s), build every governance model for them and "
+                "publish the marts when no ERROR check failed.",
 )
 
 monthly_landing_jobs = {

@@ -2,6 +2,8 @@
 
     python -m pipelines.cli build --start 2026-01-01 --end 2026-02-28
     python -m pipelines.cli summary
+    python -m pipelines.cli publications     (the published snapshots, newest first)
+    python -m pipelines.cli rollback         (serve the snapshot before the current one again)
 
 Runs go through the Dagster instance in $DAGSTER_HOME, so they show up in the UI (`make dev`) afterwards.
 """
@@ -9,14 +11,17 @@ Runs go through the Dagster instance in $DAGSTER_HOME, so they show up in the UI
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timezone
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from pipelines import settings
+from pipelines.publish import SnapshotError, registry, rollback
+from pipelines.publish.asset import PUBLICATION_KEY
 from pipelines.warehouse import warehouse_connection
 
 DEMO_SALT_PREFIX = "DEMO-"
@@ -28,9 +33,16 @@ class BuildReport:
     runs: list[tuple[str, bool]] = field(default_factory=list)
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)  # snapshot ids published by the runs
 
     def add(self, job_name: str, result: ExecuteInProcessResult) -> None:
         self.runs.append((job_name, result.success))
+        # a run over a range of days materializes each day's partition of the one snapshot it published
+        self.published += dict.fromkeys(
+            event.materialization.metadata["snapshot_id"].value
+            for event in result.get_asset_materialization_events()
+            if event.asset_key == PUBLICATION_KEY
+        )
         for evaluation in result.get_asset_check_evaluations():
             if evaluation.passed:
                 self.checks_passed += 1
@@ -96,7 +108,8 @@ def warehouse_summary() -> dict[str, list[tuple]]:
         quarantine = connection.execute(
             "select source, reason, count(*) from ops.quarantine group by all order by source, reason"
         ).fetchall()
-    return {"marts": marts, "ledger": ledger, "quarantine": quarantine}
+        current = [row for row in registry.publications(connection) if row["status"] == registry.CURRENT]
+    return {"marts": marts, "ledger": ledger, "quarantine": quarantine, "serving": current}
 
 
 def print_summary(summary: dict[str, list[tuple]], report: BuildReport | None = None) -> None:
@@ -114,8 +127,40 @@ def print_summary(summary: dict[str, list[tuple]], report: BuildReport | None = 
         print(f"Checks: {report.checks_passed} passed, {len(report.checks_failed)} failed")
         for failed in report.checks_failed:
             print(f"  failed: {failed}")
-    print(f"\nWarehouse: {settings.warehouse_path()}")
+        if not report.published:
+            print("Publication held: no snapshot was published by these runs (see the failed checks and runs).")
+    print(f"\nWarehouse (the pipeline's own, private): {settings.warehouse_path()}")
+    for current in summary["serving"]:
+        print(f"Serving snapshot {current['snapshot_id']} (published {current['published_at']:%Y-%m-%d %H:%M:%S %Z}, "
+              f"partitions {current['partitions']}): {settings.serving_path()}")
+    if not summary["serving"]:
+        print(f"Serving: nothing published yet ({settings.serving_path()})")
     print("Open the UI: make dev  (then http://127.0.0.1:3000)")
+
+
+def print_publications() -> None:
+    with warehouse_connection() as connection:
+        rows = registry.publications(connection)
+    if not rows:
+        print("Nothing published yet.")
+    print(f"{'snapshot':<30} {'published (UTC)':<20} {'status':<12} {'partitions':<23} {'checks':>6} {'rows':>10}  run")
+    for row in rows:
+        manifest = json.loads(row["manifest"])
+        rows_total = sum(table["rows"] for table in manifest["tables"].values())
+        status = row["status"] + (" (file pruned)" if row["file_removed_at"] else "")
+        print(f"{row['snapshot_id']:<30} {row['published_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}  "
+              f"{status:<12} {row['partitions'] or '':<23} {row['checks_passed']:>6} {rows_total:>10,}  {row['run_id']}")
+
+
+def roll_back() -> int:
+    try:
+        with warehouse_connection() as connection:
+            withdrawn, restored = rollback(connection)
+    except SnapshotError as error:
+        print(f"rollback: {error}", file=sys.stderr)
+        return 1
+    print(f"Rolled back: {settings.serving_path()} serves snapshot {restored} again; {withdrawn} is rolled_back.")
+    return 0
 
 
 def _warn_if_demo_salt() -> None:
@@ -134,10 +179,17 @@ def main(argv: list[str] | None = None) -> int:
     build_parser.add_argument("--start", type=date.fromisoformat, required=True)
     build_parser.add_argument("--end", type=date.fromisoformat, required=True)
     commands.add_parser("summary", help="print what the warehouse holds")
+    commands.add_parser("publications", help="list the published snapshots, newest first")
+    commands.add_parser("rollback", help="serve the snapshot published before the current one again")
     args = parser.parse_args(argv)
     if args.command == "summary":
         print_summary(warehouse_summary())
         return 0
+    if args.command == "publications":
+        print_publications()
+        return 0
+    if args.command == "rollback":
+        return roll_back()
     _warn_if_demo_salt()
     report = build(args.start, args.end, DagsterInstance.get())
     print_summary(warehouse_summary(), report)

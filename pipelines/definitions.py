@@ -6,6 +6,7 @@ from pipelines.assets.dbt import city_standard_models, governance_models
 from pipelines.assets.landing import build_landing_assets
 from pipelines.automation import jobs, schedules, sensors
 from pipelines.dbt_project import dbt_resource
+from pipelines.publish.asset import publication
 from pipelines.quality.asset_checks import build_gx_asset_checks
 
 landing_assets = build_landing_assets()
@@ -18,7 +19,7 @@ partitions_by_asset = {
 }
 
 defs = Definitions(
-    assets=[*landing_assets, city_standard_models, governance_models],
+    assets=[*landing_assets, city_standard_models, governance_models, publication],
     asset_checks=build_gx_asset_checks(partitions_by_asset),
     jobs=jobs,
     schedules=schedules,
