@@ -3,11 +3,18 @@
 DuckDB allows a single writing process per database file, and Dagster runs steps and runs in parallel
 processes. Every connection therefore goes through `warehouse_connection`, which first takes an exclusive
 OS-level lock on `<warehouse>.lock`: concurrent writers queue instead of failing with a lock conflict.
+
+The build warehouse, the landed Parquet and the quarantine hold raw personal data: they are the pipeline's private
+area. Whoever takes the lock switches the process to an owner-only umask (`keep_private`), so every file the
+pipeline and its dbt subprocess create from then on (the warehouse and its write-ahead log, the lock, landed
+Parquet and its folders) is 0600 / 0700. Folders meant for readers (`warehouse/serving`, `warehouse/exports`)
+set their modes explicitly.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,10 +29,27 @@ class WarehouseBusyError(RuntimeError):
     """Raised when the warehouse lock could not be taken within the timeout."""
 
 
+OWNER_ONLY_UMASK = 0o077
+PRIVATE_FILE_MODE = 0o600
+
+
+def keep_private() -> None:
+    """From now on this process (and what it starts) creates files 0600 and folders 0700."""
+    os.umask(OWNER_ONLY_UMASK)
+
+
+def restrict_to_owner(*paths: Path) -> None:
+    """Make existing files owner-only (files an earlier version or another umask created)."""
+    for path in paths:
+        if path.exists():
+            os.chmod(path, PRIVATE_FILE_MODE)
+
+
 @contextmanager
 def warehouse_lock(database: Path, timeout_seconds: float = 3600.0) -> Iterator[None]:
     """Hold the exclusive lock on `database` for the duration of the block (waits for other holders)."""
-    database.parent.mkdir(parents=True, exist_ok=True)
+    database.parent.mkdir(parents=True, exist_ok=True)  # it may also hold readers' folders: not owner-only
+    keep_private()
     lock_path = database.with_name(database.name + ".lock")
     deadline = time.monotonic() + timeout_seconds
     with open(lock_path, "a+") as lock_file:
@@ -52,6 +76,8 @@ def warehouse_connection(database: Path | None = None) -> Iterator[duckdb.DuckDB
     database = database or settings.warehouse_path()
     with warehouse_lock(database):
         connection = duckdb.connect(str(database))
+        restrict_to_owner(database, database.with_name(database.name + ".wal"),
+                          database.with_name(database.name + ".lock"))
         try:
             connection.execute(f"set TimeZone = '{settings.TIMEZONE}'")
             yield connection
