@@ -149,6 +149,21 @@ def test_dbt_unit_tests_pass_on_the_built_warehouse(built):
     assert "ERROR=0" in result.stdout and "PASS=0" not in result.stdout
 
 
+def test_the_build_publishes_a_snapshot_of_every_mart(built):
+    from pipelines.publish import current_snapshot
+    from pipelines.publish.marts import published_marts
+
+    assert len(built["report"].published) == 1
+    with duckdb.connect(str(settings.serving_path()), read_only=True) as reader:
+        snapshot = current_snapshot(reader)
+        served = {f"marts.{name}": reader.execute(f'select count(*) from marts."{name}"').fetchone()[0]
+                  for (name,) in reader.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+    assert snapshot["snapshot_id"] == built["report"].published[0]
+    assert served == {name: table["rows"] for name, table in snapshot["manifest"]["tables"].items()}
+    assert set(served) == {f"marts.{mart.name}" for mart in published_marts()}
+    assert served["marts.fct_service_request"] == scalar("select count(*) from marts.fct_service_request")
+
+
 def _fact_counts() -> tuple:
     return query("""select (select count(*) from marts.fct_service_request), (select count(*) from marts.fct_grid_event),
                            (select sum(requests_received) from marts.mart_governance_scorecard),
@@ -200,18 +215,3 @@ def test_a_failed_dbt_test_shows_its_description_and_failing_rows(built):
     sample = unconformed.metadata["failing_rows_sample"].value
     assert "| work_order_id |" in sample and sample.count("\n| ") >= 1
     assert "caller_phone_masked" in sample  # a mask, not a personal column; raw columns never reach the marts
-
-
-def test_the_build_publishes_a_snapshot_of_every_mart(built):
-    from pipelines.publish import current_snapshot
-    from pipelines.publish.marts import published_marts
-
-    assert len(built["report"].published) == 1
-    with duckdb.connect(str(settings.serving_path()), read_only=True) as reader:
-        snapshot = current_snapshot(reader)
-        served = {f"marts.{name}": reader.execute(f'select count(*) from marts."{name}"').fetchone()[0]
-                  for (name,) in reader.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
-    assert snapshot["snapshot_id"] == built["report"].published[0]
-    assert served == {name: table["rows"] for name, table in snapshot["manifest"]["tables"].items()}
-    assert set(served) == {f"marts.{mart.name}" for mart in published_marts()}
-    assert served["marts.fct_service_request"] == scalar("select count(*) from marts.fct_service_request")
