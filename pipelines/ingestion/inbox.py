@@ -35,9 +35,12 @@ class DeliveryChanged(Exception):
 
 def partition_deliveries(contract: SourceContract, partition_key: str, inbox: Path,
                          now: float | None = None) -> list[Delivery]:
-    """Every inbox entry matching the partition's file pattern, in name order, with its state."""
+    """Every inbox entry matching the partition's file pattern (done markers aside), in name order, with its
+    state."""
     pattern = contract.file_glob(date.fromisoformat(partition_key))
-    return [inspect_delivery(path, inbox, contract, now) for path in sorted((inbox / contract.source).glob(pattern))]
+    paths = sorted((inbox / contract.source).glob(pattern))
+    markers = {contract.done_marker.format(name=path.name) for path in paths} if contract.done_marker else set()
+    return [inspect_delivery(path, inbox, contract, now) for path in paths if path.name not in markers]
 
 
 def inspect_delivery(path: Path, inbox: Path, contract: SourceContract, now: float | None = None) -> Delivery:

@@ -78,7 +78,8 @@ def read_csv(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnec
     if decoded.note:
         result.notes.append(decoded.note)
     if decoded.undecodable_lines:
-        _move_undecodable_rows(result, decoded.undecodable_lines, engine)
+        records = _record_of_each_line(data)[sorted(decoded.undecodable_lines)]
+        _move_undecodable_rows(result, sorted(set(records[records > 0].tolist())), engine)
     return result
 
 
@@ -136,16 +137,29 @@ def _rows_with_swallowed_records(values: pa.ChunkedArray, rows: pa.ChunkedArray,
     return rows.take(owners).to_pylist()
 
 
-def _move_undecodable_rows(result: FileRead, undecodable_lines: frozenset[int], engine) -> None:
-    """Rows whose bytes could not be decoded go to rejects (record number = physical line, header is line 0)."""
-    records = result.records
-    engine.register("file_records", records)
+def _record_of_each_line(data: bytes) -> np.ndarray:
+    """The record number of each physical line of a CSV (0 for the header), computed over the whole file at once.
+
+    A line starts a record when it begins outside quotes (an even number of quote characters before it) and is
+    not blank; a line inside a quoted value belongs to the record it continues.
+    """
+    characters = np.frombuffer(data, np.uint8)
+    line_starts = np.concatenate(([0], np.flatnonzero(characters == 0x0A) + 1))
+    line_lengths = np.diff(np.concatenate((line_starts, [len(data) + 1]))) - 1
+    quotes_before = np.searchsorted(np.flatnonzero(characters == 0x22), line_starts)
+    blank = (line_lengths == 0) | ((line_lengths == 1) & (characters[np.minimum(line_starts, len(data) - 1)] == 0x0D))
+    starts_record = (quotes_before % 2 == 0) & ~blank
+    return np.cumsum(starts_record) - 1
+
+
+def _move_undecodable_rows(result: FileRead, records: list[int], engine) -> None:
+    """Records with a line that could not be decoded go to rejects."""
+    engine.register("file_records", result.records)
     bad = engine.execute(
-        f"select {SOURCE_ROW}, to_json(file_records)::varchar from file_records where {SOURCE_ROW} in ?",
-        [sorted(undecodable_lines)],
+        f"select {SOURCE_ROW}, to_json(file_records)::varchar from file_records where {SOURCE_ROW} in ?", [records]
     ).fetchall()
     result.records = engine.sql(
-        f"select * from file_records where {SOURCE_ROW} not in ?", params=[sorted(undecodable_lines)]
+        f"select * from file_records where {SOURCE_ROW} not in ?", params=[records]
     ).to_arrow_table()
     engine.unregister("file_records")
     result.rejects.extend(

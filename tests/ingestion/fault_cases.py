@@ -192,6 +192,11 @@ CSV_CASES = [
     Case("csv_mixed_gbk_and_utf8_lines_decided_per_line", "faults_csv", write(CSV_FILE, mixed_encodings),
          {CSV_FILE: Expected("landed_with_quarantine", 7, 6, {"encoding_error": 1})},
          landed=[f"备注{n}" for n in (1, 2, 3, 4, 5, 6)], detail_has="mixed encodings"),
+    Case("csv_undecodable_line_after_blank_lines_and_a_multiline_value", "faults_csv",
+         write(CSV_FILE, csv_bytes([row(1), "", row(2, '"两行\n备注"'), "", row(3)]) + b"R4,\xff\xfe,x,y\n"
+               + csv_bytes([row(5)], header="").lstrip(b"\n")),
+         {CSV_FILE: Expected("landed_with_quarantine", 5, 4, {"encoding_error": 1})},
+         landed=["备注1", "两行\n备注", "备注3", "备注5"]),
     Case("csv_utf16_with_bom_declared_gbk", "faults_csv",
          write(CSV_FILE, csv_bytes([row(1), row(2), row(3)], "utf-16")),
          {CSV_FILE: _whole("unknown_encoding", 3)}, detail_has="the file is UTF-16"),
@@ -264,6 +269,9 @@ CSV_CASES = [
          detail_has="waiting for its done marker faults_20260305.csv.done"),
     Case("file_with_its_done_marker_lands", "faults_csv", with_marker(True),
          {CSV_FILE: _landed(2)}, contract_changes={"done_marker": "{name}.done"}),
+    Case("done_marker_matching_the_file_pattern_is_not_a_delivery", "faults_csv", with_marker(True),
+         {CSV_FILE: _landed(2)}, contract_changes={"done_marker": "{name}.done",
+                                                   "file_pattern": "faults_{partition:%Y%m%d}*"}),
 ]
 
 JSONL_CASES = [
