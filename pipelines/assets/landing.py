@@ -22,7 +22,7 @@ from pydantic import Field
 from pipelines.ingestion.contracts import SourceContract, load_contracts
 from pipelines.ingestion.landing import LandingPathError, PartitionLoad, land_partition
 from pipelines.partitions import partitions_for
-from pipelines.warehouse import warehouse_connection
+from pipelines.warehouse import WarehouseBusyError, warehouse_connection
 
 
 class LandingConfig(Config):
@@ -61,7 +61,7 @@ def build_landing_asset(contract: SourceContract) -> AssetsDefinition:
             with warehouse_connection() as connection:
                 loads = [land_partition(contract, key, connection, allow_empty_replace=config.allow_empty_replace)
                          for key in context.partition_keys]
-        except LandingPathError as error:
+        except (LandingPathError, WarehouseBusyError) as error:  # an operator's problem: one line, no traceback
             raise Failure(description=str(error), allow_retries=False) from None
         for load in loads:
             for file in load.files:
@@ -75,9 +75,9 @@ def build_landing_asset(contract: SourceContract) -> AssetsDefinition:
 
 def landing_metadata(loads: list[PartitionLoad]) -> dict:
     by_reason = sum((load.quarantined_by_reason for load in loads), Counter())
-    files = [file for load in loads for file in load.files]
+    files = [file for load in loads for file in load.files if file.source_file]
     return {
-        "dagster/row_count": sum(load.rows_landed for load in loads),
+        "dagster/row_count": sum(load.rows_in_partition for load in loads),
         "partitions": len(loads),
         "files": len(files),
         "rows_read": sum(load.rows_read for load in loads),
@@ -85,8 +85,7 @@ def landing_metadata(loads: list[PartitionLoad]) -> dict:
         "rows_quarantined": sum(load.rows_quarantined for load in loads),
         "quarantined_by_reason": MetadataValue.json(dict(sorted(by_reason.items()))),
         "files_not_landed_whole": MetadataValue.json(
-            {file.source_file: file.status for file in files
-             if file.source_file and file.status not in ("landed", "landed_with_quarantine")}
+            {file.source_file: file.status for file in files if file.status not in ("landed", "landed_with_quarantine")}
         ),
         "partitions_without_delivery": MetadataValue.json(
             [load.partition_key for load in loads if any(f.status == "no_delivery" for f in load.files)]

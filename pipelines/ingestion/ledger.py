@@ -40,6 +40,11 @@ class PartitionLoad:
     files: list[FileLoad] = field(default_factory=list)
     quarantined_by_reason: Counter = field(default_factory=Counter)
     kept_landed_data: bool = False  # nothing was read, so the partition kept what an earlier load landed
+    rows_kept: int = 0  # the rows of that earlier load
+
+    @property
+    def rows_in_partition(self) -> int:
+        return self.rows_kept if self.kept_landed_data else self.rows_landed
 
     @property
     def rows_read(self) -> int:
@@ -93,6 +98,9 @@ def record_load(connection: duckdb.DuckDBPyConnection, classified: str, rejects:
 
 def record_files_not_read(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> None:
     """Nothing was read: keep the landed load's rows, replace earlier rows of files not read with this load's."""
+    load.rows_kept = connection.execute(
+        f"select coalesce(sum(rows_landed), 0) from ops.ingestion_ledger where source = ? and partition_key = ? "
+        f"and status not in ({_sql_list(NOT_READ_STATUSES)})", [load.source, load.partition_key]).fetchall()[0][0]
     _in_transaction(connection, load, datetime.now(timezone.utc), [(
         f"delete from ops.ingestion_ledger where source = ? and partition_key = ? "
         f"and status in ({_sql_list(NOT_READ_STATUSES)})",

@@ -102,6 +102,7 @@ def test_a_partition_with_no_file_keeps_its_landed_data_and_records_no_delivery(
     assert _ledger(workdirs) == [("landed", f"faults_csv/{CSV_FILE}", 2, 2), ("no_delivery", "", 0, 0)]
     metadata = again.asset_materializations_for_node("landing__faults_csv")[0].metadata
     assert metadata["partitions_keeping_earlier_data"].value == [DAY]
+    assert metadata["dagster/row_count"].value == 2
     land(CSV_CONTRACT, DAY, instance)
     assert [status for status, *_ in _ledger(workdirs)] == ["landed", "no_delivery"]
 
