@@ -35,11 +35,12 @@ from pipelines.ingestion.ledger import (
 from pipelines.ingestion.ops_tables import ensure_ops_tables
 from pipelines.ingestion.readers import read_delivery
 from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, Reject, UnreadableFileError
+from pipelines.warehouse import restrict_to_owner
 
 __all__ = ["FileLoad", "LandingPathError", "PartitionLoad", "land_partition", "landed_partition_path"]
 
 LINEAGE_COLUMNS = ("_source_file", "_source_row", "_load_id", "_ingested_at", "_record_hash")
-PRIVATE_DIRECTORY, PRIVATE_FILE = 0o700, 0o600  # landed data holds personal information
+PRIVATE_DIRECTORY = 0o700  # landed data holds personal information
 
 
 class LandingPathError(OSError):
@@ -228,7 +229,7 @@ def _stage_landed(connection, classified: str, load: PartitionLoad) -> Path:
                 from {classified} where _reason is null order by _file_order, {SOURCE_ROW}
             ) to '{temporary}' (format parquet, compression zstd)
         """)
-        os.chmod(temporary, PRIVATE_FILE)
+        restrict_to_owner(temporary)
     except (OSError, duckdb.IOException) as error:
         reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
         raise LandingPathError(f"cannot write landed data to {load.landed_path.parent}: {reason} "
