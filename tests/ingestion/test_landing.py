@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import duckdb
 import pytest
 
 from pipelines.ingestion.contracts import load_contracts
+from pipelines.ingestion.inbox import DeliveryChanged, partition_deliveries, read_delivery_bytes
 from pipelines.ingestion.landing import land_partition
 from pipelines.warehouse import warehouse_connection
 
@@ -107,3 +109,21 @@ def test_landed_schema_is_the_contract_plus_lineage(workdirs, source):
     columns = [name for name, *_ in _query(workdirs, f"describe select * from read_parquet('{load.landed_path}', hive_partitioning = false)")]
     assert columns == [c.name for c in contract.columns] + [
         "_source_file", "_source_row", "_load_id", "_ingested_at", "_record_hash"]
+
+
+def test_a_file_growing_while_it_is_read_is_not_complete(tmp_path, monkeypatch):
+    folder = tmp_path / CONTRACT.source
+    folder.mkdir()
+    delivered = folder / "12345_workorders_20261103.csv"
+    delivered.write_bytes(b"header\nfirst row\n")
+    (delivery,) = partition_deliveries(CONTRACT, "2026-11-03", tmp_path)
+    real_lstat = os.lstat
+
+    def lstat_after_more_was_written(path, *args, **kwargs):
+        with open(delivered, "ab") as writer:
+            writer.write(b"second row, cut off at the e")
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", lstat_after_more_was_written)
+    with pytest.raises(DeliveryChanged, match="changed while it was read"):
+        read_delivery_bytes(delivery)
