@@ -127,6 +127,8 @@ def _checked(model: ContractModel, source: ContractSource) -> None:
         if key not in names:
             raise source.error(("record_key", index), f"record_key names unknown column '{key}'")
     pattern = model.delivery.file_pattern
+    if "/" in pattern or "\\" in pattern:
+        raise source.error(("delivery", "file_pattern"), "must be a file name: deliveries lie in inbox/<source>/")
     if not _PARTITION_PLACEHOLDER.search(pattern):
         raise source.error(("delivery", "file_pattern"), "needs a {partition:FMT} placeholder")
     try:

@@ -92,6 +92,8 @@ def _rename_key(mapping: dict, old: str, new: str) -> None:
          "'dbf' is not one of 'csv', 'jsonl' or 'xlsx'"),
         (lambda raw: raw["delivery"].update(file_pattern="orders.csv"), "delivery.file_pattern", "orders.csv",
          "needs a {partition:FMT} placeholder"),
+        (lambda raw: raw["delivery"].update(file_pattern="../o_{partition:%Y%m%d}.csv"), "delivery.file_pattern",
+         "../o_", "must be a file name"),
         (lambda raw: raw["delivery"].update(file_pattern="o_{partition:%j}.csv"), "delivery.file_pattern",
          "%j", "supported: %Y"),
         (lambda raw: raw.update(record_key=["nope"]), "record_key[0]", "- nope",
