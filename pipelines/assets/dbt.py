@@ -22,6 +22,7 @@ from pipelines.dbt_project import dbt_project, export_dbt_environment
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.partitions import governance_daily_partitions
 from pipelines.quality.dbt_test_failures import with_failure_details
+from pipelines.quality.scorecard import scorecard_observations, source_contract_vars
 from pipelines.warehouse import warehouse_lock
 
 CITY_STANDARD = "resource_type:seed tag:city_standard"
@@ -62,13 +63,15 @@ class GovernanceBuildConfig(Config):
 
 
 def window_vars(context: AssetExecutionContext, full_table_tests: bool = False) -> str:
-    """The run's days as dbt vars; the time window's end is exclusive, the vars are inclusive dates."""
+    """The run's dbt vars: its days (the time window's end is exclusive, the vars are inclusive dates), the scope
+    of the data tests, and the sources the data-quality marts score (from the contracts)."""
     window = context.partition_time_window
     return json.dumps({
         "window_start": window.start.date().isoformat(),
         "window_end": (window.end - timedelta(days=1)).date().isoformat(),
         "full_table_tests": full_table_tests,
-    })
+        "source_contracts": source_contract_vars(),
+    }, ensure_ascii=False)
 
 
 @cache
@@ -106,3 +109,4 @@ def governance_models(context: AssetExecutionContext, dbt: DbtCliResource, confi
     with warehouse_lock(settings.warehouse_path()):
         events = dbt.cli(["build", "--vars", window_vars(context, config.full_table_tests)], context=context).stream()
         yield from with_failure_details(events, dbt_manifest(), settings.warehouse_path())
+        yield from scorecard_observations()

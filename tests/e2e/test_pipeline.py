@@ -164,6 +164,46 @@ def test_the_build_publishes_a_snapshot_of_every_mart(built):
     assert served["marts.fct_service_request"] == scalar("select count(*) from marts.fct_service_request")
 
 
+def test_data_quality_scorecard_counts_what_the_ledger_and_the_generator_say(built):
+    from pipelines.ingestion.contracts import load_contracts
+
+    contracts = load_contracts()
+    daily = "marts.mart_data_quality_daily"
+    assert {row[0] for row in query(f"select distinct source from {daily}")} == set(contracts)
+    for source, contract in contracts.items():
+        truth = expected(built, source)
+        read, duplicates, department = query(f"""select sum(records_read), sum(duplicate_records),
+            any_value(department_code) from {daily} where source = ?""", [source])[0]
+        assert read == truth["rows_written"] and department == contract.department_code
+        assert duplicates == truth["quarantine"].get("duplicate_record", 0) + truth["quarantine"].get(
+            "duplicate_delivery", 0)
+    # every unconformed coded value (ops_unmapped_codes) and invalid citizen ID is a failed validity check
+    failed_validity = scalar(f"select sum(validity_checks - validity_passed) from {daily} where source = 'hotline_12345'")
+    unmapped = scalar("select sum(rows) from ops.ops_unmapped_codes where source = 'hotline_12345'")
+    assert failed_validity == unmapped + expected(built, "hotline_12345")["invalid_citizen_id"]
+    out_of_order = scalar(f"select sum(consistency_checks - consistency_passed) from {daily} where source = 'grid_events'")
+    assert out_of_order >= expected(built, "grid_events")["lifecycle_out_of_order"] > 0
+    ranks = query("""select month_start, list(department_rank order by department_rank), any_value(departments_ranked)
+                     from marts.mart_data_quality_scorecard group by 1""")
+    assert ranks and all(ranked == len({c.department_code for c in contracts.values()}) and sorted(r) == r
+                         for _, r, ranked in ranks)
+
+
+def test_each_landing_asset_shows_its_latest_data_quality_scores(built):
+    from dagster import AssetKey
+
+    from pipelines.ingestion.contracts import load_contracts
+
+    for source in load_contracts():
+        [record] = built["instance"].fetch_observations(AssetKey(["landing", source]), limit=1).records
+        metadata = record.asset_observation.metadata
+        composite, rank = query("""select composite_score, department_rank from marts.mart_data_quality_scorecard
+            where source = ? order by month_start desc limit 1""", [source])[0]
+        assert metadata["dq/composite_score"].value == round(composite, 4)
+        assert metadata["dq/department_rank"].value == rank
+        assert 0 <= metadata["dq/validity_score"].value <= 1
+
+
 def _fact_counts() -> tuple:
     return query("""select (select count(*) from marts.fct_service_request), (select count(*) from marts.fct_grid_event),
                            (select sum(requests_received) from marts.mart_governance_scorecard),

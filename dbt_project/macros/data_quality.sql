@@ -1,0 +1,121 @@
+{#-
+  Data-quality rules (数据质量规则) of the models that conform and derive each source's records, and the helpers the
+  data-quality marts and ops_unmapped_codes are generated with. Rules belong to models, not to sources: the source
+  a model's records come from is found in the dbt graph (macro source_of_model), and the sources themselves come
+  from the contracts (var `source_contracts`, set by the pipeline from contracts/*.yaml).
+
+  Per model:
+  - conformed:   (element, delivered column, conformed code column, code-set seed[, condition]) — a delivered
+                 value is valid when it conformed to the city standard's code set (validity, ops_unmapped_codes);
+  - identifiers: `*_is_valid` flags (GB 11643 citizen IDs); NULL when nothing was delivered (validity);
+  - consistency: boolean SQL expressions every record must satisfy; NULL when not applicable (consistency).
+-#}
+{% macro data_quality_rules() -%}
+{{ return({
+    'int_hotline_12345__work_orders': {
+        'conformed': [
+            ('district', 'district_name', 'district_code', 'std_division_district'),
+            ('category', 'source_category', 'category_code', 'map_category__hotline_12345'),
+            ('channel', 'channel_name', 'channel_code', 'std_channel'),
+            ('request_type', 'request_type_name', 'request_type_code', 'std_request_type'),
+            ('status', 'status_name', 'status_code', 'std_request_status'),
+            ('satisfaction', 'satisfaction_name', 'satisfaction_code', 'std_satisfaction'),
+        ],
+        'identifiers': ['caller_id_is_valid'],
+    },
+    'int_grid_events__events': {
+        'conformed': [
+            ('grid', 'source_grid_code', 'grid_code', 'std_grid'),
+            ('category', 'source_category', 'category_code', 'map_category__grid_events'),
+            ('status', 'source_status_code', 'status_code', 'std_grid_event_status'),
+        ],
+    },
+    'int_mediation_cases__cases': {
+        'conformed': [
+            ('district', 'district_name', 'district_code', 'std_division_district'),
+            ('street', 'street_name', 'street_code', 'std_division_street', 'district_code is not null'),
+            ('dispute_category', 'source_category', 'dispute_category_code', 'map_dispute_category__mediation'),
+            ('outcome', 'outcome_name', 'outcome_code', 'std_mediation_outcome'),
+        ],
+        'identifiers': ['applicant_id_is_valid', 'respondent_id_is_valid'],
+    },
+    'fct_service_request': {
+        'consistency': ['lifecycle_in_order', 'dispatch_minutes >= 0', 'response_minutes >= 0',
+                        'handling_hours >= 0', 'closing_hours >= 0'],
+    },
+    'fct_grid_event': {
+        'consistency': ['lifecycle_in_order', 'closing_hours >= 0'],
+    },
+    'fct_dispute_case': {
+        'consistency': ['duration_days >= 0'],
+    },
+}) }}
+{%- endmacro %}
+
+{#- The source (source_name) a model's records come from, found upstream in the dbt graph; '' while parsing. -#}
+{% macro source_of_model(model_name) -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set pending = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == model_name -%}
+        {%- do pending.extend(node.depends_on.nodes) -%}
+    {%- endfor -%}
+    {%- set seen = [] -%}
+    {%- for _ in range(50) if pending -%}
+        {%- set unique_id = pending.pop(0) -%}
+        {%- if unique_id in graph.sources -%}{{ return(graph.sources[unique_id].source_name) }}{%- endif -%}
+        {%- if unique_id not in seen and unique_id in graph.nodes -%}
+            {%- do seen.append(unique_id) -%}
+            {%- do pending.extend(graph.nodes[unique_id].depends_on.nodes) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{#- The sources to score, from var `source_contracts` ({source: {department_code, department_name, partition_type,
+    expected_by, important_columns}}), each with its landed dbt source table (graph.sources). -#}
+{% macro data_quality_sources() -%}
+    {%- set contracts = var('source_contracts', {}) or {} -%}
+    {%- set sources = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.sources.values() if node.package_name == project_name and node.source_name in contracts -%}
+            {%- set entry = {'source': node.source_name, 'table': node.name} -%}
+            {%- do entry.update(contracts[node.source_name]) -%}
+            {%- do sources.append(entry) -%}
+        {%- endfor -%}
+        {%- if not sources -%}
+            {%- do exceptions.warn("var source_contracts is empty: the data-quality marts have no source to score "
+                                   "(the pipeline sets it from contracts/*.yaml; see docs/data_quality.md)") -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(sources | sort(attribute='source')) }}
+{%- endmacro %}
+
+{#- ratio(numerator, denominator): DOUBLE, NULL when the denominator is 0 or NULL. -#}
+{% macro quality_ratio(numerator, denominator) -%}
+case when coalesce({{ denominator }}, 0) > 0 then cast({{ numerator }} as double) / {{ denominator }} end
+{%- endmacro %}
+
+{#- A ledger row for a file that was delivered (not a no-delivery marker row, not refused, not still being written). -#}
+{% macro delivered_file_condition() -%}
+coalesce(source_file, '') <> '' and status not in ('no_delivery', 'refused', 'incomplete')
+{%- endmacro %}
+
+{#- When a partition's delivery is due: `expected_by` local time on the day after a daily partition, on the first
+    day of the next month for a monthly one (the contract's freshness.expected_by; session time zone is local). -#}
+{% macro delivery_deadline(partition_key, partition_type, expected_by) -%}
+cast(
+    cast({{ partition_key }} + case when {{ partition_type }} = 'monthly' then interval 1 month else interval 1 day end
+        as date) + {{ expected_by }}
+    as timestamptz)
+{%- endmacro %}
+
+{#- The number of important columns of the source in `source_column` (a CASE over the scored sources). -#}
+{% macro important_column_count(source_column, sources) -%}
+case {{ source_column }}{% for s in sources %} when '{{ s.source }}' then {{ s.important_columns | length }}{% endfor %} else 0 end
+{%- endmacro %}
+
+{#- The scored dimensions: each is a `<dimension>_score` column of the data-quality marts and a row of the seed
+    cfg_data_quality_weight. -#}
+{% macro quality_dimensions() -%}
+{{ return(['timeliness', 'completeness', 'validity', 'uniqueness', 'consistency', 'quarantine']) }}
+{%- endmacro %}

@@ -1,0 +1,99 @@
+"""The data-quality scorecard (数据质量考核) in and out of dbt.
+
+In: the sources to score and what the contracts say about them, as the dbt var `source_contracts` (the contracts
+stay the one source of truth; macro data_quality_sources reads the var).
+Out: after the governance models are built, each landing asset gets an observation whose metadata holds its
+source's latest scores (latest partition and latest month, with the department's rank), so the Dagster UI shows
+them on the asset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dagster import AssetKey, AssetObservation, MetadataValue
+
+from pipelines import settings
+from pipelines.assets.landing import landing_asset_key
+from pipelines.ingestion.contracts import SourceContract, load_contracts
+
+DAILY_MART = "mart_data_quality_daily"
+MONTHLY_MART = "mart_data_quality_scorecard"
+SCORECARD_ASSET_KEY = AssetKey(["marts", MONTHLY_MART])
+
+
+def important_columns(contract: SourceContract) -> list[str]:
+    """The columns completeness counts: required ones and the coded data elements of the city standard."""
+    return [column.name for column in contract.columns if column.required or column.code_set]
+
+
+def source_contract_vars() -> dict[str, dict[str, Any]]:
+    """The dbt var `source_contracts`: per source its department, partitioning and delivery deadline."""
+    return {
+        contract.source: {
+            "department_code": contract.department_code,
+            "department_name": contract.department_name,
+            "partition_type": contract.partition_type,
+            "expected_by": contract.freshness.expected_by.strftime("%H:%M"),
+            "important_columns": important_columns(contract),
+        }
+        for contract in load_contracts().values()
+    }
+
+
+def latest_scores(connection: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Per source: its latest partition's scores and its latest month's composite score and rank."""
+    daily = connection.execute(f"""
+        select source, partition_key, columns('_score$')
+        from marts.{DAILY_MART}
+        qualify row_number() over (partition by source order by partition_key desc) = 1
+    """)
+    score_columns = [description[0] for description in daily.description][2:]
+    daily = daily.fetchall()
+    monthly = connection.execute(f"""
+        select source, month_start, composite_score, department_score, department_rank, departments_ranked
+        from marts.{MONTHLY_MART}
+        qualify row_number() over (partition by source order by month_start desc) = 1
+    """).fetchall()
+    scores: dict[str, dict[str, Any]] = {}
+    for source, partition_key, *values in daily:
+        scores.setdefault(source, {})["latest_partition"] = str(partition_key)
+        scores[source].update(dict(zip(score_columns, values)))
+    for source, month, composite, department_score, rank, ranked in monthly:
+        scores.setdefault(source, {}).update({
+            "month": str(month), "composite_score": composite, "department_score": department_score,
+            "department_rank": rank, "departments_ranked": ranked,
+        })
+    return scores
+
+
+def scorecard_observations(database: Path | None = None) -> Iterator[AssetObservation]:
+    """One observation per landing asset with its source's latest scores (none when the marts are not built)."""
+    database = database or settings.warehouse_path()
+    connection = duckdb.connect(str(database))
+    try:
+        built = connection.execute(
+            "select count(*) from information_schema.tables where table_schema = 'marts' and table_name in (?, ?)",
+            [DAILY_MART, MONTHLY_MART],
+        ).fetchone()[0]
+        scores = latest_scores(connection) if built == 2 else {}
+    finally:
+        connection.close()
+    for source, values in sorted(scores.items()):
+        metadata = {f"dq/{name}": _metadata_value(value) for name, value in values.items() if value is not None}
+        yield AssetObservation(
+            asset_key=landing_asset_key(source),
+            description=f"Data-quality scores (数据质量评分) from marts.{MONTHLY_MART}, see docs/data_quality.md.",
+            metadata=metadata,
+        )
+
+
+def _metadata_value(value: Any) -> MetadataValue:
+    if isinstance(value, int):
+        return MetadataValue.int(value)
+    if isinstance(value, float):
+        return MetadataValue.float(round(value, 4))
+    return MetadataValue.text(str(value))
