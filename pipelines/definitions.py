@@ -2,12 +2,13 @@
 
 from dagster import Definitions
 
-from pipelines.assets.dbt import city_standard_models, governance_models
+from pipelines.assets.dbt import city_standard_models, dbt_manifest, governance_models
 from pipelines.assets.landing import build_landing_assets
 from pipelines.automation import jobs, schedules, sensors
 from pipelines.dbt_project import dbt_resource
 from pipelines.publish.asset import publication
 from pipelines.quality.asset_checks import build_gx_asset_checks
+from pipelines.quality.scorecard import ops_table_specs
 
 landing_assets = build_landing_assets()
 # GX checks on partitioned assets validate only the run's partition window.
@@ -19,7 +20,7 @@ partitions_by_asset = {
 }
 
 defs = Definitions(
-    assets=[*landing_assets, city_standard_models, governance_models, publication],
+    assets=[*landing_assets, city_standard_models, governance_models, publication, *ops_table_specs(dbt_manifest())],
     asset_checks=build_gx_asset_checks(partitions_by_asset),
     jobs=jobs,
     schedules=schedules,

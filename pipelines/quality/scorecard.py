@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster import AssetKey, AssetObservation, MetadataValue
+from dagster import AssetKey, AssetObservation, AssetSpec, MetadataValue
 
 from pipelines import settings
 from pipelines.assets.landing import landing_asset_key
 from pipelines.ingestion.contracts import SourceContract, load_contracts
+
+OPS_SOURCE = "ops"  # the dbt source of the landing's ledger and quarantine tables
 
 DAILY_MART = "mart_data_quality_daily"
 MONTHLY_MART = "mart_data_quality_scorecard"
@@ -42,6 +44,23 @@ def source_contract_vars() -> dict[str, dict[str, Any]]:
         }
         for contract in load_contracts().values()
     }
+
+
+def ops_table_specs(manifest: dict[str, Any]) -> list[AssetSpec]:
+    """The ledger and quarantine tables the marts read (dbt source `ops`), as assets the landing assets write."""
+    landing_keys = [landing_asset_key(source) for source in load_contracts()]
+    return [
+        AssetSpec(
+            key=AssetKey([OPS_SOURCE, node["name"]]),
+            description=node["description"].strip(),
+            deps=landing_keys,
+            group_name=OPS_SOURCE,
+            kinds={"duckdb"},
+            metadata={"written_by": "pipelines/ingestion/ops_tables.py (every landing asset)"},
+        )
+        for node in manifest["sources"].values()
+        if node["source_name"] == OPS_SOURCE
+    ]
 
 
 def latest_scores(connection: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
