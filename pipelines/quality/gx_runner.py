@@ -19,6 +19,8 @@ Why the runner is built this way:
   again from the totals against `mostly`. All rows of one key fall into the same batch, so uniqueness of the key
   is exact across batches; a suite may therefore only ask uniqueness of (a column list holding) its key column.
 - Only column map expectations (which report per-row unexpected counts) can be added up; others are refused.
+- Contract values: `{"$CONTRACT": "source.column.format"}` is that column's `format` in `contracts/<source>.yaml`
+  (for example the strftime format a timestamp is delivered in), so a suite never repeats the contract.
 - Suite parameters: `{"$PARAMETER": "schema.table.column"}` is the set of distinct values of that seed column in
   the warehouse, so no code list is written in a suite. GX parameter names cannot contain dots, so they are
   handed to GX as `schema__table__column`. A column compared with a seed set is compared as text on both sides:
@@ -56,6 +58,7 @@ AGGREGATABLE_TYPES = frozenset(
         "expect_column_values_to_not_be_in_set",
         "expect_column_values_to_match_regex",
         "expect_column_values_to_not_match_regex",
+        "expect_column_values_to_match_strftime_format",
         "expect_column_values_to_be_between",
         "expect_column_pair_values_a_to_be_greater_than_b",
         "expect_column_pair_values_to_be_equal",
@@ -65,6 +68,7 @@ AGGREGATABLE_TYPES = frozenset(
 UNIQUENESS_TYPES = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
 COLUMN_KWARGS = ("column", "column_A", "column_B")
 PARAMETER_KEY = "$PARAMETER"
+CONTRACT_KEY = "$CONTRACT"
 _SEED_REFERENCE = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 _POSITION = "_position"  # meta key that ties a GX result back to its expectation (GX reorders results)
 
@@ -144,6 +148,27 @@ def seed_references(expectation: dict[str, Any]) -> list[str]:
     ]
 
 
+def contract_references(expectation: dict[str, Any]) -> list[str]:
+    return [
+        value[CONTRACT_KEY]
+        for value in expectation["kwargs"].values()
+        if isinstance(value, dict) and CONTRACT_KEY in value
+    ]
+
+
+def contract_value(reference: str) -> Any:
+    """`source.column.key` → that key of the column in the source's contract (ValueError when there is none)."""
+    from pipelines.ingestion.contracts import load_contracts
+
+    parts = reference.split(".")
+    contract = load_contracts().get(parts[0]) if len(parts) == 3 else None
+    column = next((c for c in contract.columns if c.name == parts[1]), None) if contract else None
+    value = getattr(column, parts[2], None) if column else None
+    if value is None:
+        raise ValueError(f"$CONTRACT {reference!r} names no value of a contract column (source.column.key)")
+    return value
+
+
 @functools.cache
 def load_suites() -> dict[str, Suite]:
     """Every suite of `settings.EXPECTATIONS_DIR`, by name (read once per process)."""
@@ -195,6 +220,11 @@ def _suite_problems(suite: Suite) -> list[str]:
             for reference in seed_references(expectation)
             if not _SEED_REFERENCE.match(reference)
         ]
+        for reference in contract_references(expectation):
+            try:
+                contract_value(reference)
+            except ValueError as error:
+                problems.append(f"{label}: {error}")
     return problems
 
 
@@ -325,9 +355,11 @@ def _gx_suite(suite: Suite):
     expectations = []
     for position, expectation in enumerate(suite.expectations):
         expectation = copy.deepcopy(expectation)
-        for value in expectation["kwargs"].values():
+        for name, value in expectation["kwargs"].items():
             if isinstance(value, dict) and PARAMETER_KEY in value:
                 value[PARAMETER_KEY] = _gx_parameter_name(value[PARAMETER_KEY])
+            elif isinstance(value, dict) and CONTRACT_KEY in value:
+                expectation["kwargs"][name] = contract_value(value[CONTRACT_KEY])
         expectation["meta"][_POSITION] = position
         expectations.append(expectation)
     return gx.ExpectationSuite(name=suite.name, expectations=expectations)

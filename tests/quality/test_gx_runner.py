@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 import duckdb
+import pytest
 import yaml
 
 from pipelines import settings
@@ -22,8 +23,9 @@ from tests.quality.helpers import (
 )
 
 
-def outcome_of(outcome, expectation_type: str, *columns: str):
-    [found] = [o for o in outcome.expectations if o.expectation_type == expectation_type and o.columns == columns]
+def outcome_of(outcome, expectation_type: str, *columns: str, severity: str | None = None):
+    [found] = [o for o in outcome.expectations if o.expectation_type == expectation_type and o.columns == columns
+               and severity in (None, o.severity)]
     return found
 
 
@@ -115,12 +117,17 @@ def test_landing_defects_are_counted_exactly_with_their_severity(hotline_landing
         outcome = run_suite(connection, "hotline_12345")
 
     assert outcome.row_count == 20 and outcome.target == "landing/hotline_12345"
-    assert failures(outcome.error_failures) == {("expect_column_values_to_not_be_null", ("status_name",))}
+    assert failures(outcome.error_failures) == {("expect_column_values_to_match_strftime_format", ("accepted_at",))}
     assert failures(outcome.warn_failures) == {
-        ("expect_column_values_to_match_regex", ("accepted_at",)),
+        ("expect_column_values_to_match_strftime_format", ("accepted_at",)),
         ("expect_column_values_to_be_in_set", ("channel_name",)),
     }
-    channel = outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_name")
+    accepted_at = outcome_of(outcome, "expect_column_values_to_match_strftime_format", "accepted_at", severity="error")
+    assert (accepted_at.unexpected_count, accepted_at.sample_unexpected) == (2, ("2026-03-01T08:00:00+08:00",))
+    assert outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_name", severity="error").success
+    status = outcome_of(outcome, "expect_column_values_to_be_in_set", "status_name", severity="error")
+    assert status.success and status.missing_count == 1
+    channel = outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_name", severity="warn")
     assert (channel.unexpected_count, channel.sample_unexpected) == (2, ("热线电话",))
     district = outcome_of(outcome, "expect_column_values_to_be_in_set", "district_name")
     assert district.success and district.unexpected_count == 1
@@ -200,3 +207,29 @@ def test_every_suite_only_names_columns_of_its_target():
 def test_every_suite_builds_as_a_gx_suite():
     for suite in load_suites().values():
         assert len(gx_runner._gx_suite(suite).expectations) == len(suite.expectations)
+
+
+def test_no_landing_suite_errors_on_what_landing_already_guarantees():
+    """An ERROR expectation must be able to fail on landed data: landing quarantines empty required fields, so
+    a not-null expectation on a landed column could never fail."""
+    for suite in load_suites().values():
+        if suite.target_kind == "landing":
+            errors = [e for e in suite.expectations if e["meta"]["severity"] == "error"]
+            assert errors, suite.name
+            assert not [e for e in errors if e["type"] == "expect_column_values_to_not_be_null"], suite.name
+            assert all(e["kwargs"].get("mostly", 1.0) < 1.0 for e in errors), suite.name  # a threshold, not perfection
+
+
+def test_a_contract_reference_resolves_to_the_contract_and_a_wrong_one_is_refused(tmp_path):
+    import json
+
+    from pipelines.ingestion.contracts import load_contracts
+    from pipelines.quality.gx_runner import contract_value, parse_suite
+
+    [timestamp] = [c for c in load_contracts()["hotline_12345"].columns if c.name == "accepted_at"]
+    assert contract_value("hotline_12345.accepted_at.format") == timestamp.format
+    document = json.loads((settings.EXPECTATIONS_DIR / "hotline_12345.json").read_text(encoding="utf-8"))
+    document["expectations"][0]["kwargs"]["strftime_format"] = {"$CONTRACT": "hotline_12345.no_such_column.format"}
+    (tmp_path / "bad.json").write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match="no_such_column.format' names no value of a contract column"):
+        parse_suite(tmp_path / "bad.json")
