@@ -17,6 +17,7 @@ from dagster import DagsterInstance
 from demo.generate import generate
 from pipelines import settings
 from pipelines.cli import BuildReport, build
+from tests.publish.reader_process import ReaderProcess, judge
 
 START = date(2026, 3, 1)
 DAYS = 6
@@ -35,8 +36,12 @@ def built(tmp_path_factory):
         truth = generate(root / "inbox", START, DAYS, hotline_per_day=120, grid_per_day=60,
                          mediation_per_month=120, seed=11)
         instance = DagsterInstance.ephemeral()
-        report = build(START, END, instance)
-        yield {"root": root, "truth": truth, "report": report, "instance": instance}
+        reader = ReaderProcess.start(root / "serving" / "city.duckdb", root)  # a BI tool polling all along
+        try:
+            report = build(START, END, instance)
+            yield {"root": root, "truth": truth, "report": report, "instance": instance, "reader": reader}
+        finally:
+            reader.process.kill()
 
 
 def query(sql: str, params=None) -> list[tuple]:
@@ -255,3 +260,78 @@ def test_a_failed_dbt_test_shows_its_description_and_failing_rows(built):
     sample = unconformed.metadata["failing_rows_sample"].value
     assert "| work_order_id |" in sample and sample.count("\n| ") >= 1
     assert "caller_phone_masked" in sample  # a mask, not a personal column; raw columns never reach the marts
+
+
+# The last two tests change what the others read: a day with an injected ERROR failure, a rollback. Keep them last.
+
+
+def _serving_snapshot_id() -> str:
+    from pipelines.publish import current_snapshot
+
+    with duckdb.connect(str(settings.serving_path()), read_only=True) as reader:
+        return current_snapshot(reader)["snapshot_id"]
+
+
+def test_an_error_check_failure_holds_the_publication_and_a_rollback_restores_the_one_before(built):
+    """A delivery whose acceptance times are not in the contract's format (real data made bad) fails the landing
+    suite's ERROR expectation: the publication is held and says so, the served snapshot stays; then a rollback."""
+    from dagster import AssetKey
+
+    from pipelines.definitions import defs
+    from pipelines.publish import registry, rollback
+    from pipelines.publish.asset import PUBLICATION_KEY
+    from pipelines.warehouse import warehouse_connection
+
+    with warehouse_connection() as connection:
+        before = registry.publications(connection)
+    served = _serving_snapshot_id()
+    assert before[0]["snapshot_id"] == served and before[0]["status"] == "current" and len(before) >= 2
+
+    day = END + timedelta(days=1)
+    folder = settings.inbox_dir() / "hotline_12345"
+    delivered = (folder / f"12345_workorders_{END:%Y%m%d}.csv").read_bytes()
+    reformatted = delivered.replace(f"{END:%Y/%m/%d} ".encode(), f"{day:%Y-%m-%d}T".encode())
+    assert reformatted != delivered
+    bad = folder / f"12345_workorders_{day:%Y%m%d}.csv"
+    bad.write_bytes(reformatted)
+    os.utime(bad, (bad.stat().st_mtime - 3600,) * 2)  # delivered an hour ago: complete
+
+    result = defs.resolve_job_def("daily_governance_job").execute_in_process(
+        instance=built["instance"], partition_key=day.isoformat(), raise_on_error=False)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [(e.asset_key, e.check_name, e.severity.value) for e in failed if e.severity.value == "ERROR"] == [
+        (AssetKey(["landing", "hotline_12345"]), "gx_hotline_12345", "ERROR")]
+    assert PUBLICATION_KEY not in {event.asset_key for event in result.get_asset_materialization_events()}
+    assert _serving_snapshot_id() == served
+    [held] = built["instance"].fetch_observations(PUBLICATION_KEY, limit=1).records
+    observation = held.asset_observation
+    assert observation.metadata["held_by"].value == ["landing/hotline_12345:gx_hotline_12345"]
+    assert observation.metadata["serving_snapshot"].value == served
+    assert f"snapshot {served} stays served" in observation.description
+
+    with warehouse_connection() as connection:
+        withdrawn, restored = rollback(connection)
+        after = {row["snapshot_id"]: row["status"] for row in registry.publications(connection)}
+    assert (withdrawn, restored) == (served, before[1]["snapshot_id"])
+    assert _serving_snapshot_id() == restored
+    assert after[served] == "rolled_back" and after[restored] == "current"
+
+
+def test_a_reader_polling_the_serving_file_never_fails_and_always_sees_one_published_snapshot(built):
+    """Through the range build, the two one-day reruns, the held run and the rollback."""
+    import json
+
+    from pipelines.publish import registry
+    from pipelines.warehouse import warehouse_connection
+
+    reads = built["reader"].stop()
+    with warehouse_connection() as connection:
+        published = {row["snapshot_id"]: json.loads(row["manifest"]) for row in registry.publications(connection)}
+    verdict = judge(reads, published)
+    print(f"\nserving reader: {verdict['reads']} reads, {len(verdict['errors'])} errors, "
+          f"{verdict['whole_snapshot_reads']} whole-snapshot reads of {len(verdict['snapshots_seen'])} snapshots")
+    assert verdict["errors"] == []
+    assert built["report"].success
+    assert len(verdict["snapshots_seen"]) >= 3  # the range build's and the reruns' (or the restored one)
+    assert verdict["whole_snapshot_reads"] >= 20
