@@ -3,8 +3,9 @@
     python -m bench.sharing_load [--days 14] [--requests 2000] [--clients 8]
 
 Builds `--days` of generated demo data with the real jobs (so the publish step writes the serving snapshot),
-starts the service on a free port of 127.0.0.1, then sends `--requests` requests from `--clients` concurrent
-clients while `python -m pipelines.cli build` runs and publishes the next day. Bounded in count and in time
+starts the service on a free port of 127.0.0.1, then runs `python -m pipelines.cli build` for the next day and,
+as soon as that run has built its models (checks, publication and exports follow), sends `--requests` requests
+from `--clients` concurrent clients, so the snapshot switches under load. Bounded in count and in time
 (`--max-seconds`). Reports status counts, 5xx, p50 / p99 latency, requests per second and the snapshots served;
 exits 1 on any 5xx or a failed build. Everything lives in bench/results/sharing_load/.
 """
@@ -32,6 +33,7 @@ from pipelines.sharing.auth import DEMO_TOKEN_PREFIX
 RESULTS = Path(__file__).resolve().parent / "results" / "sharing_load"
 START = date(2026, 1, 1)
 REPO_ROOT = Path(__file__).resolve().parents[1]
+MODELS_STEP = "governance_dbt"  # the dbt step of the daily job; its checks and the publication follow
 
 
 def scenario_env() -> dict[str, str]:
@@ -136,6 +138,25 @@ def load(base: str, mix: list, total: int, clients: int, max_seconds: float) -> 
             "p50_ms": quantiles[49] * 1000, "p99_ms": quantiles[98] * 1000, "rps": len(latencies) / seconds}
 
 
+def wait_for_models_built(build: subprocess.Popen, max_seconds: float) -> bool:
+    """Hold the load until the one-day run has built its models: its checks, the publication (the switch) and
+    the exports then run under load. False when the run ended (or the wait timed out) before that."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    instance = DagsterInstance.from_config(str(RESULTS / "dagster_home"))
+    known = {run.run_id for run in instance.get_runs()}
+    deadline = time.monotonic() + max_seconds
+    while build.poll() is None and time.monotonic() < deadline:
+        for run in instance.get_runs(limit=3):
+            if run.run_id in known:
+                continue
+            done = {event.step_key for event in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_SUCCESS)}
+            if MODELS_STEP in done:
+                return True
+        time.sleep(0.5)
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sharing_load", description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=14, help="days of history built before the load")
@@ -161,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         before = requests.get(f"{base}/health", timeout=10).json()["snapshot_id"]
         build = subprocess.Popen([sys.executable, *cli_build(next_day, next_day)], env=env, cwd=REPO_ROOT,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        models_built = wait_for_models_built(build, args.max_seconds)
         result = load(base, request_mix(env), args.requests, args.clients, args.max_seconds)
         build_ok = build.wait(timeout=args.max_seconds + 600) == 0
         after = requests.get(f"{base}/health", timeout=10).json()["snapshot_id"]
@@ -171,8 +193,9 @@ def main(argv: list[str] | None = None) -> int:
 
     verification = audit.verify(Path(env["CITYBRAIN_AUDIT_LOG"]))
     server_errors = sum(n for status, n in result["statuses"].items() if not isinstance(status, int) or status >= 500)
-    print(f"sharing load: {result['requests']} requests from {args.clients} clients on 127.0.0.1 while the build "
-          f"of {next_day} ran ({'succeeded' if build_ok else 'FAILED'})")
+    print(f"sharing load: {result['requests']} requests from {args.clients} clients on 127.0.0.1, started when the "
+          f"build of {next_day} {'had built its models' if models_built else 'had ended (no model step seen)'}; "
+          f"the build {'succeeded' if build_ok else 'FAILED'}")
     print(f"  statuses: {dict(sorted(result['statuses'].items(), key=str))}; 5xx or errors: {server_errors}")
     print(f"  latency p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
           f"{result['rps']:.1f} requests/s over {result['seconds']:.1f} s")
