@@ -2,7 +2,7 @@
 
 - `city_standard_job`: the city standard (seeds, dimensions); run after a code set changes.
 - `daily_governance_job`: the daily sources' landing plus every governance model, one day (or a range) per run,
-  then the publication of the marts (`pipelines/publish`).
+  then the publication of the marts (`pipelines/publish`) and the departments' export packages (`pipelines/sharing`).
 - `<source>_landing_job` for each monthly source.
 The daily schedule runs yesterday's partition at 02:00 Asia/Shanghai; monthly sources are landed on the 1st.
 The sensor starts the partition's job as soon as a delivery for it appears in the inbox.
@@ -31,6 +31,7 @@ from pipelines.ingestion.contracts import SourceContract, load_contracts
 from pipelines.ingestion.inbox import INCOMPLETE, inspect_delivery
 from pipelines.partitions import governance_daily_partitions
 from pipelines.publish.asset import publication, publication_held
+from pipelines.sharing.asset import sharing_exports
 
 CONTRACTS = load_contracts()
 DAILY_SOURCES = [c for c in CONTRACTS.values() if c.partition_type == "daily"]
@@ -45,11 +46,11 @@ city_standard_job = define_asset_job(
 daily_governance_job = define_asset_job(
     "daily_governance_job",
     selection=AssetSelection.assets(*(landing_asset_key(c.source) for c in DAILY_SOURCES))
-    | AssetSelection.assets(governance_models, publication),
+    | AssetSelection.assets(governance_models, publication, sharing_exports),
     partitions_def=governance_daily_partitions(),
     hooks={publication_held},
     description="Land the daily sources' deliveries for the day(s), build every governance model for them and "
-                "publish the marts when no ERROR check failed.",
+                "publish the marts when no ERROR check failed, then write the departments' export packages.",
 )
 
 monthly_landing_jobs = {

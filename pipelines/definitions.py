@@ -9,6 +9,7 @@ from pipelines.dbt_project import dbt_resource
 from pipelines.publish.asset import publication
 from pipelines.quality.asset_checks import build_gx_asset_checks
 from pipelines.quality.scorecard import ops_table_specs
+from pipelines.sharing.asset import sharing_exports
 
 landing_assets = build_landing_assets()
 # GX checks on partitioned assets validate only the run's partition window.
@@ -20,7 +21,8 @@ partitions_by_asset = {
 }
 
 defs = Definitions(
-    assets=[*landing_assets, city_standard_models, governance_models, publication, *ops_table_specs(dbt_manifest())],
+    assets=[*landing_assets, city_standard_models, governance_models, publication, sharing_exports,
+            *ops_table_specs(dbt_manifest())],
     asset_checks=build_gx_asset_checks(partitions_by_asset),
     jobs=jobs,
     schedules=schedules,

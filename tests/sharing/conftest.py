@@ -1,4 +1,4 @@
-"""A small real build, its published snapshot, and the sharing service running on it as a real uvicorn process
+"""A small real build (the daily job publishes the snapshot and writes the exports), and the sharing service running on it as a real uvicorn process
 on 127.0.0.1 (a free port). Every path (warehouse, serving, exports, audit log) is in a temporary folder."""
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from demo.generate import generate
 from pipelines import settings
 from pipelines.cli import build
 from pipelines.sharing.catalog import load_sharing_config
-from tests.sharing.snapshot_fixture import write_fixture_snapshot
 
 START = date(2026, 4, 1)
 DAYS = 3
@@ -50,8 +49,7 @@ def published(sharing_env) -> dict:
                  seed=5)
         report = build(START, START + timedelta(days=DAYS - 1), DagsterInstance.ephemeral())
         assert report.success, report.runs
-        if not settings.serving_path().exists():
-            write_fixture_snapshot(settings.warehouse_path(), settings.serving_path())
+        assert settings.serving_path().exists(), "the daily job should have published a snapshot"
         yield {"serving": settings.serving_path(), "landing": settings.landing_dir()}
 
 

@@ -114,3 +114,11 @@ def test_the_leak_detector_finds_what_the_landed_data_holds(published):
         pa_csv.write_csv(pq.read_table(landed), buffer)
         text += buffer.getvalue().decode("utf-8")
     assert set(leaks(text, names)) == {"citizen_ids", "mobiles", "names"}
+
+
+def test_the_daily_job_wrote_the_packages_of_the_snapshot_it_published(published, sharing_config):
+    from tests.sharing.conftest import snapshot_query
+
+    snapshot_id = snapshot_query(published["serving"], "select snapshot_id from meta.publication")[0][0].as_py()
+    for department in sharing_config.departments:
+        assert (settings.exports_dir() / department / snapshot_id / "manifest.json").exists(), department

@@ -199,11 +199,12 @@ def test_no_answer_holds_a_citizen_id_a_mobile_or_a_raw_name(service, published)
         assert not leaks(body, names)
 
 
-def test_the_service_reads_the_switched_snapshot_without_restart(service, sharing_env, published):
-    from tests.sharing.snapshot_fixture import write_fixture_snapshot
-    from pipelines import settings
+def test_the_service_serves_a_new_publication_without_restart(service, published):
+    from pipelines.publish.publisher import publish
+    from pipelines.warehouse import warehouse_connection
 
     before = requests.get(f"{service}/health", timeout=10).json()["snapshot_id"]
-    new_id = write_fixture_snapshot(settings.warehouse_path(), settings.serving_path())
-    assert new_id != before
-    assert requests.get(f"{service}/health", timeout=10).json()["snapshot_id"] == new_id
+    with warehouse_connection() as build:
+        manifest = publish(build, run_id="sharing-test", partitions="", checks={})
+    assert manifest["snapshot_id"] != before
+    assert requests.get(f"{service}/health", timeout=10).json()["snapshot_id"] == manifest["snapshot_id"]
