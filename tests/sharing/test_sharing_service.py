@@ -205,6 +205,6 @@ def test_the_service_serves_a_new_publication_without_restart(service, published
 
     before = requests.get(f"{service}/health", timeout=10).json()["snapshot_id"]
     with warehouse_connection() as build:
-        manifest = publish(build, run_id="sharing-test", partitions="", checks={})
+        manifest = publish(build, run_id="sharing-test", partitions="", checks={"passed": [], "warned": []})
     assert manifest["snapshot_id"] != before
     assert requests.get(f"{service}/health", timeout=10).json()["snapshot_id"] == manifest["snapshot_id"]
