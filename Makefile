@@ -19,19 +19,28 @@ DEMO_SALT := DEMO-public-salt-pseudonyms-not-protected
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) \
 	dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
+# What the contracts determine (dbt sources, staging models, contract metadata) is derived into dbt_project/derived/.
+DERIVED := dbt_project/derived/.contracts
 
 # The data-sharing service (`make serve`): loopback only; put a TLS proxy in front of it to serve the network.
 SERVE_PORT ?= 8000
 
-.PHONY: setup demo test dev serve bench clean
+.PHONY: setup demo test dev serve bench clean FORCE
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# Derived again whenever a contract, a mapping seed or the deriving code changes; a contract removed since is
+# caught by comparing the list of contracts (the stamp holds it).
+$(DERIVED): $(VENV)/.installed $(wildcard contracts/*.yaml) $(wildcard pipelines/derived/*.py) \
+		$(wildcard dbt_project/seeds/*/*.csv) $(if $(filter-out $(shell cat $(DERIVED) 2>/dev/null),$(wildcard contracts/*.yaml))$(filter-out $(wildcard contracts/*.yaml),$(shell cat $(DERIVED) 2>/dev/null)),FORCE)
+	$(BIN)/python -m pipelines.derived
+	echo $(wildcard contracts/*.yaml) > $@
+
 # The manifest is prepared at build time so that loading the code location never parses the dbt project.
-$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+$(MANIFEST): $(VENV)/.installed $(DERIVED) $(DBT_SOURCES)
 	cd dbt_project && CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-parse-only} \
 		$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
 
@@ -63,4 +72,5 @@ bench: setup
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} $(BIN)/python -m bench.run
 
 clean:
-	rm -rf warehouse/inbox warehouse/landing warehouse/*.duckdb* $(DAGSTER_HOME) dbt_project/target dbt_project/logs
+	rm -rf warehouse/inbox warehouse/landing warehouse/*.duckdb* $(DAGSTER_HOME) dbt_project/target dbt_project/logs \
+		dbt_project/derived

@@ -131,7 +131,7 @@ def _json_values(std: CityStandard, start: date, events: Events) -> dict[str, pa
         "source_category": _quoted(pick(std.grid_category_codes, events.category)),
         "event_title": _quoted(join(pick(std.grid_names, events.grid), "：",
                                    pick(std.grid_category_titles, events.category), "问题")),
-        "reported_at_ms": text(events.times[:, 0]),
+        "reported_at": text(events.times[:, 0]),
         "status_code": text(np.array(std.grid_status_codes)[events.step]),
         "status_history": _status_history(std, events),
         "reporter_id": _quoted(join(REPORTER_PREFIX, text(events.reporter, 6))),

@@ -161,7 +161,7 @@ def _rows(std: CityStandard, contract: Contract, cases: Cases, months: list[tupl
                         for day, fmt, is_closed in zip(cases.closed, cases.date_formats[:, 1], closed)],
         "agreement_amount": [None if np.isnan(value) else (int(value) if value.is_integer() else float(value))
                              for value in cases.amount],
-        "referred_to_litigation": [(YES if referred else NO) if is_closed else None
+        "is_referred_to_litigation": [(YES if referred else NO) if is_closed else None
                                    for referred, is_closed in zip(cases.referred, closed)],
     }
     return [list(row) for row in zip(*(columns[name] for name in contract.columns))]

@@ -125,10 +125,10 @@ class CityStandard:
             grid_status_codes=[int(row["status_code"]) for row in grid_statuses],
             closed_grid_statuses=frozenset(int(row["status_code"]) for row in grid_statuses
                                            if row["is_closed"] == "true"),
-            hotline_categories=_column(read_seed("mappings/map_category__hotline_12345.csv"), "source_category"),
-            grid_category_codes=_column(grid_categories, "source_category"),
-            grid_category_titles=[category_names[row["category_code"]] for row in grid_categories],
-            mediation_categories=_column(read_seed("mappings/map_dispute_category__mediation.csv"), "source_category"),
+            hotline_categories=_column(read_seed("mappings/map_category__hotline_12345.csv"), "source_value"),
+            grid_category_codes=_column(grid_categories, "source_value"),
+            grid_category_titles=[category_names[row["standard_code"]] for row in grid_categories],
+            mediation_categories=_column(read_seed("mappings/map_dispute_category__mediation_cases.csv"), "source_value"),
             outcome_names={int(row["outcome_code"]): row["outcome_name"]
                            for row in read_seed("standard/std_mediation_outcome.csv")},
         )

@@ -143,3 +143,51 @@ where not exists (
 )
 {%- endif %}
 {%- endmacro %}
+
+{#- contract_column(source_name, column_name): the column's entry in source_contracts() (name, type, formats, and for
+    a coded column code_set, element, code_column, name_column, mapping_seed, mapping_seed_exists). -#}
+{% macro contract_column(source_name, column_name) -%}
+{%- set contract = source_contracts().get(source_name) -%}
+{%- set found = (contract.columns if contract else []) | selectattr('name', 'equalto', column_name) | list -%}
+{%- if not found -%}
+    {{ exceptions.raise_compiler_error("contract_column: contracts declare no column " ~ source_name ~ "." ~ column_name) }}
+{%- endif -%}
+{{ return(found[0]) }}
+{%- endmacro %}
+
+{#- element_lookup_sql(source_name, column_name): (lookup_key, code, district_code) for a coded contract column: the
+    source's mapping seed map_<element>__<source> (source_value -> standard_code) when it exists, then the standard
+    code set's names and codes (districts and streets: their aliases; a street's key holds within its district,
+    other elements have district_code NULL). Join it on upper(clean_code(delivered value)). -#}
+{% macro element_lookup_sql(source_name, column_name) -%}
+{%- set column = contract_column(source_name, column_name) -%}
+{%- if column.element is not defined -%}
+    {{ exceptions.raise_compiler_error("element_lookup_sql: " ~ source_name ~ "." ~ column_name ~ " has no code_set") }}
+{%- endif -%}
+with standard as (
+    {%- if column.element == 'district' %}
+    select upper(alias) as lookup_key, district_code as code, district_code from ({{ district_aliases_sql() }}) as spelling
+    {%- elif column.element == 'street' %}
+    select upper(alias) as lookup_key, street_code as code, district_code from ({{ street_aliases_sql() }}) as spelling
+    {%- else %}
+    select lookup_key, code, cast(null as varchar) as district_code
+    from ({{ code_lookup_sql(column.code_set, column.code_column, column.name_column) }}) as names
+    {%- endif %}
+)
+{%- if column.mapping_seed_exists %},
+mapped as (
+    select upper({{ clean_code('map.source_value') }}) as lookup_key, cast(map.standard_code as varchar) as code,
+        {% if column.element == 'district' %}cast(map.standard_code as varchar){% elif column.element == 'street' %}cast(street.district_code as varchar){% else %}cast(null as varchar){% endif %} as district_code
+    from {{ ref(column.mapping_seed) }} as map
+    {%- if column.element == 'street' %}
+    left join {{ ref(column.code_set) }} as street on cast(street.street_code as varchar) = cast(map.standard_code as varchar)
+    {%- endif %}
+)
+select lookup_key, code, district_code from mapped
+union all
+select lookup_key, code, district_code from standard
+where lookup_key not in (select lookup_key from mapped where lookup_key is not null)
+{%- else %}
+select lookup_key, code, district_code from standard
+{%- endif %}
+{%- endmacro %}

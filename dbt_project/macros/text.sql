@@ -20,3 +20,8 @@ case
     when lower({{ clean_code(expr) }}) in ('否', 'n', 'no', 'false', 'f', '0', '×') then false
 end
 {%- endmacro %}
+
+{#- sql_text_list(values): a SQL list literal of text values, ['a', 'b'] (quotes doubled). -#}
+{% macro sql_text_list(values) -%}
+[{% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}]
+{%- endmacro %}

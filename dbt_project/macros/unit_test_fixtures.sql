@@ -2,60 +2,16 @@
   landed_fixture(source_name, table_name, rows): the SQL of a unit-test input `source(...)` (use `format: sql` and
   wrap the call in raw tags, because property files are rendered at parse time).
   dbt builds dict/csv fixtures from the columns of an existing relation, but landed sources are external Parquet
-  (read_parquet) and the unit-test context has no graph, so the landed columns are listed here: every contract column
-  (VARCHAR, as in contracts/*.yaml and the _<source>__sources.yml files) plus the lineage columns. Columns a row
-  does not mention are NULL. The singular test assert_landed_columns_match_sources keeps this list in step with the
-  source YAML.
+  (read_parquet) and the unit-test context has no graph, so the landed columns come from the contracts (macro
+  source_contracts(), derived by make): every contract column (VARCHAR) plus the lineage columns. Columns a row
+  does not mention are NULL.
 -#}
 {% macro landed_columns() -%}
-{{ return({
-    'grid_events.events': [
-        'event_id',
-        'grid_code',
-        'source_category',
-        'event_title',
-        'reported_at_ms',
-        'status_code',
-        'status_history',
-        'reporter_id',
-        'longitude',
-        'latitude',
-    ],
-    'hotline_12345.work_orders': [
-        'work_order_id',
-        'accepted_at',
-        'channel_name',
-        'request_type_name',
-        'source_category',
-        'request_title',
-        'district_name',
-        'incident_address',
-        'caller_name',
-        'caller_phone',
-        'caller_id_number',
-        'dispatched_at',
-        'responded_at',
-        'closed_at',
-        'status_name',
-        'satisfaction_name',
-    ],
-    'mediation_cases.cases': [
-        'case_id',
-        'accepted_date',
-        'mediation_committee',
-        'district_name',
-        'street_name',
-        'source_category',
-        'applicant_name',
-        'applicant_id_number',
-        'respondent_name',
-        'respondent_id_number',
-        'outcome_name',
-        'closed_date',
-        'agreement_amount',
-        'referred_to_litigation',
-    ],
-}) }}
+{%- set columns = {} -%}
+{%- for source_name, contract in source_contracts().items() -%}
+    {%- do columns.update({source_name ~ '.' ~ contract.entity: contract.columns | map(attribute='name') | list}) -%}
+{%- endfor -%}
+{{ return(columns) }}
 {%- endmacro %}
 
 {% macro landed_lineage_columns() -%}

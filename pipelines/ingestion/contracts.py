@@ -17,7 +17,7 @@ from pipelines import settings
 from pipelines.ingestion.contract_schema import ContractError, ContractModel, ContractSource, validate_contract_text
 
 __all__ = ["ContractError", "ColumnSpec", "FreshnessSpec", "SourceContract", "VolumeSpec", "load_contract",
-           "load_contracts"]
+           "load_contracts", "read_contracts"]
 
 _PARTITION_PLACEHOLDER = re.compile(r"\{partition:([^}]+)\}")
 
@@ -180,8 +180,13 @@ def load_contract(path: Path) -> SourceContract:
 @cache
 def load_contracts(directory: Path | None = None) -> dict[str, SourceContract]:
     """Every contract in the directory, by source name (read once per process)."""
+    return read_contracts(directory or settings.CONTRACTS_DIR)
+
+
+def read_contracts(directory: Path) -> dict[str, SourceContract]:
+    """Every contract in the directory, by source name, read now."""
     contracts: dict[str, SourceContract] = {}
-    for path in sorted((directory or settings.CONTRACTS_DIR).glob("*.yaml")):
+    for path in sorted(directory.glob("*.yaml")):
         contract = load_contract(path)
         if contract.source in contracts:
             raise ContractError(f"{path.name}: source '{contract.source}' is declared twice")

@@ -177,7 +177,7 @@ def _read_mediation(inbox: Path) -> tuple[Landing, list[tuple]]:
 
 def _hotline_facts(landing: Landing) -> dict:
     aliases = _district_aliases()
-    categories = {row["source_category"] for row in _seed("mappings/map_category__hotline_12345.csv")}
+    categories = {row["source_value"] for row in _seed("mappings/map_category__hotline_12345.csv")}
     closed_names = {row["status_name"] for row in _seed("standard/std_request_status.csv")
                     if row["is_closed"] == "true"}
     type_codes = {row["request_type_name"]: row["request_type_code"] for row in _seed("standard/std_request_type.csv")}
@@ -305,7 +305,7 @@ def test_untidy_code_values_still_map_once_normalized(delivered):
         "诉求渠道": {row["channel_name"] for row in _seed("standard/std_channel.csv")},
         "诉求类型": {row["request_type_name"] for row in _seed("standard/std_request_type.csv")},
         "工单状态": {row["status_name"] for row in _seed("standard/std_request_status.csv")},
-        "热线分类": {row["source_category"] for row in _seed("mappings/map_category__hotline_12345.csv")},
+        "热线分类": {row["source_value"] for row in _seed("mappings/map_category__hotline_12345.csv")},
     }
     district_names = {row["district_name"] for row in _seed("standard/std_division_district.csv")}
     aliases = _district_aliases()
@@ -356,7 +356,7 @@ def test_grid_ground_truth_matches_the_files(delivered):
     expected = truth["sources"]["grid_events"]["expected"]
     landing = _read_grid(inbox)
     grid_district = {row["grid_code"]: row["community_code"][:6] for row in _seed("standard/std_grid.csv")}
-    categories = {row["source_category"] for row in _seed("mappings/map_category__grid_events.csv")}
+    categories = {row["source_value"] for row in _seed("mappings/map_category__grid_events.csv")}
     events = landing.latest.values()
     history_times = [[step["time"] for step in event["statusHistory"]] for event in events]
     assert landing.rows_written == expected["rows_written"]
@@ -376,7 +376,7 @@ def test_mediation_ground_truth_matches_the_files(delivered):
     expected = truth["sources"]["mediation_cases"]["expected"]
     landing, _ = _read_mediation(inbox)
     aliases = _district_aliases()
-    categories = {row["source_category"] for row in _seed("mappings/map_dispute_category__mediation.csv")}
+    categories = {row["source_value"] for row in _seed("mappings/map_dispute_category__mediation_cases.csv")}
     cases = landing.latest.values()
     assert landing.rows_written == expected["rows_written"]
     assert dict(landing.quarantine) == expected["quarantine"]

@@ -117,6 +117,18 @@ def test_dispute_cases_match_the_ground_truth(built):
         == truth["invalid_citizen_id"]
 
 
+def test_unmapped_code_report_counts_the_injected_unknown_values(built):
+    unmapped = dict(((source, element), rows) for source, element, rows in query(
+        "select source, element, sum(rows) from ops.ops_unmapped_codes group by all"))
+    hotline, grid, mediation = (expected(built, s) for s in ("hotline_12345", "grid_events", "mediation_cases"))
+    assert unmapped.get(("hotline_12345", "district")) == hotline["unknown_district"]
+    assert unmapped.get(("hotline_12345", "category")) == hotline["unknown_category"]
+    assert unmapped.get(("grid_events", "grid")) == grid["unknown_grid"]
+    assert unmapped.get(("grid_events", "category")) == grid["unknown_category"]
+    assert unmapped.get(("mediation_cases", "district")) == mediation["unknown_district"]
+    assert scalar("select count(*) from ops.ops_unmapped_codes where code_set <> 'map_' || element || '__' || source") == 0
+
+
 def test_scorecard_adds_up_to_the_facts(built):
     received, closed = query("select sum(requests_received), sum(requests_closed) from marts.mart_governance_scorecard")[0]
     assert received == scalar("select count(*) from marts.fct_service_request where district_code is not null")

@@ -114,7 +114,7 @@ def test_jsonl_nested_values_are_kept_as_json_text_and_broken_lines_rejected(tmp
     path.write_text(json.dumps(event) + "\n" + '{"eventId": "GE2", "grid\n' + "\n[1, 2]\n", encoding="utf-8")
     read = read_jsonl(path.read_bytes(), CONTRACTS["grid_events"], engine)
     (row,) = read.records.to_pylist()
-    assert row["event_id"] == "GE1" and row["status_code"] == "3" and row["reported_at_ms"] == "1762150000000"
+    assert row["event_id"] == "GE1" and row["status_code"] == "3" and row["reported_at"] == "1762150000000"
     assert json.loads(row["status_history"]) == event["statusHistory"]
     assert row["longitude"] == "119.45" and row["latitude"] is None and row["_source_row"] == 1
     assert [(r.source_row, r.reason) for r in read.rejects] == [(2, "malformed_json"), (4, "malformed_json")]

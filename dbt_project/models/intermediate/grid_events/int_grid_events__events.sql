@@ -29,6 +29,8 @@ status_change as (
 
 ),
 
+status_lookup as ({{ element_lookup_sql('grid_events', 'status_code') }}),
+
 event_status as (
     select cast(status_code as varchar) as status_code, lifecycle_order, is_closed
     from {{ ref('std_grid_event_status') }}
@@ -45,7 +47,8 @@ lifecycle as (
         max(case when event_status.lifecycle_order = 5 then status_change.changed_at end) as verified_at,
         max(case when event_status.lifecycle_order = 6 then status_change.changed_at end) as closed_at
     from status_change
-    left join event_status on event_status.status_code = status_change.status_code
+    left join status_lookup on status_lookup.lookup_key = upper(status_change.status_code)
+    left join event_status on event_status.status_code = status_lookup.code
     group by status_change.event_id
 
 ),
@@ -61,10 +64,9 @@ grid as (
         on cast(community.community_code as varchar) = cast(grid.community_code as varchar)
 ),
 
-category_map as (
-    select upper(cast(source_category as varchar)) as lookup_key, cast(category_code as varchar) as category_code
-    from {{ ref('map_category__grid_events') }}
-)
+grid_lookup as ({{ element_lookup_sql('grid_events', 'grid_code') }}),
+
+category_lookup as ({{ element_lookup_sql('grid_events', 'source_category') }})
 
 select
     e.event_id,
@@ -74,7 +76,7 @@ select
     grid.street_code,
     grid.district_code,
     e.source_category,
-    category_map.category_code,
+    category_lookup.code as category_code,
     e.reported_at,
     cast(timezone('Asia/Shanghai', e.reported_at) as date) as reported_date,
     lifecycle.filed_at,
@@ -96,6 +98,8 @@ select
     e._record_hash as record_hash
 from fresh as e
 left join lifecycle on lifecycle.event_id = e.event_id
-left join grid on grid.grid_code = e.grid_code
-left join category_map on category_map.lookup_key = upper(e.source_category)
-left join event_status on event_status.status_code = e.status_code
+left join grid_lookup on grid_lookup.lookup_key = upper(e.grid_code)
+left join grid on grid.grid_code = grid_lookup.code
+left join category_lookup on category_lookup.lookup_key = upper(e.source_category)
+left join status_lookup on status_lookup.lookup_key = upper(e.status_code)
+left join event_status on event_status.status_code = status_lookup.code

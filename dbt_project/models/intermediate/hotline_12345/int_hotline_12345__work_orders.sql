@@ -12,15 +12,15 @@
 
 with fresh as ({{ latest_versions_in_window('stg_hotline_12345__work_orders', 'work_order_id', grain='day') }}),
 
-district_alias as ({{ district_aliases_sql() }}),
+district_lookup as ({{ element_lookup_sql('hotline_12345', 'district_name') }}),
 
-channel_lookup as ({{ code_lookup_sql('std_channel', 'channel_code', 'channel_name') }}),
+channel_lookup as ({{ element_lookup_sql('hotline_12345', 'channel_name') }}),
 
-request_type_lookup as ({{ code_lookup_sql('std_request_type', 'request_type_code', 'request_type_name') }}),
+request_type_lookup as ({{ element_lookup_sql('hotline_12345', 'request_type_name') }}),
 
-status_lookup as ({{ code_lookup_sql('std_request_status', 'status_code', 'status_name') }}),
+status_lookup as ({{ element_lookup_sql('hotline_12345', 'status_name') }}),
 
-satisfaction_lookup as ({{ code_lookup_sql('std_satisfaction', 'satisfaction_code', 'satisfaction_name') }}),
+satisfaction_lookup as ({{ element_lookup_sql('hotline_12345', 'satisfaction_name') }}),
 
 request_status as (
     select cast(status_code as varchar) as status_code, is_closed from {{ ref('std_request_status') }}
@@ -30,10 +30,7 @@ satisfaction as (
     select cast(satisfaction_code as varchar) as satisfaction_code, is_satisfied from {{ ref('std_satisfaction') }}
 ),
 
-category_map as (
-    select upper(cast(source_category as varchar)) as lookup_key, cast(category_code as varchar) as category_code
-    from {{ ref('map_category__hotline_12345') }}
-),
+category_lookup as ({{ element_lookup_sql('hotline_12345', 'source_category') }}),
 
 street as (
     select cast(street_code as varchar) as street_code, cast(street_name as varchar) as street_name,
@@ -45,10 +42,10 @@ with_district as (
 
     select
         fresh.*,
-        district_alias.district_code,
+        district_lookup.code as district_code,
         {{ normalize_phone('fresh.caller_phone') }} as caller_phone_normalized
     from fresh
-    left join district_alias on district_alias.alias = fresh.district_name
+    left join district_lookup on district_lookup.lookup_key = upper(fresh.district_name)
 
 ),
 
@@ -77,7 +74,7 @@ select
     r.request_type_name,
     request_type_lookup.code as request_type_code,
     r.source_category,
-    category_map.category_code,
+    category_lookup.code as category_code,
     r.district_name,
     r.district_code,
     street_match.street_code,
@@ -108,4 +105,4 @@ left join status_lookup on status_lookup.lookup_key = upper(r.status_name)
 left join request_status on request_status.status_code = status_lookup.code
 left join satisfaction_lookup on satisfaction_lookup.lookup_key = upper(r.satisfaction_name)
 left join satisfaction on satisfaction.satisfaction_code = satisfaction_lookup.code
-left join category_map on category_map.lookup_key = upper(r.source_category)
+left join category_lookup on category_lookup.lookup_key = upper(r.source_category)

@@ -12,33 +12,29 @@
 
 with fresh as ({{ latest_versions_in_window('stg_mediation_cases__cases', 'case_id', grain='month') }}),
 
-district_alias as ({{ district_aliases_sql() }}),
+district_lookup as ({{ element_lookup_sql('mediation_cases', 'district_name') }}),
 
-street_alias as ({{ street_aliases_sql() }}),
+street_lookup as ({{ element_lookup_sql('mediation_cases', 'street_name') }}),
 
-outcome_lookup as ({{ code_lookup_sql('std_mediation_outcome', 'outcome_code', 'outcome_name') }}),
+outcome_lookup as ({{ element_lookup_sql('mediation_cases', 'outcome_name') }}),
 
 outcome as (
     select cast(outcome_code as varchar) as outcome_code, is_success from {{ ref('std_mediation_outcome') }}
 ),
 
-dispute_category_map as (
-    select upper(cast(source_category as varchar)) as lookup_key,
-        cast(dispute_category_code as varchar) as dispute_category_code
-    from {{ ref('map_dispute_category__mediation') }}
-)
+dispute_category_lookup as ({{ element_lookup_sql('mediation_cases', 'source_category') }})
 
 select
     c.case_id,
     c.accepted_date,
     c.closed_date,
     c.district_name,
-    district_alias.district_code,
+    district_lookup.code as district_code,
     c.street_name,
-    street_alias.street_code,
+    street_lookup.code as street_code,
     c.mediation_committee,
     c.source_category,
-    dispute_category_map.dispute_category_code,
+    dispute_category_lookup.code as dispute_category_code,
     c.outcome_name,
     outcome_lookup.code as outcome_code,
     outcome.is_success as is_mediation_success,
@@ -54,10 +50,10 @@ select
     c._load_id as load_id,
     c._record_hash as record_hash
 from fresh as c
-left join district_alias on district_alias.alias = c.district_name
-left join street_alias
-    on street_alias.district_code = district_alias.district_code
-    and street_alias.alias = c.street_name
-left join dispute_category_map on dispute_category_map.lookup_key = upper(c.source_category)
+left join district_lookup on district_lookup.lookup_key = upper(c.district_name)
+left join street_lookup
+    on street_lookup.district_code = district_lookup.code
+    and street_lookup.lookup_key = upper(c.street_name)
+left join dispute_category_lookup on dispute_category_lookup.lookup_key = upper(c.source_category)
 left join outcome_lookup on outcome_lookup.lookup_key = upper(c.outcome_name)
 left join outcome on outcome.outcome_code = outcome_lookup.code
