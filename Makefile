@@ -20,7 +20,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 	dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 # What the contracts determine (dbt sources, staging models, contract metadata) is derived into dbt_project/derived/.
-DERIVED := dbt_project/derived/.contracts
+DERIVED := dbt_project/derived/.stamp
 
 # The data-sharing service (`make serve`): loopback only; put a TLS proxy in front of it to serve the network.
 SERVE_PORT ?= 8000
@@ -32,12 +32,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# Derived again whenever a contract, a mapping seed or the deriving code changes; a contract removed since is
-# caught by comparing the list of contracts (the stamp holds it).
-$(DERIVED): $(VENV)/.installed $(wildcard contracts/*.yaml) $(wildcard pipelines/derived/*.py) \
-		$(wildcard dbt_project/seeds/*/*.csv) $(if $(filter-out $(shell cat $(DERIVED) 2>/dev/null),$(wildcard contracts/*.yaml))$(filter-out $(wildcard contracts/*.yaml),$(shell cat $(DERIVED) 2>/dev/null)),FORCE)
-	$(BIN)/python -m pipelines.derived
-	echo $(wildcard contracts/*.yaml) > $@
+# Derived on every make run (about a second): the stamp changes only when a derived file did, so dbt parses again
+# only after a contract, a mapping seed or the deriving code really changed (a removed contract included).
+$(DERIVED): $(VENV)/.installed FORCE
+	$(BIN)/python -m pipelines.derived --stamp $@
 
 # The manifest is prepared at build time so that loading the code location never parses the dbt project.
 $(MANIFEST): $(VENV)/.installed $(DERIVED) $(DBT_SOURCES)

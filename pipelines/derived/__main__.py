@@ -1,8 +1,9 @@
 """`python -m pipelines.derived`: write the dbt files the contracts determine (make runs it before dbt parse).
 
-    python -m pipelines.derived [--contracts DIR] [--dbt-project DIR] [--check]
+    python -m pipelines.derived [--contracts DIR] [--dbt-project DIR] [--check] [--stamp FILE]
 
-`--check` writes nothing and fails when the derived files are not what the contracts determine.
+`--check` writes nothing and fails when the derived files are not what the contracts determine; `--stamp` touches
+FILE when a derived file changed (or FILE is missing), so `make` re-parses the dbt project only then.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contracts", type=Path, default=settings.CONTRACTS_DIR)
     parser.add_argument("--dbt-project", type=Path, default=settings.DBT_PROJECT_DIR)
     parser.add_argument("--check", action="store_true", help="fail when the derived files are out of date")
+    parser.add_argument("--stamp", type=Path, help="touch this file when a derived file changed")
     args = parser.parse_args(argv)
     try:
         if args.check:
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if changed:
         print(f"Derived from contracts: {len(changed)} file(s) changed under {args.dbt_project / DERIVED_FOLDER}")
+    if args.stamp and (changed or not args.stamp.exists()):
+        args.stamp.parent.mkdir(parents=True, exist_ok=True)
+        args.stamp.touch()
     return 0
 
 
