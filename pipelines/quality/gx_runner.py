@@ -22,7 +22,7 @@ Why the runner is built this way:
 - Contract values: `{"$CONTRACT": "source.column.format"}` is that column's `format` in `contracts/<source>.yaml`
   (for example the strftime format a timestamp is delivered in), so a suite never repeats the contract.
 - Suite parameters: `{"$PARAMETER": "schema.table.column"}` is the set of distinct values of that seed column in
-  the warehouse, so no code list is written in a suite. GX parameter names cannot contain dots, so they are
+  the warehouse (a list of such references: the union of their values), so no code list is written in a suite. GX parameter names cannot contain dots, so they are
   handed to GX as `schema__table__column`. A column compared with a seed set is compared as text on both sides:
   landed values are text, and a seed column that dbt typed as a number must still match.
 """
@@ -140,11 +140,16 @@ def expectation_columns(expectation: dict[str, Any]) -> tuple[str, ...]:
     return tuple(kwargs[key] for key in COLUMN_KWARGS if key in kwargs) + tuple(kwargs.get("column_list", ()))
 
 
+def _references(parameter: str | list[str]) -> list[str]:
+    return [parameter] if isinstance(parameter, str) else list(parameter)
+
+
 def seed_references(expectation: dict[str, Any]) -> list[str]:
     return [
-        value[PARAMETER_KEY]
+        reference
         for value in expectation["kwargs"].values()
         if isinstance(value, dict) and PARAMETER_KEY in value
+        for reference in _references(value[PARAMETER_KEY])
     ]
 
 
@@ -171,8 +176,24 @@ def contract_value(reference: str) -> Any:
 
 @functools.cache
 def load_suites() -> dict[str, Suite]:
-    """Every suite of `settings.EXPECTATIONS_DIR`, by name (read once per process)."""
-    suites = [parse_suite(path) for path in sorted(Path(settings.EXPECTATIONS_DIR).glob("*.json"))]
+    """Every suite by name (read once per process): each contract's landing suite, derived from the contract and
+    completed by `expectations/<source>.json` when that file targets the source's landing, and the suites of
+    `settings.EXPECTATIONS_DIR`."""
+    from pipelines.derived.landing_suites import landing_suite_document
+    from pipelines.ingestion.contracts import load_contracts
+
+    documents = {path: json.loads(path.read_text(encoding="utf-8"))
+                 for path in sorted(Path(settings.EXPECTATIONS_DIR).glob("*.json"))}
+    suites = []
+    for contract in load_contracts().values():
+        supplement = next(((path, document) for path, document in documents.items()
+                           if document["meta"]["target"] == {"kind": "landing", "source": contract.source}), None)
+        if supplement:
+            del documents[supplement[0]]
+        document = landing_suite_document(contract, settings.DBT_PROJECT_DIR / "seeds",
+                                          supplement[1] if supplement else None)
+        suites.append(parse_suite_document(document, f"contracts/{contract.path.name}"))
+    suites += [parse_suite_document(document, path.name) for path, document in documents.items()]
     return {suite.name: suite for suite in suites}
 
 
@@ -182,7 +203,10 @@ def suites_for_asset(asset_key: Sequence[str]) -> list[str]:
 
 
 def parse_suite(path: Path) -> Suite:
-    document = json.loads(path.read_text(encoding="utf-8"))
+    return parse_suite_document(json.loads(path.read_text(encoding="utf-8")), path.name)
+
+
+def parse_suite_document(document: dict[str, Any], label: str) -> Suite:
     meta = document["meta"]
     target = meta["target"]
     suite = Suite(
@@ -197,7 +221,7 @@ def parse_suite(path: Path) -> Suite:
     )
     problems = _suite_problems(suite)
     if problems:
-        raise ValueError(f"Suite {path.name}: " + "; ".join(problems))
+        raise ValueError(f"Suite {label}: " + "; ".join(problems))
     return suite
 
 
@@ -233,13 +257,13 @@ def _suite_problems(suite: Suite) -> list[str]:
 
 def run_suite(
     connection: duckdb.DuckDBPyConnection,
-    suite_name: str,
+    suite_name: str | Suite,
     window: tuple[date, date] | None = None,
     batch_rows: int = BATCH_ROWS,
 ) -> SuiteOutcome:
     """Validate the suite's target: the rows of `window` (dates inclusive) or, without a window or without a
-    window column in the suite (dimensions), all rows."""
-    suite = load_suites()[suite_name]
+    window column in the suite (dimensions), all rows. `suite_name` may also be a parsed suite."""
+    suite = suite_name if isinstance(suite_name, Suite) else load_suites()[suite_name]
     source, missing_reason = _source(connection, suite)
     window = window if suite.window_column else None
     if missing_reason:
@@ -330,21 +354,28 @@ def _batches(
         yield connection.execute(select + _where(batch_conditions), parameters).df()
 
 
-def _gx_parameter_name(reference: str) -> str:
-    return reference.replace(".", "__")
+def _gx_parameter_name(parameter: str | list[str]) -> str:
+    return "__or__".join(reference.replace(".", "__") for reference in _references(parameter))
 
 
 def _resolve_seed_values(connection: duckdb.DuckDBPyConnection, suite: Suite) -> dict[str, list[str]]:
-    """Each `schema.table.column` referenced by the suite → the distinct values of that seed column, as text."""
-    references = {reference for expectation in suite.expectations for reference in seed_references(expectation)}
+    """Each parameter of the suite (a `schema.table.column` or a list of them) → the distinct values of those seed
+    columns, as text."""
+    parameters = {
+        json.dumps(value[PARAMETER_KEY]): value[PARAMETER_KEY]
+        for expectation in suite.expectations
+        for value in expectation["kwargs"].values()
+        if isinstance(value, dict) and PARAMETER_KEY in value
+    }
     values = {}
-    for reference in sorted(references):
-        schema, table, column = reference.split(".")
-        rows = connection.execute(
-            f"SELECT DISTINCT CAST({_quote(column)} AS VARCHAR) FROM {_quote(schema)}.{_quote(table)} "
-            f"WHERE {_quote(column)} IS NOT NULL ORDER BY 1"
-        ).fetchall()
-        values[_gx_parameter_name(reference)] = [row[0] for row in rows]
+    for parameter in parameters.values():
+        selects = []
+        for reference in _references(parameter):
+            schema, table, column = reference.split(".")
+            selects.append(f"SELECT CAST({_quote(column)} AS VARCHAR) AS v FROM {_quote(schema)}.{_quote(table)} "
+                           f"WHERE {_quote(column)} IS NOT NULL")
+        rows = connection.execute(f"SELECT DISTINCT v FROM ({' UNION ALL '.join(selects)}) ORDER BY 1").fetchall()
+        values[_gx_parameter_name(parameter)] = [row[0] for row in rows]
     return values
 
 
