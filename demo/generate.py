@@ -3,7 +3,7 @@
     python -m demo.generate --inbox DIR --start 2026-01-01 --days 60 --hotline-per-day 400 \\
         --grid-per-day 150 --mediation-per-month 300 --seed 20261127
 
-Writes `<inbox>/hotline_12345/`, `<inbox>/grid_events/`, `<inbox>/mediation_cases/` (each emptied first) and
+Writes `<inbox>/<source>/` (emptied first) for every source of contracts/ that has a demo generator, and
 `<inbox>/_ground_truth.json`: per source the files written, the defects injected and what the pipeline must find.
 The same arguments always write the same bytes. A window under 3 days has no re-delivered or wrong-encoding
 file, and a one-day window no re-exports (their injected count is 0).
@@ -32,20 +32,30 @@ DEFAULT_SEED = 20261127
 DELIVERY_TIME = clock(1, 0)  # departments deliver at 01:00 after the day (month) they export
 
 
+# The demo generator of each source, in a fixed order: a generator's position numbers its random stream, so
+# changing one source's size (or adding a generator at the end) leaves the other sources' files unchanged.
+GENERATORS = (hotline, grid, mediation)
+
+
 def generate(inbox: Path, start: date, days: int, hotline_per_day: int, grid_per_day: int, mediation_per_month: int,
              seed: int) -> dict:
-    """Write every source's deliveries into `inbox` and return the ground truth (also written as JSON)."""
+    """Write the deliveries of every contract's source that has a demo generator into `inbox` and return the
+    ground truth (also written as JSON). Sources come from contracts/; one without a generator is listed under
+    `sources_without_generator` and gets no deliveries (its staging model stays empty)."""
     std = CityStandard.load()
-    # One random stream per source: changing one source's size leaves the other sources' files unchanged.
-    streams = [np.random.default_rng([seed, k]) for k in range(3)]
+    sizes = {hotline.SOURCE: hotline_per_day, grid.SOURCE: grid_per_day, mediation.SOURCE: mediation_per_month}
+    positions = {module.SOURCE: k for k, module in enumerate(GENERATORS)}
     inbox.mkdir(parents=True, exist_ok=True)
-    sources = {
-        hotline.SOURCE: hotline.deliver(inbox, std, streams[0], start, days, hotline_per_day),
-        grid.SOURCE: grid.deliver(inbox, std, streams[1], start, days, grid_per_day),
-        mediation.SOURCE: mediation.deliver(inbox, std, streams[2], start, days, mediation_per_month),
-    }
+    sources, without_generator = {}, []
+    for source in load_contracts():
+        if source not in positions:
+            without_generator.append(source)
+            continue
+        stream = np.random.default_rng([seed, positions[source]])
+        sources[source] = GENERATORS[positions[source]].deliver(inbox, std, stream, start, days, sizes[source])
     _date_deliveries(inbox, sources)
-    truth = {"seed": seed, "start_date": start.isoformat(), "days": days, "sources": sources}
+    truth = {"seed": seed, "start_date": start.isoformat(), "days": days, "sources": sources,
+             "sources_without_generator": without_generator}
     (inbox / GROUND_TRUTH_FILE).write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return truth
 
@@ -89,6 +99,8 @@ def main(argv: list[str] | None = None) -> dict:
                      args.mediation_per_month, args.seed)
     for source, part in truth["sources"].items():
         print(f"{source}: {len(part['files'])} files, {part['expected']['rows_written']} records")
+    for source in truth["sources_without_generator"]:
+        print(f"{source}: no demo generator, no deliveries")
     print(f"wrote {inbox} in {time.perf_counter() - began:.1f} s")
     return truth
 

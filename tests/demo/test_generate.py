@@ -454,3 +454,11 @@ def test_a_one_day_delivery_leaves_out_only_the_defects_that_need_more_days(tmp_
 def test_too_few_rows_for_every_defect_are_refused(tmp_path):
     with pytest.raises(ValueError, match="generate more rows or days"):
         generate(tmp_path, **{**SMALL, "hotline_per_day": 1})
+
+
+def test_the_demo_delivers_every_source_of_the_contracts(delivered):
+    from pipelines.ingestion.contracts import load_contracts
+
+    truth = delivered[1]
+    assert truth["sources_without_generator"] == []
+    assert set(truth["sources"]) == set(load_contracts())

@@ -17,6 +17,7 @@ from dagster import DagsterInstance
 from demo.generate import generate
 from pipelines import settings
 from pipelines.cli import BuildReport, build
+from pipelines.ingestion.contracts import load_contracts
 from tests.publish.reader_process import ReaderProcess, judge
 
 START = date(2026, 3, 1)
@@ -66,7 +67,7 @@ def test_every_run_succeeds_and_no_error_check_fails(built):
     assert all(failed.endswith("(WARN)") for failed in report.checks_failed), report.checks_failed
 
 
-@pytest.mark.parametrize("source", ["hotline_12345", "grid_events", "mediation_cases"])
+@pytest.mark.parametrize("source", sorted(load_contracts()))
 def test_every_record_is_landed_or_quarantined_exactly_as_injected(built, source):
     truth = expected(built, source)
     read, landed, quarantined = query(
