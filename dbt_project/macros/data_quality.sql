@@ -1,12 +1,12 @@
 {#-
   Data-quality rules (数据质量规则) of the models that conform and derive each source's records, and the helpers the
-  data-quality marts and ops_unmapped_codes are generated with. Rules belong to models, not to sources: the source
+  data-quality marts are generated with (ops_unmapped_codes derives its checks from the contracts instead). Rules belong to models, not to sources: the source
   a model's records come from is found in the dbt graph (macro source_of_model), and the sources themselves come
   from the contracts (var `source_contracts`, set by the pipeline from contracts/*.yaml).
 
   Per model:
   - conformed:   (element, delivered column, conformed code column, code-set seed[, condition]) — a delivered
-                 value is valid when it conformed to the city standard's code set (validity, ops_unmapped_codes);
+                 value is valid when it conformed to the city standard's code set (validity);
   - identifiers: `*_is_valid` flags (GB 11643 citizen IDs); NULL when nothing was delivered (validity);
   - consistency: boolean SQL expressions every record must satisfy; NULL when not applicable (consistency).
 -#}
@@ -34,7 +34,7 @@
         'conformed': [
             ('district', 'district_name', 'district_code', 'std_division_district'),
             ('street', 'street_name', 'street_code', 'std_division_street', 'district_code is not null'),
-            ('dispute_category', 'source_category', 'dispute_category_code', 'map_dispute_category__mediation'),
+            ('dispute_category', 'source_category', 'dispute_category_code', 'map_dispute_category__mediation_cases'),
             ('outcome', 'outcome_name', 'outcome_code', 'std_mediation_outcome'),
         ],
         'identifiers': ['applicant_id_is_valid', 'respondent_id_is_valid'],
