@@ -227,7 +227,10 @@ def test_a_contract_reference_resolves_to_the_contract_and_a_wrong_one_is_refuse
 
     [timestamp] = [c for c in load_contracts()["hotline_12345"].columns if c.name == "accepted_at"]
     assert contract_value("hotline_12345.accepted_at.format") == timestamp.format
-    document = json.loads((settings.EXPECTATIONS_DIR / "hotline_12345.json").read_text(encoding="utf-8"))
+    from pipelines.derived.landing_suites import landing_suite_document
+
+    document = landing_suite_document(load_contracts()["hotline_12345"], settings.DBT_PROJECT_DIR / "seeds")
+    assert document["expectations"][0]["kwargs"]["column"] == "accepted_at"
     document["expectations"][0]["kwargs"]["strftime_format"] = {"$CONTRACT": "hotline_12345.no_such_column.format"}
     (tmp_path / "bad.json").write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ValueError, match="no_such_column.format' names no value of a contract column"):
