@@ -63,4 +63,4 @@ bench: setup
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} $(BIN)/python -m bench.run
 
 clean:
-	rm -rf warehouse/inbox warehouse/landing warehouse/*.duckdb* $(DAGSTER_HOME) dbt_project/target dbt_project/logs
+	rm -rf warehouse/inbox warehouse/landing warehouse/serving warehouse/*.duckdb* $(DAGSTER_HOME) dbt_project/target dbt_project/logs
