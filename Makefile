@@ -70,5 +70,5 @@ bench: setup
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} $(BIN)/python -m bench.run
 
 clean:
-	rm -rf warehouse/inbox warehouse/landing warehouse/*.duckdb* $(DAGSTER_HOME) dbt_project/target dbt_project/logs \
-		dbt_project/derived
+	rm -rf warehouse/inbox warehouse/landing warehouse/serving warehouse/exports warehouse/*.duckdb* $(DAGSTER_HOME) \
+		dbt_project/target dbt_project/logs dbt_project/derived
