@@ -275,6 +275,25 @@ def test_a_failed_dbt_test_shows_its_description_and_failing_rows(built):
     assert "caller_phone_masked" in sample  # a mask, not a personal column; raw columns never reach the marts
 
 
+def test_an_incremental_run_tests_its_window_and_the_full_build_every_row(built):
+    from dagster import DagsterEventType
+
+    instance = built["instance"]
+    check = "fct_service_request_district_code_conformed"  # the generator's unknown districts, on several days
+    failures_by_run = {}
+    for run in instance.get_runs():
+        for event in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+            if event.dagster_event.event_specific_data.check_name == check:
+                evaluation = event.dagster_event.event_specific_data
+                failures_by_run[run.tags.get("dagster/partition", "range")] = evaluation.metadata[
+                    "dagster_dbt/failed_row_count"].value
+    day = (START + timedelta(days=1)).isoformat()  # the day the rerun test ran alone
+    assert failures_by_run["range"] == scalar("select count(*) from marts.fct_service_request where district_code is null")
+    assert failures_by_run[day] == scalar("select count(*) from marts.fct_service_request where district_code is null "
+                                          "and partition_key = ?", [day])
+    assert failures_by_run[day] < failures_by_run["range"]
+
+
 # The last two tests change what the others read: a day with an injected ERROR failure, a rollback. Keep them last.
 
 
