@@ -2,13 +2,14 @@
   Grid events, latest version per event_id, conformed to the city grid and category standard, with the status
   history unnested into lifecycle timestamps: filed / dispatched / handled / verified / closed = the time the
   event reached lifecycle step 2..6 of std_grid_event_status (the latest time, when a step was repeated).
-  Incremental over the window vars, like the other int_* models.
+  Incremental over the window vars, like the other int_* models (macros/incremental.sql).
 -#}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    post_hook="{{ delete_versions_gone_from('stg_grid_events__events', 'event_id') }}",
 ) }}
 
 with fresh as ({{ latest_versions_in_window('stg_grid_events__events', 'event_id', grain='day') }}),
@@ -30,7 +31,8 @@ status_change as (
 ),
 
 event_status as (
-    select cast(status_code as varchar) as status_code, lifecycle_order, is_closed
+    select cast(status_code as varchar) as status_code, {{ match_key('status_code') }} as status_key, lifecycle_order,
+        is_closed
     from {{ ref('std_grid_event_status') }}
 ),
 
@@ -45,7 +47,7 @@ lifecycle as (
         max(case when event_status.lifecycle_order = 5 then status_change.changed_at end) as verified_at,
         max(case when event_status.lifecycle_order = 6 then status_change.changed_at end) as closed_at
     from status_change
-    left join event_status on event_status.status_code = status_change.status_code
+    left join event_status on event_status.status_key = {{ match_key('status_change.status_code') }}
     group by status_change.event_id
 
 ),
@@ -53,6 +55,7 @@ lifecycle as (
 grid as (
     select
         cast(grid.grid_code as varchar) as grid_code,
+        {{ match_key('grid.grid_code') }} as grid_key,
         cast(grid.community_code as varchar) as community_code,
         cast(community.street_code as varchar) as street_code,
         cast(community.district_code as varchar) as district_code
@@ -61,10 +64,7 @@ grid as (
         on cast(community.community_code as varchar) = cast(grid.community_code as varchar)
 ),
 
-category_map as (
-    select upper(cast(source_category as varchar)) as lookup_key, cast(category_code as varchar) as category_code
-    from {{ ref('map_category__grid_events') }}
-)
+category_map as ({{ mapping_lookup_sql('map_category__grid_events', 'source_category', 'category_code') }})
 
 select
     e.event_id,
@@ -96,6 +96,6 @@ select
     e._record_hash as record_hash
 from fresh as e
 left join lifecycle on lifecycle.event_id = e.event_id
-left join grid on grid.grid_code = e.grid_code
-left join category_map on category_map.lookup_key = upper(e.source_category)
-left join event_status on event_status.status_code = e.status_code
+left join grid on grid.grid_key = {{ match_key('e.grid_code') }}
+left join category_map on category_map.lookup_key = {{ match_key('e.source_category') }}
+left join event_status on event_status.status_key = {{ match_key('e.status_code') }}

@@ -1,13 +1,14 @@
 {#-
   People's mediation cases, latest version per case_id, conformed (district, street, dispute category, outcome)
   and de-identified (citizen IDs -> validity flag + pseudonym; names dropped). Monthly partitions: the window vars
-  select months. Incremental like the other int_* models.
+  select months. Incremental like the other int_* models (macros/incremental.sql).
 -#}
 {{ config(
     materialized='incremental',
     unique_key='case_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    post_hook="{{ delete_versions_gone_from('stg_mediation_cases__cases', 'case_id', grain='month') }}",
 ) }}
 
 with fresh as ({{ latest_versions_in_window('stg_mediation_cases__cases', 'case_id', grain='month') }}),
@@ -23,9 +24,7 @@ outcome as (
 ),
 
 dispute_category_map as (
-    select upper(cast(source_category as varchar)) as lookup_key,
-        cast(dispute_category_code as varchar) as dispute_category_code
-    from {{ ref('map_dispute_category__mediation') }}
+    {{ mapping_lookup_sql('map_dispute_category__mediation', 'source_category', 'dispute_category_code') }}
 )
 
 select
@@ -54,10 +53,10 @@ select
     c._load_id as load_id,
     c._record_hash as record_hash
 from fresh as c
-left join district_alias on district_alias.alias = c.district_name
+left join district_alias on district_alias.alias = {{ match_key('c.district_name') }}
 left join street_alias
     on street_alias.district_code = district_alias.district_code
-    and street_alias.alias = c.street_name
-left join dispute_category_map on dispute_category_map.lookup_key = upper(c.source_category)
-left join outcome_lookup on outcome_lookup.lookup_key = upper(c.outcome_name)
+    and street_alias.alias = {{ match_key('c.street_name') }}
+left join dispute_category_map on dispute_category_map.lookup_key = {{ match_key('c.source_category') }}
+left join outcome_lookup on outcome_lookup.lookup_key = {{ match_key('c.outcome_name') }}
 left join outcome on outcome.outcome_code = outcome_lookup.code
