@@ -60,6 +60,9 @@ def group_for_fqn(resource_type: str, fqn: list[str]) -> str:
 
 class GovernanceBuildConfig(Config):
     full_table_tests: bool = False  # data tests check whole tables, not the run's window (a full build sets it)
+    # rebuild every incremental model from all landed partitions, whatever the run's window (after the city
+    # standard changed: the incremental models stop and say so)
+    full_refresh: bool = False
 
 
 def window_vars(context: AssetExecutionContext, full_table_tests: bool = False) -> str:
@@ -106,7 +109,9 @@ def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
 )
 def governance_models(context: AssetExecutionContext, dbt: DbtCliResource, config: GovernanceBuildConfig):
     export_dbt_environment()
+    full_refresh = ["--full-refresh"] if config.full_refresh else []
     with warehouse_lock(settings.warehouse_path()):
-        events = dbt.cli(["build", "--vars", window_vars(context, config.full_table_tests)], context=context).stream()
+        command = ["build", "--vars", window_vars(context, config.full_table_tests), *full_refresh]
+        events = dbt.cli(command, context=context).stream()
         yield from with_failure_details(events, dbt_manifest(), settings.warehouse_path())
         yield from scorecard_observations()
