@@ -71,10 +71,12 @@ class Warehouse:
             "caller_phone": "13800138000",
         }
 
-    def dbt(self, *args: str, expect_success: bool = True):
+    def dbt(self, *args: str, expect_success: bool = True, without: str | None = None):
         with pytest.MonkeyPatch.context() as env:
             for name, value in self.env.items():
                 env.setenv(name, value)
+            if without:
+                env.delenv(without)
             result = dbtRunner().invoke([
                 *args, "--project-dir", str(self.project), "--profiles-dir", str(self.project),
                 "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs"),
@@ -84,10 +86,11 @@ class Warehouse:
                                                  f"(log: {self.root / 'logs' / 'dbt.log'})"
         return result
 
-    def run_window(self, start: date, end: date | None = None, *extra: str, expect_success: bool = True):
+    def run_window(self, start: date, end: date | None = None, *extra: str, expect_success: bool = True,
+                   without: str | None = None):
         window = f'{{"window_start": "{start}", "window_end": "{end or start}"}}'
         return self.dbt("run", "--select", *HOTLINE_MODELS.split(), "--vars", window, *extra,
-                        expect_success=expect_success)
+                        expect_success=expect_success, without=without)
 
     def land(self, day: date, records: list[dict[str, str]]) -> None:
         """Replace a partition's landed Parquet, as the landing asset does when it lands the day again."""
@@ -198,3 +201,10 @@ def test_a_changed_city_standard_stops_incremental_runs_until_a_full_refresh(war
     assert facts["N1"][3] == full_width["street_code"]
     assert facts["N2"][3] == half_width["street_code"]
     assert set(facts) == {"A", "B", "C", "E", "N1", "N2"}  # a full refresh rebuilds every landed partition
+
+
+def test_without_the_salt_the_first_pseudonym_fails_with_one_clear_message(warehouse):
+    result = warehouse.run_window(DAY_3, expect_success=False, without="CITYBRAIN_PSEUDONYM_SALT")
+    errors = [r for r in result.result.results if r.status == "error"]
+    assert [r.node.name for r in errors] == ["int_hotline_12345__work_orders"]
+    assert "CITYBRAIN_PSEUDONYM_SALT is not set" in str(errors[0].message)
