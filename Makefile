@@ -39,8 +39,7 @@ $(DERIVED): $(VENV)/.installed FORCE
 
 # The manifest is prepared at build time so that loading the code location never parses the dbt project.
 $(MANIFEST): $(VENV)/.installed $(DERIVED) $(DBT_SOURCES)
-	cd dbt_project && CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-parse-only} \
-		$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+	cd dbt_project && $(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
 
 $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)

@@ -1,6 +1,7 @@
 """Command line for operators: build everything for a date range and print what the warehouse now holds.
 
     python -m pipelines.cli build --start 2026-01-01 --end 2026-02-28
+    python -m pipelines.cli build --full-refresh --start 2026-02-28 --end 2026-02-28
     python -m pipelines.cli summary
     python -m pipelines.cli publications     (the published snapshots, newest first)
     python -m pipelines.cli rollback         (serve the snapshot before the current one again)
@@ -74,8 +75,9 @@ def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, s
     )
 
 
-def build(start: date, end: date, instance: DagsterInstance) -> BuildReport:
-    """Standard first, then the monthly landings, then the daily landings and every governance model."""
+def build(start: date, end: date, instance: DagsterInstance, full_refresh: bool = False) -> BuildReport:
+    """Standard first, then the monthly landings, then the daily landings and every governance model.
+    `full_refresh` rebuilds every incremental model from all landed partitions (after the standard changed)."""
     from pipelines.assets.dbt import governance_models
     from pipelines.automation import MONTHLY_SOURCES, city_standard_job, daily_governance_job, monthly_landing_jobs
 
@@ -87,7 +89,7 @@ def build(start: date, end: date, instance: DagsterInstance) -> BuildReport:
         report.add(job_name, _run(job_name, instance, months))
     days = (start.isoformat(), end.isoformat())
     # a build of a whole range is the full build: its dbt tests check whole tables, not just the window
-    full_build = {governance_models.op.name: {"config": {"full_table_tests": True}}}
+    full_build = {governance_models.op.name: {"config": {"full_table_tests": True, "full_refresh": full_refresh}}}
     report.add(daily_governance_job.name, _run(daily_governance_job.name, instance, days, full_build))
     return report
 
@@ -178,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     build_parser = commands.add_parser("build", help="land and build every partition between two dates")
     build_parser.add_argument("--start", type=date.fromisoformat, required=True)
     build_parser.add_argument("--end", type=date.fromisoformat, required=True)
+    build_parser.add_argument("--full-refresh", action="store_true",
+                              help="rebuild every incremental model from all landed partitions (after a seed change)")
     commands.add_parser("summary", help="print what the warehouse holds")
     commands.add_parser("publications", help="list the published snapshots, newest first")
     commands.add_parser("rollback", help="serve the snapshot published before the current one again")
@@ -191,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rollback":
         return roll_back()
     _warn_if_demo_salt()
-    report = build(args.start, args.end, DagsterInstance.get())
+    report = build(args.start, args.end, DagsterInstance.get(), full_refresh=args.full_refresh)
     print_summary(warehouse_summary(), report)
     return 0 if report.success else 1
 

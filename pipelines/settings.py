@@ -34,6 +34,8 @@ def dbt_environment() -> dict[str, str]:
     return {
         "CITYBRAIN_WAREHOUSE": str(warehouse_path()),
         "CITYBRAIN_LANDING": str(landing_dir()),
+        # the profile's plugin that sets the pseudonym salt as a DuckDB variable (never as SQL text)
+        "CITYBRAIN_DBT_PLUGINS": str(DBT_PROJECT_DIR / "plugins"),
     }
 
 

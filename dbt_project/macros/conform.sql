@@ -7,7 +7,7 @@
     its 6-digit code; its name (京口区); its short name without a trailing 区/市/县 (京口); the name without the city
     prefix taken from std_division_city (镇江新区 -> 新区); and name / short name with the city prefix, full or short
     (镇江市京口区, 镇江京口). An alias two districts would share at its best rule is dropped (it stays unmapped).
-    Compare it with clean_code(raw value). -#}
+    The alias is in match_key form: compare it with match_key(raw value). -#}
 {% macro district_aliases_sql() -%}
 with city as (
     select
@@ -51,21 +51,24 @@ candidate as (
       and starts_with(district_name, city_short_name)
       and length(district_name) - length(city_short_name) >= 2
 ),
+normalized as (
+    select district_code, {{ match_key('alias') }} as alias, rule_rank, match_rule from candidate
+),
 best as (
-    select alias, min(rule_rank) as rule_rank from candidate group by alias
+    select alias, min(rule_rank) as rule_rank from normalized group by alias
 )
 select
-    candidate.alias,
-    min(candidate.district_code) as district_code,
-    min(candidate.match_rule) as match_rule
-from candidate
-inner join best on candidate.alias = best.alias and candidate.rule_rank = best.rule_rank
-group by candidate.alias
-having count(distinct candidate.district_code) = 1
+    normalized.alias,
+    min(normalized.district_code) as district_code,
+    min(normalized.match_rule) as match_rule
+from normalized
+inner join best on normalized.alias = best.alias and normalized.rule_rank = best.rule_rank
+group by normalized.alias
+having count(distinct normalized.district_code) = 1
 {%- endmacro %}
 
 {#- street_aliases_sql(): (alias, street_code, district_code): a street's 9-digit code, its name (正东路街道) and
-    its short name without a trailing 街道/镇/乡/管委会 (正东路), unique within the district. -#}
+    its short name without a trailing 街道/镇/乡/管委会 (正东路), unique within the district, in match_key form. -#}
 {% macro street_aliases_sql() -%}
 with street as (
     select
@@ -76,12 +79,15 @@ with street as (
     from {{ ref('std_division_street') }}
 ),
 candidate as (
-    select street_code, district_code, street_code as alias, 1 as rule_rank from street
-    union all
-    select street_code, district_code, street_name, 1 from street
-    union all
-    select street_code, district_code, street_short_name, 2 from street
-    where length(street_short_name) >= 2 and street_short_name <> street_name
+    select street_code, district_code, {{ match_key('alias') }} as alias, rule_rank
+    from (
+        select street_code, district_code, street_code as alias, 1 as rule_rank from street
+        union all
+        select street_code, district_code, street_name, 1 from street
+        union all
+        select street_code, district_code, street_short_name, 2 from street
+        where length(street_short_name) >= 2 and street_short_name <> street_name
+    ) as spelling
 ),
 best as (
     select district_code, alias, min(rule_rank) as rule_rank from candidate group by district_code, alias
@@ -96,16 +102,16 @@ group by candidate.district_code, candidate.alias
 having count(distinct candidate.street_code) = 1
 {%- endmacro %}
 
-{#- code_lookup_sql(seed, code_column, name_column): (lookup_key, code) where the key is the upper-cased name or
-    the code itself, so a department may send either. Join it on upper(clean_code(raw value)). Keys two codes
+{#- code_lookup_sql(seed, code_column, name_column): (lookup_key, code) where the key is the name or the code
+    itself in match_key form, so a department may send either. Join it on match_key(raw value). Keys two codes
     would share are dropped. -#}
 {% macro code_lookup_sql(seed, code_column, name_column) -%}
 select lookup_key, min(code) as code
 from (
-    select upper(cast({{ name_column }} as varchar)) as lookup_key, cast({{ code_column }} as varchar) as code
+    select {{ match_key(name_column) }} as lookup_key, cast({{ code_column }} as varchar) as code
     from {{ ref(seed) }}
     union all
-    select upper(cast({{ code_column }} as varchar)), cast({{ code_column }} as varchar)
+    select {{ match_key(code_column) }}, cast({{ code_column }} as varchar)
     from {{ ref(seed) }}
 ) as keys
 where lookup_key is not null
@@ -116,32 +122,6 @@ having count(distinct code) = 1
 {#- safe_rate(numerator, denominator): DOUBLE ratio, NULL when the denominator is 0 or NULL. -#}
 {% macro safe_rate(numerator, denominator) -%}
 case when coalesce({{ denominator }}, 0) = 0 then null else cast({{ numerator }} as double) / {{ denominator }} end
-{%- endmacro %}
-
-{#- latest_version_order(): the ORDER BY (within one record key) that puts the latest landed version first:
-    latest partition_key, then the latest file, then the last row in it. -#}
-{% macro latest_version_order() -%}
-partition_key desc, _source_file desc, _source_row desc
-{%- endmacro %}
-
-{#- latest_versions_in_window(staging_model, record_key, grain): the staging rows of the window's partitions, one
-    per record key (its latest version). In an incremental run a version older than the one already built is left
-    out, so re-running an older window never replaces a newer version. -#}
-{% macro latest_versions_in_window(staging_model, record_key, grain='day') -%}
-select latest.*
-from (
-    select * from {{ ref(staging_model) }}
-    where {{ partition_window_filter('partition_key', grain=grain) }}
-      and {{ record_key }} is not null
-    qualify row_number() over (partition by {{ record_key }} order by {{ latest_version_order() }}) = 1
-) as latest
-{%- if is_incremental() %}
-where not exists (
-    select 1 from {{ this }} as built
-    where built.{{ record_key }} = latest.{{ record_key }}
-      and built.partition_key > latest.partition_key
-)
-{%- endif %}
 {%- endmacro %}
 
 {#- contract_column(source_name, column_name): the column's entry in source_contracts() (name, type, formats, and for
@@ -158,7 +138,7 @@ where not exists (
 {#- element_lookup_sql(source_name, column_name): (lookup_key, code, district_code) for a coded contract column: the
     source's mapping seed map_<element>__<source> (source_value -> standard_code) when it exists, then the standard
     code set's names and codes (districts and streets: their aliases; a street's key holds within its district,
-    other elements have district_code NULL). Join it on upper(clean_code(delivered value)). -#}
+    other elements have district_code NULL), keys in match_key form: join it on match_key(delivered value). -#}
 {% macro element_lookup_sql(source_name, column_name) -%}
 {%- set column = contract_column(source_name, column_name) -%}
 {%- if column.element is not defined -%}
@@ -166,9 +146,9 @@ where not exists (
 {%- endif -%}
 with standard as (
     {%- if column.element == 'district' %}
-    select upper(alias) as lookup_key, district_code as code, district_code from ({{ district_aliases_sql() }}) as spelling
+    select alias as lookup_key, district_code as code, district_code from ({{ district_aliases_sql() }}) as spelling
     {%- elif column.element == 'street' %}
-    select upper(alias) as lookup_key, street_code as code, district_code from ({{ street_aliases_sql() }}) as spelling
+    select alias as lookup_key, street_code as code, district_code from ({{ street_aliases_sql() }}) as spelling
     {%- else %}
     select lookup_key, code, cast(null as varchar) as district_code
     from ({{ code_lookup_sql(column.code_set, column.code_column, column.name_column) }}) as names
@@ -176,7 +156,7 @@ with standard as (
 )
 {%- if column.mapping_seed_exists %},
 mapped as (
-    select upper({{ clean_code('map.source_value') }}) as lookup_key, cast(map.standard_code as varchar) as code,
+    select {{ match_key('map.source_value') }} as lookup_key, cast(map.standard_code as varchar) as code,
         {% if column.element == 'district' %}cast(map.standard_code as varchar){% elif column.element == 'street' %}cast(street.district_code as varchar){% else %}cast(null as varchar){% endif %} as district_code
     from {{ ref(column.mapping_seed) }} as map
     {%- if column.element == 'street' %}

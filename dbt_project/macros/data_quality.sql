@@ -8,7 +8,8 @@
   - conformed:   (element, delivered column, conformed code column, code-set seed[, condition]) — a delivered
                  value is valid when it conformed to the city standard's code set (validity);
   - identifiers: `*_is_valid` flags (GB 11643 citizen IDs); NULL when nothing was delivered (validity);
-  - consistency: boolean SQL expressions every record must satisfy; NULL when not applicable (consistency).
+  - consistency: boolean SQL expressions every record must satisfy; NULL when not applicable (consistency). The
+                 facts' durations are NULL when negative, so order and plausibility are checked on the dates.
 -#}
 {% macro data_quality_rules() -%}
 {{ return({
@@ -40,14 +41,13 @@
         'identifiers': ['applicant_id_is_valid', 'respondent_id_is_valid'],
     },
     'fct_service_request': {
-        'consistency': ['lifecycle_in_order', 'dispatch_minutes >= 0', 'response_minutes >= 0',
-                        'handling_hours >= 0', 'closing_hours >= 0'],
+        'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
     },
     'fct_grid_event': {
-        'consistency': ['lifecycle_in_order', 'closing_hours >= 0'],
+        'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
     },
     'fct_dispute_case': {
-        'consistency': ['duration_days >= 0'],
+        'consistency': ['closed_date >= accepted_date', 'not has_implausible_dates'],
     },
 }) }}
 {%- endmacro %}

@@ -3,24 +3,21 @@
   Raw names, ID numbers, phones and addresses stop in staging / intermediate; marts carry only these.
 -#}
 
-{#- pseudonym_salt(): the key of every pseudonym, from CITYBRAIN_PSEUDONYM_SALT. There is no default: a run that
-    needs it without it fails here, with this message (parsing alone does not need it). -#}
+{#- pseudonym_salt(): the key of every pseudonym, as a SQL expression. The salt is never rendered into SQL: the
+    profile's plugin (plugins/citybrain_salt.py) sets the DuckDB variable pseudonym_salt on every connection from
+    CITYBRAIN_PSEUDONYM_SALT. Without it the first pseudonym computed fails with this message (parsing, compiling
+    and models without personal data do not need it). Unit tests override this macro with a literal. -#}
 {% macro pseudonym_salt() -%}
-{%- set salt = env_var('CITYBRAIN_PSEUDONYM_SALT', '') -%}
-{%- if execute and salt | trim == '' -%}
-    {{ exceptions.raise_compiler_error(
-        "CITYBRAIN_PSEUDONYM_SALT is not set. Pseudonyms of citizen IDs and phones are keyed with it and it has "
-        ~ "no default: export CITYBRAIN_PSEUDONYM_SALT=<secret> (`make demo` sets a flagged demo value) and rerun. "
-        ~ "Changing it changes every pseudonym."
-    ) }}
-{%- endif -%}
-{{ return(salt) }}
+coalesce(cast(getvariable('pseudonym_salt') as varchar), cast(error('CITYBRAIN_PSEUDONYM_SALT is not set. '
+    || 'Pseudonyms of citizen IDs and phones are keyed with it and it has no default: export '
+    || 'CITYBRAIN_PSEUDONYM_SALT=<secret> (make demo sets a flagged demo value) and rerun. '
+    || 'Changing it changes every pseudonym.') as varchar))
 {%- endmacro %}
 
 {#- pseudonym(expr): sha256 hex of salt || ':' || value; NULL when the value is NULL.
     `expr` must already be the normalized value (normalize_citizen_id / normalize_phone). -#}
 {% macro pseudonym(expr) -%}
-sha256('{{ pseudonym_salt() | replace("'", "''") }}' || ':' || {{ expr }})
+sha256({{ pseudonym_salt() }} || ':' || {{ expr }})
 {%- endmacro %}
 
 {#- normalize_phone(expr): digits only (spaces, dashes, dots, brackets removed), a +86 / 0086 country prefix

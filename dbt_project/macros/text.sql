@@ -8,6 +8,14 @@ nullif(trim({{ normalize_text(expr) }}), '')
 nullif(replace({{ clean_text(expr) }}, ' ', ''), '')
 {%- endmacro %}
 
+{#- match_key(expr): the one form in which a delivered value and a seed value are compared (names, aliases, codes,
+    a street name inside an address): normalize_text (full-width, brackets, odd spaces), every whitespace
+    character removed, upper case. Both sides of every match go through it, so a seed written with （） matches a
+    delivery written with () and the other way round. -#}
+{% macro match_key(expr) -%}
+nullif(upper(regexp_replace({{ normalize_text(expr) }}, '\s', '', 'g')), '')
+{%- endmacro %}
+
 {#- parse_decimal(expr, type): a number as delivered (full-width digits, thousands separators, yuan sign allowed). -#}
 {% macro parse_decimal(expr, type='decimal(18, 2)') -%}
 try_cast(regexp_replace({{ clean_text(expr) }}, '[,\s¥￥元]', '', 'g') as {{ type }})

@@ -73,3 +73,26 @@ true
 )
 {%- endif -%}
 {%- endmacro %}
+
+{#- has_implausible_dates(columns, partition_column, grain): true when a date or timestamp present lies outside
+    the plausible window of its landed partition: from var plausible_days_before days before the partition's
+    first day to var plausible_days_after days after its last day (a 2099 acceptance or a 1999 closing time in
+    a 2026 delivery). Timestamps compare by their local date (the session time zone). Never NULL. -#}
+{% macro has_implausible_dates(columns, partition_column, grain='day') -%}
+{%- set days_before = var('plausible_days_before') | int -%}
+{%- set days_after = var('plausible_days_after') | int -%}
+{%- set first_day = "cast(" ~ partition_column ~ " as date)" -%}
+{%- set earliest = dbt.dateadd('day', -days_before, first_day) -%}
+{%- set after_last = dbt.dateadd('day', days_after, dbt.dateadd(grain, 1, first_day)) -%}
+(
+{%- for column in columns %}
+    {% if not loop.first %}or {% endif %}coalesce(cast({{ column }} as date) < {{ earliest }} or cast({{ column }} as date) >= {{ after_last }}, false)
+{%- endfor %}
+)
+{%- endmacro %}
+
+{#- plausible_duration(duration, implausible_flag): the duration, or NULL when it is negative (an end before its
+    start) or the record's dates are implausible: such values never enter an average. -#}
+{% macro plausible_duration(duration, implausible_flag) -%}
+case when not {{ implausible_flag }} and {{ duration }} >= 0 then {{ duration }} end
+{%- endmacro %}

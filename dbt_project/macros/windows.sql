@@ -1,6 +1,7 @@
 {#-
   Incremental windows. Vars `window_start` / `window_end` (ISO dates, inclusive) bound the landed partitions a run
-  reads; unset (null or empty) means all history. Monthly partitions are keyed by the month's first day, so for
+  reads; unset (null or empty) means all history, and so does a full refresh (`--full-refresh` rebuilds every
+  incremental model from all landed partitions, whatever the window). Monthly partitions are keyed by the month's first day, so for
   grain='month' the months are compared (a window 2026-01-15..2026-01-15 reads the partition 2026-01-01).
 -#}
 
@@ -16,9 +17,10 @@
 {{ return(text) }}
 {%- endmacro %}
 
-{#- True when the run reads a window (at least one bound set). -#}
+{#- True when the run reads a window: at least one bound set, and not a model being fully refreshed. -#}
 {% macro window_is_set() -%}
-{{ return(window_bound('window_start') is not none or window_bound('window_end') is not none) }}
+{%- set full_refresh = flags.FULL_REFRESH and not is_incremental() -%}
+{{ return(not full_refresh and (window_bound('window_start') is not none or window_bound('window_end') is not none)) }}
 {%- endmacro %}
 
 {#- partition_window_filter(column, grain): a SQL predicate on the partition column; `true` when no window. -#}
@@ -28,7 +30,7 @@
 {%- if grain not in ('day', 'month') -%}
     {{ exceptions.raise_compiler_error("partition_window_filter: grain must be 'day' or 'month', got '" ~ grain ~ "'") }}
 {%- endif -%}
-{%- if start is none and end is none -%}
+{%- if not window_is_set() -%}
 true
 {%- elif grain == 'month' -%}
 (

@@ -26,6 +26,9 @@ from pipelines.quality.scorecard import scorecard_observations, source_contract_
 from pipelines.warehouse import warehouse_lock
 
 CITY_STANDARD = "resource_type:seed tag:city_standard"
+# Every model but the standard's, and the sources' tests. Selected, not derived by excluding the seeds: excluding a
+# seed would also exclude every test that references it (the facts' relationships to the standard's code sets).
+GOVERNANCE = "resource_type:model source:*"
 # dbt unit tests check logic, not data: they run in CI (tests/dbt), not in every production run.
 UNIT_TESTS = "test_type:unit"
 PLATFORM_OWNER = "team:city-data-platform"
@@ -60,6 +63,9 @@ def group_for_fqn(resource_type: str, fqn: list[str]) -> str:
 
 class GovernanceBuildConfig(Config):
     full_table_tests: bool = False  # data tests check whole tables, not the run's window (a full build sets it)
+    # rebuild every incremental model from all landed partitions, whatever the run's window (after the city
+    # standard changed: the incremental models stop and say so)
+    full_refresh: bool = False
 
 
 def window_vars(context: AssetExecutionContext, full_table_tests: bool = False) -> str:
@@ -98,7 +104,8 @@ def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    exclude=f"{CITY_STANDARD} {UNIT_TESTS}",
+    select=GOVERNANCE,
+    exclude=f"tag:city_standard {UNIT_TESTS}",
     dagster_dbt_translator=CityBrainTranslator(),
     partitions_def=governance_daily_partitions(),
     backfill_policy=BackfillPolicy.single_run(),
@@ -106,7 +113,9 @@ def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
 )
 def governance_models(context: AssetExecutionContext, dbt: DbtCliResource, config: GovernanceBuildConfig):
     export_dbt_environment()
+    full_refresh = ["--full-refresh"] if config.full_refresh else []
     with warehouse_lock(settings.warehouse_path()):
-        events = dbt.cli(["build", "--vars", window_vars(context, config.full_table_tests)], context=context).stream()
+        command = ["build", "--vars", window_vars(context, config.full_table_tests), *full_refresh]
+        events = dbt.cli(command, context=context).stream()
         yield from with_failure_details(events, dbt_manifest(), settings.warehouse_path())
         yield from scorecard_observations()

@@ -74,7 +74,7 @@ def compiled_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CITYBRAIN_WAREHOUSE", str(tmp / "warehouse.duckdb"))
         mp.setenv("CITYBRAIN_LANDING", str(tmp / "landing"))
-        mp.setenv("CITYBRAIN_PSEUDONYM_SALT", "test-salt")
+        mp.setenv("CITYBRAIN_DBT_PLUGINS", str(DBT_PROJECT / "plugins"))
         result = dbtRunner().invoke([
             "compile", "--inline", INLINE_SQL,
             "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),

@@ -1,9 +1,11 @@
 """End to end: generated deliveries → Dagster runs (landing, dbt, checks) → marts, compared with the generator's
-ground truth. Then a re-delivered file and a rerun of the same day, which must change nothing."""
+ground truth. Then a re-delivered file and a rerun of the same day, which must change nothing. Last, the
+pseudonym salt (random, made here) is searched for in every file the runs wrote."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -28,21 +30,25 @@ END = START + timedelta(days=DAYS - 1)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
+    salt = f"salt-{secrets.token_hex(16)}"  # made now: no file held it before the build
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CITYBRAIN_WAREHOUSE", str(root / "city.duckdb"))
         env.setenv("CITYBRAIN_INBOX", str(root / "inbox"))
         env.setenv("CITYBRAIN_LANDING", str(root / "landing"))
         env.setenv("CITYBRAIN_SERVING_DIR", str(root / "serving"))
-        env.setenv("CITYBRAIN_PSEUDONYM_SALT", "e2e-test-salt")
+        env.setenv("CITYBRAIN_PSEUDONYM_SALT", salt)
         truth = generate(root / "inbox", START, DAYS, hotline_per_day=120, grid_per_day=60,
                          mediation_per_month=120, seed=11)
-        instance = DagsterInstance.ephemeral()
-        reader = ReaderProcess.start(root / "serving" / "city.duckdb", root)  # a BI tool polling all along
-        try:
-            report = build(START, END, instance)
-            yield {"root": root, "truth": truth, "report": report, "instance": instance, "reader": reader}
-        finally:
-            reader.process.kill()
+        # a persistent instance: run and event-log storage and compute logs are files, searched for the salt
+        (root / "dagster_home").mkdir()
+        with DagsterInstance.local_temp(tempdir=str(root / "dagster_home")) as instance:
+            reader = ReaderProcess.start(root / "serving" / "city.duckdb", root)  # a BI tool polling all along
+            try:
+                report = build(START, END, instance)
+                yield {"root": root, "truth": truth, "report": report, "instance": instance, "reader": reader,
+                       "salt": salt}
+            finally:
+                reader.process.kill()
 
 
 def query(sql: str, params=None) -> list[tuple]:
@@ -294,7 +300,8 @@ def test_an_incremental_run_tests_its_window_and_the_full_build_every_row(built)
     assert failures_by_run[day] < failures_by_run["range"]
 
 
-# The last two tests change what the others read: a day with an injected ERROR failure, a rollback. Keep them last.
+# The last tests change what the others read: a day with an injected ERROR failure, a rollback. Keep them last;
+# the salt search comes after them, when every run has written what it writes.
 
 
 def _serving_snapshot_id() -> str:
@@ -367,3 +374,21 @@ def test_a_reader_polling_the_serving_file_never_fails_and_always_sees_one_publi
     assert built["report"].success
     assert len(verdict["snapshots_seen"]) >= 3  # the range build's and the reruns' (or the restored one)
     assert verdict["whole_snapshot_reads"] >= 20
+
+
+def test_the_pseudonym_salt_is_in_no_file_the_pipeline_wrote(built):
+    """Last in this module, after every run: compiled SQL, dbt logs and artifacts (under dbt_project/target),
+    the warehouse, landing and inbox, Dagster storage and logs. `.venv` holds the installed packages only."""
+    salt = built["salt"].encode()
+    pseudonyms = scalar("select count(distinct caller_pseudonym) from marts.fct_service_request")
+    assert pseudonyms > 0  # the salt was used
+    searched, holding = 0, []
+    for top in (settings.REPO_ROOT, built["root"]):
+        for path in top.rglob("*"):
+            if ".venv" in path.relative_to(top).parts or ".git" in path.relative_to(top).parts or not path.is_file():
+                continue
+            searched += 1
+            if salt in path.read_bytes():
+                holding.append(str(path))
+    assert searched > 100
+    assert not holding, f"the salt is written in {holding[:10]}"

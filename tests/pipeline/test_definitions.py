@@ -63,3 +63,28 @@ def test_jobs_schedules_and_sensor_resolve():
     daily = next(s for s in schedules.values() if s.job_name == "daily_governance_job")
     assert daily.execution_timezone == "Asia/Shanghai"
     assert defs.resolve_sensor_def("inbox_sensor") is not None
+
+
+def test_every_dbt_test_on_a_model_is_an_asset_check_of_a_job():
+    """Including the tests that reference the standard's seeds (the facts' relationships to the code sets), which
+    a job selecting by excluding the seeds would silently leave out."""
+    import json
+
+    from pipelines.dbt_project import dbt_project
+    from pipelines.definitions import defs
+
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    nodes = manifest["nodes"]
+    model_tests = {node["name"]: node for node in nodes.values()
+                   if node["resource_type"] == "test" and (node.get("attached_node") or "").startswith("model.")}
+    governance_tests_on_seeds = [
+        name for name, node in model_tests.items()
+        if any(parent.startswith("seed.") for parent in node["depends_on"]["nodes"])
+        and "city_standard" not in nodes[node["attached_node"]]["tags"]
+    ]
+    assert len(governance_tests_on_seeds) >= 18
+    in_jobs = set()
+    for job_name in ("city_standard_job", "daily_governance_job"):
+        job = defs.resolve_job_def(job_name)
+        in_jobs |= {key.name for key in job.asset_layer.asset_graph.asset_check_keys}
+    assert set(model_tests) - in_jobs == set()

@@ -1,18 +1,23 @@
 {#-
   Dispute cases of people's mediation (人民调解案件), one row per case (latest version). Monthly partitions:
-  incremental over the months of the window vars. duration_days = closed_date - accepted_date.
+  incremental over the months of the window vars (macros/incremental.sql). duration_days = closed_date -
+  accepted_date; NULL when negative or when the case's dates are implausible for its month (has_implausible_dates).
 -#}
 {{ config(
     materialized='incremental',
     unique_key='case_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    post_hook="{{ delete_versions_gone_from('int_mediation_cases__cases', 'case_id', grain='month') }}",
 ) }}
 
 with dispute as (
 
-    select * from {{ ref('int_mediation_cases__cases') }}
-    where {{ partition_window_filter('partition_key', grain='month') }}
+    select
+        *,
+        {{ has_implausible_dates(['accepted_date', 'closed_date'], 'partition_key', grain='month') }}
+            as has_implausible_dates
+    from ({{ records_in_window('int_mediation_cases__cases', 'case_id', grain='month') }}) as window_case
 
 )
 
@@ -33,7 +38,8 @@ select
     cast(applicant_id_is_valid as boolean) as applicant_id_is_valid,
     cast(respondent_id_is_valid as boolean) as respondent_id_is_valid,
     cast(is_referred_to_litigation as boolean) as is_referred_to_litigation,
-    cast(closed_date - accepted_date as integer) as duration_days,
+    cast({{ plausible_duration('closed_date - accepted_date', 'has_implausible_dates') }} as integer) as duration_days,
+    cast(has_implausible_dates as boolean) as has_implausible_dates,
     cast(partition_key as date) as partition_key,
     cast(source_file as varchar) as source_file
 from dispute

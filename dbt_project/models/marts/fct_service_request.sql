@@ -1,28 +1,25 @@
 {#-
   12345 service requests (诉求工单), one row per work order (latest version). Incremental over the window vars.
   Durations: dispatch = accepted -> dispatched, response = dispatched -> responded, handling = dispatched ->
-  closed, closing = accepted -> closed. Time limits from cfg_service_time_limit by request type.
+  closed, closing = accepted -> closed; NULL when negative or when the record's dates are implausible (outside the
+  plausible window of its partition, has_implausible_dates). Time limits from cfg_service_time_limit by request type.
   Repeat request: an earlier work order accepted within the previous repeat_window_days days with the same caller
   pseudonym, category and district, looked up in the whole already-built intermediate history (so an incremental
-  day sees the days before it).
+  day sees the days before it). A run rebuilds its window's records and also the later requests whose repeat flag
+  they decide (same caller and matter, accepted up to repeat_window_days after a request of the window as built
+  before or now), so a backfilled or corrected day updates the days after it.
 -#}
 {{ config(
     materialized='incremental',
     unique_key='work_order_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    post_hook="{{ delete_versions_gone_from('int_hotline_12345__work_orders', 'work_order_id') }}",
 ) }}
 
 {%- set repeat_window_days = var('repeat_window_days', 30) | int -%}
 
-with request as (
-
-    select * from {{ ref('int_hotline_12345__work_orders') }}
-    where {{ partition_window_filter('partition_key', grain='day') }}
-
-),
-
-history as (
+with history as (
 
     select work_order_id, accepted_at, caller_pseudonym, category_code, district_code
     from {{ ref('int_hotline_12345__work_orders') }}
@@ -30,6 +27,33 @@ history as (
       and category_code is not null
       and district_code is not null
       and accepted_at is not null
+
+),
+
+request as (
+
+    {{ records_in_window('int_hotline_12345__work_orders', 'work_order_id') }}
+    {%- if is_incremental() and window_is_set() %}
+    -- later requests whose repeat flag the window's requests decide, as they are now and as they were built
+    or work_order_id in (
+        select later.work_order_id
+        from (
+            select caller_pseudonym, category_code, district_code, accepted_at
+            from {{ ref('int_hotline_12345__work_orders') }}
+            where {{ partition_window_filter('partition_key') }}
+            union all
+            select caller_pseudonym, category_code, district_code, accepted_at
+            from {{ this }}
+            where {{ partition_window_filter('partition_key') }}
+        ) as changed
+        inner join history as later
+            on later.caller_pseudonym = changed.caller_pseudonym
+            and later.category_code = changed.category_code
+            and later.district_code = changed.district_code
+            and later.accepted_at >= changed.accepted_at
+            and later.accepted_at <= changed.accepted_at + interval '{{ repeat_window_days }} days'
+    )
+    {%- endif %}
 
 ),
 
@@ -61,7 +85,9 @@ timed as (
         request.*,
         time_limit.time_limit_hours,
         request.accepted_at + to_hours(time_limit.time_limit_hours) as due_at,
-        repeat_request.work_order_id is not null as is_repeat_request
+        repeat_request.work_order_id is not null as is_repeat_request,
+        {{ has_implausible_dates(['request.accepted_at', 'request.dispatched_at', 'request.responded_at',
+            'request.closed_at'], 'request.partition_key') }} as has_implausible_dates
     from request
     left join time_limit on time_limit.request_type_code = request.request_type_code
     left join repeat_request on repeat_request.work_order_id = request.work_order_id
@@ -86,18 +112,24 @@ select
     cast(dispatched_at as timestamptz) as dispatched_at,
     cast(responded_at as timestamptz) as responded_at,
     cast(closed_at as timestamptz) as closed_at,
-    cast({{ minutes_between('accepted_at', 'dispatched_at') }} as double) as dispatch_minutes,
-    cast({{ minutes_between('dispatched_at', 'responded_at') }} as double) as response_minutes,
-    cast({{ hours_between('dispatched_at', 'closed_at') }} as double) as handling_hours,
-    cast({{ hours_between('accepted_at', 'closed_at') }} as double) as closing_hours,
+    cast({{ plausible_duration(minutes_between('accepted_at', 'dispatched_at'), 'has_implausible_dates') }} as double)
+        as dispatch_minutes,
+    cast({{ plausible_duration(minutes_between('dispatched_at', 'responded_at'), 'has_implausible_dates') }} as double)
+        as response_minutes,
+    cast({{ plausible_duration(hours_between('dispatched_at', 'closed_at'), 'has_implausible_dates') }} as double)
+        as handling_hours,
+    cast({{ plausible_duration(hours_between('accepted_at', 'closed_at'), 'has_implausible_dates') }} as double)
+        as closing_hours,
     cast(time_limit_hours as integer) as time_limit_hours,
     cast(due_at as timestamptz) as due_at,
-    cast(case when is_closed then closed_at <= due_at end as boolean) as is_closed_on_time,
+    cast(case when is_closed and not has_implausible_dates then closed_at <= due_at end as boolean)
+        as is_closed_on_time,
     cast({{ lifecycle_in_order(['accepted_at', 'dispatched_at', 'responded_at', 'closed_at']) }} as boolean)
         as lifecycle_in_order,
     cast(satisfaction_code as varchar) as satisfaction_code,
     cast(is_satisfied as boolean) as is_satisfied,
     cast(is_repeat_request as boolean) as is_repeat_request,
+    cast(has_implausible_dates as boolean) as has_implausible_dates,
     cast(partition_key as date) as partition_key,
     cast(source_file as varchar) as source_file
 from timed

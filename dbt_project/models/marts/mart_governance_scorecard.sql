@@ -2,7 +2,9 @@
   Governance scorecard (社会治理考核), one row per district per month, rebuilt from the facts on every run.
   Every district appears in every month between the first and the last month with any activity (zeros when it had
   none). Cohorts: requests by the month accepted, grid events by the month reported, disputes by the month
-  accepted. Rates are NULL when their denominator is 0. Rows whose district did not conform are not in any district.
+  accepted. Rates are NULL when their denominator is 0. Rows whose district did not conform are not in any district,
+  and records with implausible dates (has_implausible_dates) are left out, so the month spine stays within the
+  landed data's plausible window.
 -#}
 with request as (
     select
@@ -15,7 +17,7 @@ with request as (
         count(*) filter (where is_satisfied) as requests_satisfied,
         count(*) filter (where is_repeat_request) as repeat_requests
     from {{ ref('fct_service_request') }}
-    where district_code is not null and accepted_date is not null
+    where district_code is not null and accepted_date is not null and not has_implausible_dates
     group by all
 ),
 
@@ -26,7 +28,7 @@ grid_event as (
         count(*) as grid_events_reported,
         count(*) filter (where is_closed) as grid_events_closed
     from {{ ref('fct_grid_event') }}
-    where district_code is not null and reported_date is not null
+    where district_code is not null and reported_date is not null and not has_implausible_dates
     group by all
 ),
 
@@ -37,7 +39,7 @@ dispute as (
         count(*) filter (where outcome_code is not null) as disputes_mediated,
         count(*) filter (where is_mediation_success) as disputes_mediated_successfully
     from {{ ref('fct_dispute_case') }}
-    where district_code is not null and accepted_date is not null
+    where district_code is not null and accepted_date is not null and not has_implausible_dates
     group by all
 ),
 

@@ -2,13 +2,14 @@
   Grid events, latest version per event_id, conformed to the city grid and category standard, with the status
   history unnested into lifecycle timestamps: filed / dispatched / handled / verified / closed = the time the
   event reached lifecycle step 2..6 of std_grid_event_status (the latest time, when a step was repeated).
-  Incremental over the window vars, like the other int_* models.
+  Incremental over the window vars, like the other int_* models (macros/incremental.sql).
 -#}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    post_hook="{{ delete_versions_gone_from('stg_grid_events__events', 'event_id') }}",
 ) }}
 
 with fresh as ({{ latest_versions_in_window('stg_grid_events__events', 'event_id', grain='day') }}),
@@ -47,7 +48,7 @@ lifecycle as (
         max(case when event_status.lifecycle_order = 5 then status_change.changed_at end) as verified_at,
         max(case when event_status.lifecycle_order = 6 then status_change.changed_at end) as closed_at
     from status_change
-    left join status_lookup on status_lookup.lookup_key = upper(status_change.status_code)
+    left join status_lookup on status_lookup.lookup_key = {{ match_key('status_change.status_code') }}
     left join event_status on event_status.status_code = status_lookup.code
     group by status_change.event_id
 
@@ -98,8 +99,8 @@ select
     e._record_hash as record_hash
 from fresh as e
 left join lifecycle on lifecycle.event_id = e.event_id
-left join grid_lookup on grid_lookup.lookup_key = upper(e.grid_code)
+left join grid_lookup on grid_lookup.lookup_key = {{ match_key('e.grid_code') }}
 left join grid on grid.grid_code = grid_lookup.code
-left join category_lookup on category_lookup.lookup_key = upper(e.source_category)
-left join status_lookup on status_lookup.lookup_key = upper(e.status_code)
+left join category_lookup on category_lookup.lookup_key = {{ match_key('e.source_category') }}
+left join status_lookup on status_lookup.lookup_key = {{ match_key('e.status_code') }}
 left join event_status on event_status.status_code = status_lookup.code

@@ -1,13 +1,16 @@
 {#-
   12345 work orders, latest version per work_order_id, conformed to the city standard and de-identified.
-  Incremental: reads only the landed partitions inside the window vars; a re-run of an older window never
-  replaces a newer version that is already built. Raw names, phones, ID numbers and addresses stop here.
+  Incremental: rebuilds the records of the window's landed partitions from their latest landed version (a re-run
+  of an older window never replaces a newer version; a record a re-landed partition lost falls back to an older
+  version or is deleted). Delivered values and seed values meet only in match_key form.
+  Raw names, phones, ID numbers and addresses stop here.
 -#}
 {{ config(
     materialized='incremental',
     unique_key='work_order_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    post_hook="{{ delete_versions_gone_from('stg_hotline_12345__work_orders', 'work_order_id') }}",
 ) }}
 
 with fresh as ({{ latest_versions_in_window('stg_hotline_12345__work_orders', 'work_order_id', grain='day') }}),
@@ -33,7 +36,7 @@ satisfaction as (
 category_lookup as ({{ element_lookup_sql('hotline_12345', 'source_category') }}),
 
 street as (
-    select cast(street_code as varchar) as street_code, cast(street_name as varchar) as street_name,
+    select cast(street_code as varchar) as street_code, {{ match_key('street_name') }} as street_key,
         cast(district_code as varchar) as district_code
     from {{ ref('std_division_street') }}
 ),
@@ -43,9 +46,10 @@ with_district as (
     select
         fresh.*,
         district_lookup.code as district_code,
+        {{ match_key('fresh.incident_address') }} as incident_address_key,
         {{ normalize_phone('fresh.caller_phone') }} as caller_phone_normalized
     from fresh
-    left join district_lookup on district_lookup.lookup_key = upper(fresh.district_name)
+    left join district_lookup on district_lookup.lookup_key = {{ match_key('fresh.district_name') }}
 
 ),
 
@@ -58,9 +62,9 @@ street_match as (
     from with_district
     inner join street
         on street.district_code = with_district.district_code
-        and contains(with_district.incident_address, street.street_name)
+        and contains(with_district.incident_address_key, street.street_key)
     qualify row_number() over (
-        partition by with_district.work_order_id order by length(street.street_name) desc, street.street_code
+        partition by with_district.work_order_id order by length(street.street_key) desc, street.street_code
     ) = 1
 
 )
@@ -99,10 +103,10 @@ select
     r._record_hash as record_hash
 from with_district as r
 left join street_match on street_match.work_order_id = r.work_order_id
-left join channel_lookup on channel_lookup.lookup_key = upper(r.channel_name)
-left join request_type_lookup on request_type_lookup.lookup_key = upper(r.request_type_name)
-left join status_lookup on status_lookup.lookup_key = upper(r.status_name)
+left join channel_lookup on channel_lookup.lookup_key = {{ match_key('r.channel_name') }}
+left join request_type_lookup on request_type_lookup.lookup_key = {{ match_key('r.request_type_name') }}
+left join status_lookup on status_lookup.lookup_key = {{ match_key('r.status_name') }}
 left join request_status on request_status.status_code = status_lookup.code
-left join satisfaction_lookup on satisfaction_lookup.lookup_key = upper(r.satisfaction_name)
+left join satisfaction_lookup on satisfaction_lookup.lookup_key = {{ match_key('r.satisfaction_name') }}
 left join satisfaction on satisfaction.satisfaction_code = satisfaction_lookup.code
-left join category_lookup on category_lookup.lookup_key = upper(r.source_category)
+left join category_lookup on category_lookup.lookup_key = {{ match_key('r.source_category') }}

@@ -1,13 +1,14 @@
 {#-
   People's mediation cases, latest version per case_id, conformed (district, street, dispute category, outcome)
   and de-identified (citizen IDs -> validity flag + pseudonym; names dropped). Monthly partitions: the window vars
-  select months. Incremental like the other int_* models.
+  select months. Incremental like the other int_* models (macros/incremental.sql).
 -#}
 {{ config(
     materialized='incremental',
     unique_key='case_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    post_hook="{{ delete_versions_gone_from('stg_mediation_cases__cases', 'case_id', grain='month') }}",
 ) }}
 
 with fresh as ({{ latest_versions_in_window('stg_mediation_cases__cases', 'case_id', grain='month') }}),
@@ -50,10 +51,10 @@ select
     c._load_id as load_id,
     c._record_hash as record_hash
 from fresh as c
-left join district_lookup on district_lookup.lookup_key = upper(c.district_name)
+left join district_lookup on district_lookup.lookup_key = {{ match_key('c.district_name') }}
 left join street_lookup
     on street_lookup.district_code = district_lookup.code
-    and street_lookup.lookup_key = upper(c.street_name)
-left join dispute_category_lookup on dispute_category_lookup.lookup_key = upper(c.source_category)
-left join outcome_lookup on outcome_lookup.lookup_key = upper(c.outcome_name)
+    and street_lookup.lookup_key = {{ match_key('c.street_name') }}
+left join dispute_category_lookup on dispute_category_lookup.lookup_key = {{ match_key('c.source_category') }}
+left join outcome_lookup on outcome_lookup.lookup_key = {{ match_key('c.outcome_name') }}
 left join outcome on outcome.outcome_code = outcome_lookup.code

@@ -1,0 +1,69 @@
+{#-
+  Incremental models and corrections. A run rebuilds the records of its window's landed partitions: every record
+  that has a version there now, and every record whose built version came from there (a re-landed partition may no
+  longer hold it). Their latest version is taken from all landed history, so a record re-landed without its newest
+  version falls back to the older one, and one that is gone everywhere is deleted by delete_versions_gone_from.
+-#}
+
+{#- latest_version_order(): the ORDER BY (within one record key) that puts the latest landed version first:
+    latest partition_key, then the latest file, then the last row in it. -#}
+{% macro latest_version_order() -%}
+partition_key desc, _source_file desc, _source_row desc
+{%- endmacro %}
+
+{#- keys_built_in_window(record_key, grain): in an incremental run with a window, the record keys of {{ this }}
+    whose built version came from the window's partitions; otherwise nothing (`none`). -#}
+{% macro keys_built_in_window(record_key, grain='day') -%}
+{%- if is_incremental() and window_is_set() -%}
+select {{ record_key }} from {{ this }} where {{ partition_window_filter('partition_key', grain=grain) }}
+{%- else -%}
+{{ return(none) }}
+{%- endif -%}
+{%- endmacro %}
+
+{#- latest_versions_in_window(staging_model, record_key, grain): one row per record key (its latest landed version,
+    from all landed history) for the records of the window (see above); all records when no window is set. -#}
+{% macro latest_versions_in_window(staging_model, record_key, grain='day') -%}
+{%- set built_keys = keys_built_in_window(record_key, grain) -%}
+select *
+from {{ ref(staging_model) }}
+where {{ record_key }} is not null
+{%- if window_is_set() %}
+  and {{ record_key }} in (
+    select {{ record_key }} from {{ ref(staging_model) }}
+    where {{ partition_window_filter('partition_key', grain=grain) }}
+    {%- if built_keys %}
+    union all
+    {{ built_keys }}
+    {%- endif %}
+  )
+{%- endif %}
+qualify row_number() over (partition by {{ record_key }} order by {{ latest_version_order() }}) = 1
+{%- endmacro %}
+
+{#- records_in_window(upstream_model, record_key, grain): the upstream rows (one per key) of the window's records:
+    those whose version is in the window's partitions, and those whose built version was. -#}
+{% macro records_in_window(upstream_model, record_key, grain='day') -%}
+{%- set built_keys = keys_built_in_window(record_key, grain) -%}
+select * from {{ ref(upstream_model) }}
+where {{ partition_window_filter('partition_key', grain=grain) }}
+{%- if built_keys %}
+   or {{ record_key }} in ({{ built_keys }})
+{%- endif %}
+{%- endmacro %}
+
+{#- delete_versions_gone_from(upstream_model, record_key, grain): post-hook of an incremental model. Deletes the
+    built rows of the window's partitions whose version (record key, partition_key) the upstream no longer has:
+    a record removed from a re-landed partition (and landed nowhere else) leaves the model without a full refresh.
+    Every other record of the window was just rebuilt from its latest version, which the upstream still has. -#}
+{% macro delete_versions_gone_from(upstream_model, record_key, grain='day') -%}
+{%- if execute and is_incremental() -%}
+delete from {{ this }}
+where {{ partition_window_filter('partition_key', grain=grain) }}
+  and not exists (
+    select 1 from {{ ref(upstream_model) }} as upstream
+    where upstream.{{ record_key }} = {{ this }}.{{ record_key }}
+      and upstream.partition_key = {{ this }}.partition_key
+  )
+{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,97 @@
+{#-
+  Facts conformed with an older city standard. Every incremental model records, after each build, a fingerprint of
+  the content of each seed it is built from (directly or through upstream models) in
+  ops.incremental_standard_fingerprints. Before an incremental run it compares them with the seeds in the
+  warehouse now: when a seed changed, its rows still carry the old conformance, so the run stops with one line
+  saying how to rebuild them (a full refresh rebuilds from all landed partitions, see windows.sql).
+  Content, not file checksums: the warehouse's seeds change only when the city standard job loads them.
+-#}
+
+{% macro standard_fingerprints_relation() -%}
+{{ return(api.Relation.create(database=target.database, schema='ops', identifier='incremental_standard_fingerprints')) }}
+{%- endmacro %}
+
+{#- seeds_upstream_of(unique_id): the seed nodes a node is built from, directly or through upstream models. -#}
+{% macro seeds_upstream_of(unique_id) -%}
+{%- set found = namespace(frontier=[unique_id], seen=[], seeds=[]) -%}
+{%- for _ in range(50) if found.frontier -%}
+    {%- set next_frontier = [] -%}
+    {%- for node_id in found.frontier -%}
+        {%- for parent in graph.nodes[node_id].depends_on.nodes if parent not in found.seen and parent in graph.nodes -%}
+            {%- do found.seen.append(parent) -%}
+            {%- if graph.nodes[parent].resource_type == 'seed' -%}
+                {%- do found.seeds.append(graph.nodes[parent]) -%}
+            {%- else -%}
+                {%- do next_frontier.append(parent) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set found.frontier = next_frontier -%}
+{%- endfor -%}
+{{ return(found.seeds | sort(attribute='name')) }}
+{%- endmacro %}
+
+{#- seed_fingerprints_sql(unique_id): (seed, fingerprint) of each upstream seed as loaded: an md5 over its rows'
+    md5s in sorted order, so row order does not matter and any changed, added or removed row does. -#}
+{% macro seed_fingerprints_sql(unique_id) -%}
+{{ return(adapter.dispatch('seed_fingerprints_sql', 'citybrain')(unique_id)) }}
+{%- endmacro %}
+
+{% macro duckdb__seed_fingerprints_sql(unique_id) -%}
+{%- for seed in seeds_upstream_of(unique_id) %}
+{% if not loop.first %}union all
+{% endif -%}
+select '{{ seed.name }}' as seed,
+    coalesce(md5(string_agg(md5(cast(seed_row as varchar)), ',' order by md5(cast(seed_row as varchar)))), '')
+        as fingerprint
+from {{ api.Relation.create(database=seed.database, schema=seed.schema, identifier=seed.alias) }} as seed_row
+{%- endfor %}
+{%- endmacro %}
+
+{#- assert_standard_unchanged(): pre-hook of every incremental model (dbt_project.yml); stops an incremental run of
+    a model built with seeds that have changed since. -#}
+{% macro assert_standard_unchanged() -%}
+{%- if execute and model.config.materialized == 'incremental' and is_incremental() -%}
+    {%- set sql = seed_fingerprints_sql(model.unique_id) -%}
+    {%- if sql | trim -%}
+        {%- set rows = run_query(
+            "select now.seed from (" ~ sql ~ ") as now inner join " ~ standard_fingerprints_relation()
+            ~ " as built on built.seed = now.seed and built.model = '" ~ this.identifier ~ "'"
+            ~ " where built.fingerprint <> now.fingerprint order by now.seed") -%}
+        {%- set changed = rows.columns[0].values() | list -%}
+        {%- if changed -%}
+            {#- a full refresh rebuilds from all landed partitions whatever its range: offer this run's days -#}
+            {%- set latest = run_query("select max(partition_key) from " ~ this).rows[0][0] -%}
+            {%- set start = window_bound('window_start') or window_bound('window_end') or latest -%}
+            {%- set end = window_bound('window_end') or start -%}
+            {{ exceptions.raise_compiler_error(
+                "The city standard changed since " ~ this.schema ~ "." ~ this.identifier ~ " was built (seeds: "
+                ~ changed | join(', ') ~ "): its rows still carry the old codes. Rebuild every incremental model "
+                ~ "from all landed partitions: python -m pipelines.cli build --full-refresh --start " ~ start
+                ~ " --end " ~ end ~ " (in the UI: daily_governance_job with config full_refresh: true)") }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endif -%}
+{%- endmacro %}
+
+{#- create_standard_fingerprints_table(): on-run-start (once per run, not in parallel model threads). -#}
+{% macro create_standard_fingerprints_table() -%}
+{%- set relation = standard_fingerprints_relation() -%}
+create schema if not exists {{ relation.schema }};
+create table if not exists {{ relation }} (
+    model varchar, seed varchar, fingerprint varchar, recorded_at timestamp with time zone
+);
+{%- endmacro %}
+
+{#- record_standard_fingerprints(): post-hook of every incremental model: the fingerprints it was built with. -#}
+{% macro record_standard_fingerprints() -%}
+{%- if execute and model.config.materialized == 'incremental' -%}
+{%- set sql = seed_fingerprints_sql(model.unique_id) -%}
+{%- set relation = standard_fingerprints_relation() -%}
+delete from {{ relation }} where model = '{{ this.identifier }}';
+{%- if sql | trim %}
+insert into {{ relation }}
+select '{{ this.identifier }}', seed, fingerprint, current_timestamp from ({{ sql }}) as now;
+{%- endif %}
+{%- endif -%}
+{%- endmacro %}
