@@ -38,7 +38,6 @@ from pipelines.assets.landing import landing_asset_key
 from pipelines.deliveries.checks import FRESHNESS_CHECK, INBOX_CHECK, inbox_result, now_in_city
 from pipelines.deliveries.inbox import InboxScan, record_unmatched, scan_inbox
 from pipelines.deliveries.ledger import processed_file_versions
-from pipelines.deliveries.rules import freshness_rule
 from pipelines.ingestion.contracts import SourceContract, load_contracts
 from pipelines.partitions import governance_daily_partitions
 from pipelines.publish.asset import publication, publication_held
@@ -89,7 +88,7 @@ delivery_freshness_job = define_asset_job(
 def _at_latest_deadline(contracts: list[SourceContract]) -> dict[str, int]:
     """Cron hour and minute of the latest `freshness.expected_by` of the contracts: a scheduled run lands what
     was due, and whatever arrives later lands through the sensor."""
-    expected_by = max(freshness_rule(contract).expected_by for contract in contracts)
+    expected_by = max(contract.freshness.expected_by for contract in contracts)
     return {"hour_of_day": expected_by.hour, "minute_of_hour": expected_by.minute}
 
 

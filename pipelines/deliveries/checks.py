@@ -4,22 +4,25 @@
   deadline (`freshness.expected_by` local time on the day after it ends); overdue by `warn_after_hours` is WARN,
   by `error_after_hours` ERROR. "Delivered" is read from the ledger, not from a materialization: landing a
   partition that had no file (status `no_delivery`) materializes the asset but delivers nothing.
-- `delivery_volume` (partitioned like the asset): each partition's landed rows against the median of the
-  source's `volume.history_partitions` previous delivered partitions.
+- `delivery_volume` (partitioned like the asset; a range run records one result per partition): each partition's
+  landed rows against the median of the source's `volume.history_partitions` previous delivered partitions.
 - `inbox_files_match_contract`: every file in the source's inbox folder fits its contract; it also refreshes
   `ops.unmatched_deliveries` for the whole inbox.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the real type of the `context` annotation.
+from collections.abc import Iterator
 from datetime import datetime
 from statistics import median
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetChecksDefinition,
     MetadataValue,
+    Output,
     asset_check,
 )
 
@@ -27,15 +30,10 @@ from pipelines import settings
 from pipelines.assets.landing import landing_asset_key
 from pipelines.deliveries.inbox import Unmatched, record_unmatched, scan_inbox, unmatched_table
 from pipelines.deliveries.ledger import delivered_rows_by_partition
-from pipelines.deliveries.rules import (
-    CITY_TIME,
-    delivery_deadline,
-    freshness_rule,
-    next_partition_key,
-    volume_rule,
-)
+from pipelines.deliveries.rules import CITY_TIME, delivery_deadline, first_partition_key, next_partition_key
 from pipelines.ingestion.contracts import SourceContract, load_contracts
 from pipelines.partitions import partitions_for
+from pipelines.quality.asset_checks import partition_evaluation
 from pipelines.warehouse import warehouse_connection
 
 FRESHNESS_CHECK = "delivery_freshness"
@@ -49,14 +47,9 @@ def now_in_city() -> datetime:
     return datetime.now(CITY_TIME)
 
 
-def first_partition_key(contract: SourceContract) -> str:
-    start = contract.start_date
-    return (start.replace(day=1) if contract.partition_type == "monthly" else start).isoformat()
-
-
 def freshness_result(contract: SourceContract, delivered: set[str], now: datetime) -> AssetCheckResult:
     """Is the partition after the last delivered one overdue at `now`, and by how much?"""
-    rule = freshness_rule(contract)
+    rule = contract.freshness
     last = max(delivered, default=None)
     due = next_partition_key(contract, last) if last else first_partition_key(contract)
     deadline = delivery_deadline(contract, due)
@@ -85,7 +78,7 @@ def freshness_result(contract: SourceContract, delivered: set[str], now: datetim
 
 def volume_result(contract: SourceContract, partition_keys: list[str], rows_by_partition: dict[str, int]) -> AssetCheckResult:
     """Each partition's landed rows against the median of the source's previous delivered partitions."""
-    rule = volume_rule(contract)
+    rule = contract.volume
     delivered = sorted(rows_by_partition)
     lines = ["| partition | rows landed | median before | ratio | outcome |", "|---|---:|---:|---:|---|"]
     errors, warnings = [], []
@@ -139,7 +132,7 @@ def inbox_result(contract: SourceContract, unmatched: list[Unmatched]) -> AssetC
 
 
 def _freshness_check(contract: SourceContract) -> AssetChecksDefinition:
-    rule = freshness_rule(contract)
+    rule = contract.freshness
 
     @asset_check(
         asset=landing_asset_key(contract.source), name=FRESHNESS_CHECK, blocking=False,
@@ -156,7 +149,7 @@ def _freshness_check(contract: SourceContract) -> AssetChecksDefinition:
 
 
 def _volume_check(contract: SourceContract) -> AssetChecksDefinition:
-    rule = volume_rule(contract)
+    rule = contract.volume
     partitions_def = partitions_for(contract)
 
     @asset_check(
@@ -165,12 +158,19 @@ def _volume_check(contract: SourceContract) -> AssetChecksDefinition:
                     f"delivered partitions: WARN below {rule.warn_below_ratio:g}, ERROR below "
                     f"{rule.error_below_ratio:g} (contracts/{contract.path.name}, volume).",
     )
-    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        keys = list(context.partition_keys) if (context.has_partition_key or context.has_partition_key_range) \
-            else partitions_def.get_partition_keys()
+    def _check(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult | AssetCheckEvaluation | Output]:
         with warehouse_connection() as connection:
             rows = delivered_rows_by_partition(connection, contract.source)
-        return volume_result(contract, keys, rows)
+        if context.has_partition_key:
+            yield volume_result(contract, [context.partition_key], rows)
+            return
+        # a range run (backfill) records each partition's own result, as the GX checks do
+        [spec] = context.check_specs
+        keys = partitions_def.get_partition_keys_in_range(context.partition_key_range) \
+            if context.has_partition_key_range else partitions_def.get_partition_keys()
+        for key in keys:
+            yield partition_evaluation(spec, key, volume_result(contract, [key], rows))
+        yield Output(None, output_name=context.job_def.asset_layer.get_op_output_name(spec.key))
 
     return _check
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.deliveries.rules import CITY_TIME, completeness_rule, partition_end
+from pipelines.deliveries.rules import CITY_TIME, partition_end
 from pipelines.ingestion.contracts import SourceContract
 
 UNMATCHED_TABLE = "ops.unmatched_deliveries"
@@ -58,7 +58,7 @@ class Unmatched:
 @dataclass(frozen=True)
 class NotReady:
     delivery: Delivery
-    reason: str  # period_not_ended | still_being_written | waiting_for_done_marker
+    reason: str  # period_not_ended | incomplete (still being written, or its done marker is missing)
 
 
 @dataclass
@@ -112,9 +112,8 @@ def _files_below(folder: Path) -> list[Path]:
 
 
 def _scan_source_folder(contract: SourceContract, folder: Path, inbox: Path, now: datetime, scan: InboxScan) -> None:
-    rule = completeness_rule(contract)
     names = {path.name for path in folder.iterdir()}
-    markers = {rule.done_marker.format(name=name) for name in names} if rule.done_marker else set()
+    markers = {contract.done_marker.format(name=name) for name in names} if contract.done_marker else set()
     today = now.astimezone(CITY_TIME).date()
     for path in sorted(folder.iterdir()):
         if _is_hidden(path) or path.name in markers:
@@ -138,12 +137,17 @@ def _scan_source_folder(contract: SourceContract, folder: Path, inbox: Path, now
             delivery = Delivery(contract.source, partition_key, file)
             if partition_end(contract, partition_key) > today:
                 scan.not_ready.append(NotReady(delivery, "period_not_ended"))
-            elif (now - file.modified_at).total_seconds() < rule.complete_after_seconds:
-                scan.not_ready.append(NotReady(delivery, "still_being_written"))
-            elif rule.done_marker and rule.done_marker.format(name=path.name) not in names:
-                scan.not_ready.append(NotReady(delivery, "waiting_for_done_marker"))
+            elif not _complete(contract, file, names, now):
+                scan.not_ready.append(NotReady(delivery, "incomplete"))
             else:
                 scan.deliveries.append(delivery)
+
+
+def _complete(contract: SourceContract, file: InboxFile, names_in_folder: set[str], now: datetime) -> bool:
+    """Its done marker exists (when the contract asks for one), else it has been unchanged long enough."""
+    if contract.done_marker:
+        return contract.done_marker.format(name=Path(file.relative).name) in names_in_folder
+    return (now - file.modified_at).total_seconds() >= contract.complete_after_seconds
 
 
 _DDL = f"""

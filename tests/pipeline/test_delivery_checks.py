@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +11,7 @@ from dagster import AssetCheckSeverity, DagsterInstance, materialize
 
 from pipelines.deliveries import checks
 from pipelines.deliveries.checks import freshness_result, volume_result
-from pipelines.ingestion.contracts import load_contracts
+from pipelines.ingestion.contracts import load_contract, load_contracts
 from pipelines.partitions import last_complete_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -26,7 +25,7 @@ def _contract(partition_type: str, tmp_path=None, **sections):
     raw = yaml.safe_load(contract.path.read_text(encoding="utf-8")) | sections
     path = tmp_path / contract.path.name
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return dataclasses.replace(contract, path=path)
+    return load_contract(path)
 
 
 def _at(*args) -> datetime:
@@ -145,3 +144,27 @@ def test_landing_runs_the_delivery_checks_on_the_ledger(workdirs, monkeypatch):
     result = freshness_job.execute_in_process(instance=instance)
     [evaluation] = [e for e in result.get_asset_check_evaluations() if e.asset_key == landing.key]
     assert not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR
+
+
+def test_a_range_run_records_each_partitions_volume(workdirs):
+    from pipelines.definitions import defs
+
+    contract = load_contracts()["hotline_12345"]
+    header = ",".join(column.source for column in contract.columns)
+    days = [last_complete_day() - timedelta(days=n) for n in range(4, -1, -1)]
+    folder = workdirs["inbox"] / contract.source
+    folder.mkdir()
+    for index, day in enumerate(days):
+        rows = 20 if index < 4 else 1
+        lines = [ROW.format(day=f"{day:%Y%m%d}", n=n, date=f"{day:%Y/%m/%d}") for n in range(rows)]
+        (folder / contract.file_glob(day).replace("*", "")).write_text(
+            "\n".join([header, *lines]) + "\n", encoding="gb18030")
+    landing = next(a for a in defs.assets if getattr(a, "key", None) and a.key.path == ["landing", contract.source])
+    [volume] = [c for c in defs.asset_checks if any(k.asset_key == landing.key and k.name == checks.VOLUME_CHECK
+                                                    for k in c.check_keys)]
+    result = materialize([landing, volume], instance=DagsterInstance.ephemeral(), raise_on_error=False,
+                         tags={"dagster/asset_partition_range_start": days[0].isoformat(),
+                               "dagster/asset_partition_range_end": days[-1].isoformat()})
+    outcomes = {e.partition: (e.passed, e.severity) for e in result.get_asset_check_evaluations()}
+    assert outcomes == {**{day.isoformat(): (True, AssetCheckSeverity.ERROR) for day in days[:4]},
+                        days[-1].isoformat(): (False, AssetCheckSeverity.ERROR)}  # 1 row against a median of 20

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from dagster import build_schedule_context
 
-from pipelines.deliveries.rules import freshness_rule
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.partitions import governance_daily_partitions
 
@@ -47,7 +46,7 @@ def test_schedules_run_in_shanghai_when_the_deliveries_are_due():
     from pipelines.definitions import defs
 
     contracts = load_contracts().values()
-    latest_daily = max(freshness_rule(c).expected_by for c in contracts if c.partition_type == "daily")
+    latest_daily = max(c.freshness.expected_by for c in contracts if c.partition_type == "daily")
     schedules = {s.job_name: s for s in defs.get_repository_def().schedule_defs}
     daily = schedules["daily_governance_job"]
     assert daily.execution_timezone == "Asia/Shanghai"

@@ -91,7 +91,7 @@ def test_deliveries_not_ready_wait_without_a_run(inbox):
     _deliver(inbox / daily.source, _daily_name(daily, today - timedelta(days=1)), age_seconds=0)  # being written
     result = _tick()
     assert not result.run_requests
-    assert "2 period not ended" in result.skip_message and "1 still being written" in result.skip_message
+    assert "2 period not ended" in result.skip_message and "1 incomplete" in result.skip_message
 
 
 def test_files_matching_no_contract_are_reported_with_their_reason(inbox):
