@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from pipelines.deliveries.rules import CITY_TIME, partition_end
 from pipelines.ingestion.contracts import SourceContract
+from pipelines.ingestion.inbox import INCOMPLETE, inspect_delivery
 
 UNMATCHED_TABLE = "ops.unmatched_deliveries"
 UNMATCHED_COLUMNS = ("inbox_path", "source", "reason", "detail", "size_bytes", "modified_at", "reported_at")
@@ -137,17 +138,10 @@ def _scan_source_folder(contract: SourceContract, folder: Path, inbox: Path, now
             delivery = Delivery(contract.source, partition_key, file)
             if partition_end(contract, partition_key) > today:
                 scan.not_ready.append(NotReady(delivery, "period_not_ended"))
-            elif not _complete(contract, file, names, now):
+            elif inspect_delivery(path, inbox, contract, now.timestamp()).state == INCOMPLETE:
                 scan.not_ready.append(NotReady(delivery, "incomplete"))
             else:
                 scan.deliveries.append(delivery)
-
-
-def _complete(contract: SourceContract, file: InboxFile, names_in_folder: set[str], now: datetime) -> bool:
-    """Its done marker exists (when the contract asks for one), else it has been unchanged long enough."""
-    if contract.done_marker:
-        return contract.done_marker.format(name=Path(file.relative).name) in names_in_folder
-    return (now - file.modified_at).total_seconds() >= contract.complete_after_seconds
 
 
 _DDL = f"""

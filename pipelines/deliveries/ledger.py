@@ -7,11 +7,12 @@ from datetime import datetime
 
 import duckdb
 
+from pipelines.ingestion.ledger import NOT_READ_STATUSES
 from pipelines.ingestion.ops_tables import ensure_ops_tables
 
-# Ledger statuses that are not a delivery of the partition: nothing delivered, a refused path, a file still being
-# written, or a byte-identical copy of a file already delivered.
-NOT_A_DELIVERY = ("no_delivery", "refused", "incomplete", "duplicate_delivery")
+# Ledger statuses that are not a delivery of the partition: files not read (nothing delivered, a refused path, a
+# file still being written) and byte-identical copies of a file already delivered.
+NOT_A_DELIVERY = (*NOT_READ_STATUSES, "duplicate_delivery")
 _DELIVERED = (f"coalesce(source_file, '') <> '' and status not in "
               f"({', '.join(repr(status) for status in NOT_A_DELIVERY)})")
 

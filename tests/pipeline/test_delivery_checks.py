@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -108,19 +110,26 @@ def test_too_little_history_is_no_baseline():
 ROW = "RX{day}{n:03d},{date} 10:00:00,电话,投诉,市容环境,标题,京口区,地址,张三,13800138000,,,,,已受理,"
 
 
+def _deliver_hotline(folder, day, rows: int) -> None:
+    """A complete hotline delivery of `rows` work orders for `day` (written an hour ago)."""
+    contract = load_contracts()["hotline_12345"]
+    header = ",".join(column.source for column in contract.columns)
+    lines = [ROW.format(day=f"{day:%Y%m%d}", n=n, date=f"{day:%Y/%m/%d}") for n in range(rows)]
+    path = folder / contract.file_glob(day).replace("*", "")
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="gb18030")
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+
+
 def test_landing_runs_the_delivery_checks_on_the_ledger(workdirs, monkeypatch):
     from pipelines.definitions import defs
 
     contract = load_contracts()["hotline_12345"]
-    header = ",".join(column.source for column in contract.columns)
     days = [last_complete_day() - timedelta(days=n) for n in range(4, -1, -1)]
     folder = workdirs["inbox"] / contract.source
     folder.mkdir()
     for index, day in enumerate(days):
-        rows = 20 if index < 4 else 6  # the last day brings less than half the usual volume
-        lines = [ROW.format(day=f"{day:%Y%m%d}", n=n, date=f"{day:%Y/%m/%d}") for n in range(rows)]
-        (folder / contract.file_glob(day).replace("*", "")).write_text(
-            "\n".join([header, *lines]) + "\n", encoding="gb18030")
+        _deliver_hotline(folder, day, 20 if index < 4 else 6)  # the last day brings less than half the usual
     # evaluated at 07:00 on the day after the last partition: it has been delivered
     monkeypatch.setattr(checks, "now_in_city", lambda: datetime.combine(days[-1] + timedelta(days=1),
                                                                         datetime.min.time(), SHANGHAI) + timedelta(hours=7))
@@ -150,15 +159,11 @@ def test_a_range_run_records_each_partitions_volume(workdirs):
     from pipelines.definitions import defs
 
     contract = load_contracts()["hotline_12345"]
-    header = ",".join(column.source for column in contract.columns)
     days = [last_complete_day() - timedelta(days=n) for n in range(4, -1, -1)]
     folder = workdirs["inbox"] / contract.source
     folder.mkdir()
     for index, day in enumerate(days):
-        rows = 20 if index < 4 else 1
-        lines = [ROW.format(day=f"{day:%Y%m%d}", n=n, date=f"{day:%Y/%m/%d}") for n in range(rows)]
-        (folder / contract.file_glob(day).replace("*", "")).write_text(
-            "\n".join([header, *lines]) + "\n", encoding="gb18030")
+        _deliver_hotline(folder, day, 20 if index < 4 else 1)
     landing = next(a for a in defs.assets if getattr(a, "key", None) and a.key.path == ["landing", contract.source])
     [volume] = [c for c in defs.asset_checks if any(k.asset_key == landing.key and k.name == checks.VOLUME_CHECK
                                                     for k in c.check_keys)]
