@@ -18,14 +18,18 @@ import json
 import os
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timezone
 
+import dagster
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+# Dagster's notices about its own beta and preview APIs are for the developers, not the operator's terminal.
+for _notice in (dagster.BetaWarning, dagster.PreviewWarning):
+    warnings.filterwarnings("ignore", category=_notice)
+
 from pipelines import settings
-from pipelines.publish import SnapshotError, registry, rollback
-from pipelines.publish.asset import PUBLICATION_KEY
 from pipelines.partitions import day_range
 from pipelines.preflight import (
     OPERATOR_ERRORS,
@@ -37,6 +41,8 @@ from pipelines.preflight import (
     failure_lines,
     one_line,
 )
+from pipelines.publish import SnapshotError, registry, rollback
+from pipelines.publish.asset import PUBLICATION_KEY
 from pipelines.warehouse import warehouse_connection
 
 DEMO_SALT_PREFIX = "DEMO-"
