@@ -83,7 +83,7 @@ class BuildReport:
 
 
 def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, str] | None,
-         ops_config: dict | None = None, debug: bool = False) -> ExecuteInProcessResult:
+         ops_config: dict | None = None, *, debug: bool = False) -> ExecuteInProcessResult:
     from pipelines.definitions import defs
 
     tags = {}
@@ -109,7 +109,7 @@ def build(start: date, end: date, instance: DagsterInstance, debug: bool = False
     daily = governance_daily_partitions()
     check_days(start, end, daily.get_first_partition_key(), daily.get_last_partition_key())
     report = BuildReport()
-    report.add(city_standard_job.name, _run(city_standard_job.name, instance, None, debug))
+    report.add(city_standard_job.name, _run(city_standard_job.name, instance, None, debug=debug))
     for contract in MONTHLY_SOURCES:
         first_month, last_month = start.replace(day=1).isoformat(), end.replace(day=1).isoformat()
         last_complete = partitions_for(contract).get_last_partition_key()
@@ -120,11 +120,11 @@ def build(start: date, end: date, instance: DagsterInstance, debug: bool = False
         if last_month is None or first_month > last_month:
             continue
         job_name = monthly_landing_jobs[contract.source].name
-        report.add(job_name, _run(job_name, instance, (first_month, last_month), debug))
+        report.add(job_name, _run(job_name, instance, (first_month, last_month), debug=debug))
     days = (start.isoformat(), end.isoformat())
     # a build of a whole range is the full build: its dbt tests check whole tables, not just the window
     full_build = {governance_models.op.name: {"config": {"full_table_tests": True}}}
-    report.add(daily_governance_job.name, _run(daily_governance_job.name, instance, days, full_build, debug))
+    report.add(daily_governance_job.name, _run(daily_governance_job.name, instance, days, full_build, debug=debug))
     return report
 
 
