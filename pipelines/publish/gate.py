@@ -46,13 +46,14 @@ def gate_report(instance: DagsterInstance, check_keys: Iterable[AssetCheckKey]) 
 
 
 def failed_error_checks_of_run(instance: DagsterInstance, run_id: str) -> list[str]:
-    """The checks that failed with severity ERROR in one run, as `asset:check`."""
+    """The blocking checks that failed with severity ERROR in one run, as `asset:check`."""
     records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
     evaluations = [record.event_log_entry.asset_check_evaluation for record in records]
     return sorted({
         check_label(evaluation.asset_check_key)
         for evaluation in evaluations
         if evaluation and not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR
+        and evaluation.blocking
     })
 
 
