@@ -7,8 +7,8 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # Tools started by Dagster itself (dbt under `dagster dev`) are found in the virtual environment.
 export PATH := $(BIN):$(PATH)
 
-# Demo data size (days from DEMO_START; rows per day / month).
-DEMO_START ?= 2026-01-01
+# Demo data: DEMO_DAYS days ending yesterday (Asia/Shanghai), or from DEMO_START when it is set; rows per day / month.
+DEMO_START ?=
 DEMO_DAYS ?= 60
 DEMO_HOTLINE_PER_DAY ?= 400
 DEMO_GRID_PER_DAY ?= 150
@@ -47,13 +47,14 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
 
 setup: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
+DEMO_WINDOW = $(if $(DEMO_START),--start $(DEMO_START)) --days $(DEMO_DAYS)
+
 demo: setup
-	$(BIN)/python -m demo.generate --start $(DEMO_START) --days $(DEMO_DAYS) \
+	$(BIN)/python -m demo.generate $(DEMO_WINDOW) \
 		--hotline-per-day $(DEMO_HOTLINE_PER_DAY) --grid-per-day $(DEMO_GRID_PER_DAY) \
 		--mediation-per-month $(DEMO_MEDIATION_PER_MONTH)
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
-		$(BIN)/python -m pipelines.cli build --start $(DEMO_START) \
-		--end $$(date -d "$(DEMO_START) + $(DEMO_DAYS) days - 1 day" +%F)
+		$(BIN)/python -m pipelines.cli build $(DEMO_WINDOW)
 
 test: setup
 	$(BIN)/python -m pytest

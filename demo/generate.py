@@ -3,6 +3,8 @@
     python -m demo.generate --inbox DIR --start 2026-01-01 --days 60 --hotline-per-day 400 \\
         --grid-per-day 150 --mediation-per-month 300 --seed 20261127
 
+Without `--start`, the days end yesterday (Asia/Shanghai), the pipeline's latest complete partition.
+
 Writes `<inbox>/<source>/` (emptied first) for every source of contracts/ that has a demo generator, and
 `<inbox>/_ground_truth.json`: per source the files written, the defects injected and what the pipeline must find.
 The same arguments always write the same bytes. A window under 3 days has no re-delivered or wrong-encoding
@@ -25,6 +27,7 @@ import numpy as np
 from demo import grid, hotline, mediation
 from demo.standard import CityStandard
 from pipelines.ingestion.contracts import load_contracts
+from pipelines.partitions import day_range
 from pipelines.settings import TIMEZONE, inbox_dir
 
 GROUND_TRUTH_FILE = "_ground_truth.json"
@@ -82,7 +85,8 @@ def _date_deliveries(inbox: Path, sources: dict) -> None:
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m demo.generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--inbox", type=Path, default=None, help="default: CITYBRAIN_INBOX (warehouse/inbox)")
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 1))
+    parser.add_argument("--start", type=date.fromisoformat, default=None,
+                        help="first day (default: the --days days ending yesterday)")
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--hotline-per-day", type=int, default=400)
     parser.add_argument("--grid-per-day", type=int, default=150)
@@ -94,8 +98,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict:
     args = _arguments(argv)
     inbox = args.inbox or inbox_dir()
+    start, _ = day_range(args.start, None, args.days)
     began = time.perf_counter()
-    truth = generate(inbox, args.start, args.days, args.hotline_per_day, args.grid_per_day,
+    truth = generate(inbox, start, args.days, args.hotline_per_day, args.grid_per_day,
                      args.mediation_per_month, args.seed)
     for source, part in truth["sources"].items():
         print(f"{source}: {len(part['files'])} files, {part['expected']['rows_written']} records")

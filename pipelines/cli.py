@@ -1,12 +1,15 @@
 """Command line for operators: build everything for a date range and print what the warehouse now holds.
 
     python -m pipelines.cli build --start 2026-01-01 --end 2026-02-28
+    python -m pipelines.cli build --days 7          (the 7 days ending yesterday, Asia/Shanghai)
     python -m pipelines.cli build --full-refresh --start 2026-02-28 --end 2026-02-28
     python -m pipelines.cli summary
     python -m pipelines.cli publications     (the published snapshots, newest first)
     python -m pipelines.cli rollback         (serve the snapshot before the current one again)
 
-Runs go through the Dagster instance in $DAGSTER_HOME, so they show up in the UI (`make dev`) afterwards.
+Runs go through the Dagster instance in $DAGSTER_HOME (default: the repository's `.dagster_home`), so they show
+up in the UI (`make dev`) afterwards. A problem is reported as one line (exit code 2); `--debug` or
+CITYBRAIN_DEBUG=1 adds the traceback and the full run log.
 """
 
 from __future__ import annotations
@@ -15,12 +18,30 @@ import argparse
 import json
 import os
 import sys
+import traceback
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timezone
 
+import dagster
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+# Dagster's notices about its own beta and preview APIs are for the developers, not the operator's terminal.
+for _notice in (dagster.BetaWarning, dagster.PreviewWarning):
+    warnings.filterwarnings("ignore", category=_notice)
+
 from pipelines import settings
+from pipelines.partitions import day_range
+from pipelines.preflight import (
+    OPERATOR_ERRORS,
+    OperatorError,
+    check_days,
+    check_salt,
+    check_writable_warehouse,
+    ensure_dagster_home,
+    failure_lines,
+    one_line,
+)
 from pipelines.publish import SnapshotError, registry, rollback
 from pipelines.publish.asset import PUBLICATION_KEY
 from pipelines.warehouse import warehouse_connection
@@ -35,9 +56,12 @@ class BuildReport:
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)  # snapshot ids published by the runs
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def add(self, job_name: str, result: ExecuteInProcessResult) -> None:
         self.runs.append((job_name, result.success))
+        self.failures += failure_lines(job_name, result)
         # a run over a range of days materializes each day's partition of the one snapshot it published
         self.published += dict.fromkeys(
             event.materialization.metadata["snapshot_id"].value
@@ -60,14 +84,15 @@ class BuildReport:
 
 
 def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, str] | None,
-         ops_config: dict | None = None) -> ExecuteInProcessResult:
+         ops_config: dict | None = None, *, debug: bool = False) -> ExecuteInProcessResult:
     from pipelines.definitions import defs
 
     tags = {}
     if partition_range:
         tags = {"dagster/asset_partition_range_start": partition_range[0],
                 "dagster/asset_partition_range_end": partition_range[1]}
-    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary is the output
+    # the summary and one line per failed step are the output; the run log is in the UI (or here with --debug)
+    run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if debug else "CRITICAL"}}}}
     if ops_config:
         run_config["ops"] = ops_config
     return defs.resolve_job_def(job_name).execute_in_process(
@@ -75,26 +100,41 @@ def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, s
     )
 
 
-def build(start: date, end: date, instance: DagsterInstance, full_refresh: bool = False) -> BuildReport:
-    """Standard first, then the monthly landings, then the daily landings and every governance model.
-    `full_refresh` rebuilds every incremental model from all landed partitions (after the standard changed)."""
+def build(start: date, end: date, instance: DagsterInstance, debug: bool = False,
+          full_refresh: bool = False) -> BuildReport:
+    """Standard first, then the monthly landings (complete months only), then the daily landings and every
+    governance model. `full_refresh` rebuilds every incremental model from all landed partitions (after the
+    standard changed)."""
     from pipelines.assets.dbt import governance_models
     from pipelines.automation import MONTHLY_SOURCES, city_standard_job, daily_governance_job, monthly_landing_jobs
+    from pipelines.partitions import governance_daily_partitions, partitions_for
 
+    daily = governance_daily_partitions()
+    check_days(start, end, daily.get_first_partition_key(), daily.get_last_partition_key())
     report = BuildReport()
-    report.add(city_standard_job.name, _run(city_standard_job.name, instance, None))
-    months = (start.replace(day=1).isoformat(), end.replace(day=1).isoformat())
+    report.add(city_standard_job.name, _run(city_standard_job.name, instance, None, debug=debug))
     for contract in MONTHLY_SOURCES:
+        first_month, last_month = start.replace(day=1).isoformat(), end.replace(day=1).isoformat()
+        last_complete = partitions_for(contract).get_last_partition_key()
+        if last_complete is None or last_month > last_complete:
+            report.notes.append(f"{contract.source}: the month {last_month[:7]} has not ended; it lands once it "
+                                "has (monthly schedule or inbox sensor)")
+            last_month = last_complete
+        if last_month is None or first_month > last_month:
+            continue
         job_name = monthly_landing_jobs[contract.source].name
-        report.add(job_name, _run(job_name, instance, months))
+        report.add(job_name, _run(job_name, instance, (first_month, last_month), debug=debug))
     days = (start.isoformat(), end.isoformat())
     # a build of a whole range is the full build: its dbt tests check whole tables, not just the window
     full_build = {governance_models.op.name: {"config": {"full_table_tests": True, "full_refresh": full_refresh}}}
-    report.add(daily_governance_job.name, _run(daily_governance_job.name, instance, days, full_build))
+    report.add(daily_governance_job.name, _run(daily_governance_job.name, instance, days, full_build, debug=debug))
     return report
 
 
 def warehouse_summary() -> dict[str, list[tuple]]:
+    if not settings.warehouse_path().exists():
+        raise OperatorError(f"the warehouse {settings.warehouse_path()} has not been built yet; "
+                            "run `make demo` or `python -m pipelines.cli build`")
     with warehouse_connection() as connection:
         tables = connection.execute(
             "select table_name from information_schema.tables where table_schema = ? order by table_name",
@@ -111,7 +151,15 @@ def warehouse_summary() -> dict[str, list[tuple]]:
             "select source, reason, count(*) from ops.quarantine group by all order by source, reason"
         ).fetchall()
         current = [row for row in registry.publications(connection) if row["status"] == registry.CURRENT]
-    return {"marts": marts, "ledger": ledger, "quarantine": quarantine, "serving": current}
+        unmatched = connection.execute(
+            "select inbox_path, reason from ops.unmatched_deliveries order by inbox_path"
+        ).fetchall() if _has_table(connection, "ops", "unmatched_deliveries") else []
+    return {"marts": marts, "ledger": ledger, "quarantine": quarantine, "serving": current, "unmatched": unmatched}
+
+
+def _has_table(connection, schema: str, table: str) -> bool:
+    return connection.execute("select count(*) from information_schema.tables where table_schema = ? "
+                              "and table_name = ?", [schema, table]).fetchone()[0] > 0
 
 
 def print_summary(summary: dict[str, list[tuple]], report: BuildReport | None = None) -> None:
@@ -124,11 +172,19 @@ def print_summary(summary: dict[str, list[tuple]], report: BuildReport | None = 
     print("\nQuarantined rows by reason:")
     for source, reason, rows in summary["quarantine"]:
         print(f"  {source:<18} {reason:<20} {rows:>8,}")
+    if summary["unmatched"]:
+        print(f"\nInbox files matching no contract (not landed; ops.unmatched_deliveries): {len(summary['unmatched'])}")
+        for path, reason in summary["unmatched"][:10]:
+            print(f"  {path}  ({reason})")
     if report:
         print(f"\nRuns: " + ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in report.runs))
         print(f"Checks: {report.checks_passed} passed, {len(report.checks_failed)} failed")
         for failed in report.checks_failed:
             print(f"  failed: {failed}")
+        for line in report.notes:
+            print(f"Note: {line}")
+        for line in report.failures:
+            print(f"FAILED: {line}")
         if not report.published:
             print("Publication held: no snapshot was published by these runs (see the failed checks and runs).")
     print(f"\nWarehouse (the pipeline's own, private): {settings.warehouse_path()}")
@@ -166,26 +222,13 @@ def roll_back() -> int:
 
 
 def _warn_if_demo_salt() -> None:
-    salt = os.environ.get("CITYBRAIN_PSEUDONYM_SALT", "")
-    if not salt:
-        sys.exit("CITYBRAIN_PSEUDONYM_SALT is not set: pseudonyms need a secret salt (see README, 'Secrets').")
-    if salt.startswith(DEMO_SALT_PREFIX):
+    check_salt()
+    if os.environ["CITYBRAIN_PSEUDONYM_SALT"].startswith(DEMO_SALT_PREFIX):
         print("WARNING: using the public DEMO pseudonym salt. Pseudonyms are not protected; "
               "set CITYBRAIN_PSEUDONYM_SALT to a secret for real data.")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.cli", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    build_parser = commands.add_parser("build", help="land and build every partition between two dates")
-    build_parser.add_argument("--start", type=date.fromisoformat, required=True)
-    build_parser.add_argument("--end", type=date.fromisoformat, required=True)
-    build_parser.add_argument("--full-refresh", action="store_true",
-                              help="rebuild every incremental model from all landed partitions (after a seed change)")
-    commands.add_parser("summary", help="print what the warehouse holds")
-    commands.add_parser("publications", help="list the published snapshots, newest first")
-    commands.add_parser("rollback", help="serve the snapshot published before the current one again")
-    args = parser.parse_args(argv)
+def _command(args: argparse.Namespace, debug: bool) -> int:
     if args.command == "summary":
         print_summary(warehouse_summary())
         return 0
@@ -195,9 +238,40 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rollback":
         return roll_back()
     _warn_if_demo_salt()
-    report = build(args.start, args.end, DagsterInstance.get(), full_refresh=args.full_refresh)
+    check_writable_warehouse()
+    ensure_dagster_home()
+    try:
+        start, end = day_range(args.start, args.end, args.days)
+    except ValueError as error:
+        raise OperatorError(str(error)) from None
+    report = build(start, end, DagsterInstance.get(), debug, full_refresh=args.full_refresh)
     print_summary(warehouse_summary(), report)
     return 0 if report.success else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.cli", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="print tracebacks and the full run log")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="land and build every partition between two dates")
+    build_parser.add_argument("--start", type=date.fromisoformat, help="first day (ISO date)")
+    build_parser.add_argument("--end", type=date.fromisoformat, help="last day (ISO date), at most yesterday")
+    build_parser.add_argument("--days", type=int, help="number of days, from --start or ending at --end "
+                                                       "(default: yesterday)")
+    build_parser.add_argument("--full-refresh", action="store_true",
+                              help="rebuild every incremental model from all landed partitions (after a seed change)")
+    commands.add_parser("summary", help="print what the warehouse holds")
+    commands.add_parser("publications", help="list the published snapshots, newest first")
+    commands.add_parser("rollback", help="serve the snapshot published before the current one again")
+    args = parser.parse_args(argv)
+    debug = args.debug or settings.debug_enabled()
+    try:
+        return _command(args, debug)
+    except OPERATOR_ERRORS as error:
+        if debug:
+            traceback.print_exc()
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from pipelines.assets.dbt import city_standard_models, dbt_manifest, governance_
 from pipelines.assets.landing import build_landing_assets
 from pipelines.automation import jobs, schedules, sensors
 from pipelines.dbt_project import dbt_resource
+from pipelines.deliveries.checks import build_delivery_checks
 from pipelines.publish.asset import publication
 from pipelines.quality.asset_checks import build_gx_asset_checks
 from pipelines.quality.scorecard import ops_table_specs
@@ -23,7 +24,7 @@ partitions_by_asset = {
 defs = Definitions(
     assets=[*landing_assets, city_standard_models, governance_models, publication, sharing_exports,
             *ops_table_specs(dbt_manifest())],
-    asset_checks=build_gx_asset_checks(partitions_by_asset),
+    asset_checks=[*build_gx_asset_checks(partitions_by_asset), *build_delivery_checks()],
     jobs=jobs,
     schedules=schedules,
     sensors=sensors,

@@ -78,3 +78,23 @@ def audit_log_path() -> Path:
 def sharing_config_dir() -> Path:
     """The sharing catalog and the departments' token hashes (`catalog.yaml`, `departments.yaml`)."""
     return _path_from_env("CITYBRAIN_SHARING_CONFIG", str(SHARING_CONFIG_DIR))
+
+
+# --- operations (timeops) ---
+
+def dagster_home() -> Path:
+    """Dagster's instance folder: $DAGSTER_HOME, or the repository's `.dagster_home` (as `make` sets it)."""
+    return _path_from_env("DAGSTER_HOME", ".dagster_home")
+
+
+DAGSTER_INSTANCE_TEMPLATE = REPO_ROOT / "deploy" / "dagster.yaml"
+
+
+def lock_timeout_seconds() -> float:
+    """How long a writer waits for the warehouse lock before giving up (CITYBRAIN_LOCK_TIMEOUT_SECONDS)."""
+    return float(os.environ.get("CITYBRAIN_LOCK_TIMEOUT_SECONDS", "3600"))
+
+
+def debug_enabled() -> bool:
+    """CITYBRAIN_DEBUG=1: operator commands print tracebacks and the full run log."""
+    return os.environ.get("CITYBRAIN_DEBUG", "") not in ("", "0")

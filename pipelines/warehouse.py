@@ -46,8 +46,10 @@ def restrict_to_owner(*paths: Path) -> None:
 
 
 @contextmanager
-def warehouse_lock(database: Path, timeout_seconds: float = 3600.0) -> Iterator[None]:
-    """Hold the exclusive lock on `database` for the duration of the block (waits for other holders)."""
+def warehouse_lock(database: Path, timeout_seconds: float | None = None) -> Iterator[None]:
+    """Hold the exclusive lock on `database` for the duration of the block (waits for other holders, by default
+    for `CITYBRAIN_LOCK_TIMEOUT_SECONDS`)."""
+    timeout_seconds = settings.lock_timeout_seconds() if timeout_seconds is None else timeout_seconds
     database.parent.mkdir(parents=True, exist_ok=True)  # it may also hold readers' folders: not owner-only
     keep_private()
     lock_path = database.with_name(database.name + ".lock")
@@ -71,10 +73,12 @@ def warehouse_lock(database: Path, timeout_seconds: float = 3600.0) -> Iterator[
 
 
 @contextmanager
-def warehouse_connection(database: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def warehouse_connection(
+    database: Path | None = None, lock_timeout_seconds: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection to the warehouse, opened under the warehouse lock, with the city's time zone."""
     database = database or settings.warehouse_path()
-    with warehouse_lock(database):
+    with warehouse_lock(database, lock_timeout_seconds):
         connection = duckdb.connect(str(database))
         restrict_to_owner(database, database.with_name(database.name + ".wal"),
                           database.with_name(database.name + ".lock"))

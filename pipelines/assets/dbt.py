@@ -14,12 +14,22 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    Config,
+    TableColumn,
+    TableColumnDep,
+    TableColumnLineage,
+    TableSchema,
+)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import settings
 from pipelines.dbt_project import dbt_project, export_dbt_environment
-from pipelines.ingestion.contracts import load_contracts
+from pipelines.departments import PLATFORM_OWNER, Department, department_of_source
 from pipelines.partitions import governance_daily_partitions
 from pipelines.quality.dbt_test_failures import with_failure_details
 from pipelines.quality.scorecard import scorecard_observations, source_contract_vars
@@ -31,11 +41,15 @@ CITY_STANDARD = "resource_type:seed tag:city_standard"
 GOVERNANCE = "resource_type:model source:*"
 # dbt unit tests check logic, not data: they run in CI (tests/dbt), not in every production run.
 UNIT_TESTS = "test_type:unit"
-PLATFORM_OWNER = "team:city-data-platform"
+# Layers whose models live in one folder per source: the department's own models.
+DEPARTMENT_LAYERS = ("staging", "intermediate")
+COLUMN_SCHEMA, COLUMN_LINEAGE = "dagster/column_schema", "dagster/column_lineage"
 
 
 class CityBrainTranslator(DagsterDbtTranslator):
-    """Asset keys are `[schema, name]` (as BI tools see the tables); groups are department and layer."""
+    """Asset keys are `[schema, name]` (as BI tools see the tables). A department's staging and intermediate models
+    share its landing asset's group, owner and tags (`pipelines/departments.py`); shared models are grouped by
+    layer and owned by the platform team, and their columns that come from a department's model carry its tags."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -43,22 +57,77 @@ class CityBrainTranslator(DagsterDbtTranslator):
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        department = department_of_model(dbt_resource_props)
+        if department:
+            return department.group_name
         return group_for_fqn(dbt_resource_props["resource_type"], dbt_resource_props["fqn"])
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
-        """A department's models belong to the owner in its source contract; shared models to the platform team."""
-        fqn = dbt_resource_props["fqn"]
-        contract = load_contracts().get(fqn[2]) if len(fqn) > 3 else None
-        return [contract.owner if contract else PLATFORM_OWNER]
+        department = department_of_model(dbt_resource_props)
+        return [department.owner if department else PLATFORM_OWNER]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        tags = dict(super().get_tags(dbt_resource_props))
+        department = department_of_model(dbt_resource_props)
+        return tags | department.tags(dbt_resource_props["fqn"][1]) if department else tags
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        model = manifest["nodes"].get(unique_id)
+        if not model or model["resource_type"] != "model" or department_of_model(model):
+            return spec
+        origins = department_column_origins(manifest, model)
+        if not origins:
+            return spec
+        return spec.replace_attributes(metadata={**spec.metadata, **self._department_columns(spec, origins)})
+
+    def _department_columns(self, spec: AssetSpec, origins: Mapping[str, tuple[Department, Mapping]]) -> dict:
+        """The column schema with each department column tagged, and its lineage to the department's model."""
+        schema = spec.metadata[COLUMN_SCHEMA]
+        schema = getattr(schema, "schema", schema)  # a TableSchemaMetadataValue or a TableSchema
+        columns = [
+            TableColumn(name=column.name, type=column.type, description=column.description,
+                        constraints=column.constraints,
+                        tags={**column.tags, **origins[column.name][0].column_tags()} if column.name in origins
+                        else column.tags)
+            for column in schema.columns
+        ]
+        lineage = TableColumnLineage({
+            name: [TableColumnDep(asset_key=self.get_asset_key(parent), column_name=name)]
+            for name, (_, parent) in origins.items()
+        })
+        return {COLUMN_SCHEMA: TableSchema(columns=columns), COLUMN_LINEAGE: lineage}
+
+
+def department_of_model(dbt_resource_props: Mapping[str, Any]) -> Department | None:
+    """The department of a staging or intermediate model in a folder named after a contract's source."""
+    fqn = dbt_resource_props["fqn"]
+    if dbt_resource_props["resource_type"] != "model" or len(fqn) < 4 or fqn[1] not in DEPARTMENT_LAYERS:
+        return None
+    return department_of_source(fqn[2])
+
+
+def department_column_origins(manifest: Mapping[str, Any], model: Mapping[str, Any]) -> dict[str, tuple]:
+    """A shared model's columns that it takes, under the same name, from a department's model it depends on."""
+    origins = {}
+    for parent_id in model["depends_on"]["nodes"]:
+        parent = manifest["nodes"].get(parent_id)
+        department = department_of_model(parent) if parent else None
+        if department:
+            for name in model["columns"]:
+                if name in parent["columns"]:
+                    origins.setdefault(name, (department, parent))
+    return origins
 
 
 def group_for_fqn(resource_type: str, fqn: list[str]) -> str:
-    """`citybrain.staging.hotline_12345.stg_…` → `hotline_12345_staging`; marts and seeds keep their layer."""
+    """Seeds are the city standard; other shared models are grouped by layer (`marts`, `ops`), or by their folder
+    and layer (`city_standard_intermediate`)."""
     if resource_type == "seed":
         return "city_standard"
     layer = fqn[1]
-    has_department_folder = layer in ("staging", "intermediate") and len(fqn) > 3
-    return f"{fqn[2]}_{layer}" if has_department_folder else layer
+    has_folder = layer in DEPARTMENT_LAYERS and len(fqn) > 3
+    return f"{fqn[2]}_{layer}" if has_folder else layer
 
 
 class GovernanceBuildConfig(Config):

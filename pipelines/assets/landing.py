@@ -19,6 +19,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from pipelines.departments import department_of
 from pipelines.ingestion.contracts import SourceContract, load_contracts
 from pipelines.ingestion.landing import LandingPathError, PartitionLoad, land_partition
 from pipelines.partitions import partitions_for
@@ -38,16 +39,18 @@ def landing_asset_key(source: str) -> AssetKey:
 
 
 def build_landing_asset(contract: SourceContract) -> AssetsDefinition:
+    department = department_of(contract)
+
     @asset(
         key=landing_asset_key(contract.source),
-        group_name=f"{contract.source}_landing",
+        group_name=department.group_name,
         description=f"{contract.title}, landed as delivered. {contract.description} "
                     f"Contract: contracts/{contract.path.name}.",
         partitions_def=partitions_for(contract),
         backfill_policy=BackfillPolicy.single_run(),
-        owners=[contract.owner],
+        owners=[department.owner],
         kinds={"parquet", "duckdb", contract.format},
-        tags={"department": contract.department_code, "layer": "landing"},
+        tags=department.tags("landing"),
         metadata={
             "contract": f"contracts/{contract.path.name}",
             "department": contract.department_name,

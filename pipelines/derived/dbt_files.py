@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.departments import department_of
 from pipelines.derived.code_sets import MAPPING_COLUMNS, coded_columns
 from pipelines.ingestion.contract_schema import FORMAT_ALTERNATIVE_SEPARATOR
 from pipelines.ingestion.contracts import SourceContract
@@ -132,7 +133,7 @@ def sources_yaml(contract: SourceContract) -> dict:
                        f"Parquet written by the landing assets from contracts/{contract.path.name}; every contract "
                        "column is VARCHAR, exactly as delivered.",
         "loader": "pipelines.ingestion (Dagster landing asset)",
-        "config": {"meta": {"owner": contract.owner, "contract": f"contracts/{contract.path.name}",
+        "config": {"meta": {"owner": department_of(contract).owner, "contract": f"contracts/{contract.path.name}",
                             "partitioning": contract.partition_type}},
         "tables": [{
             "name": contract.entity,

@@ -39,7 +39,6 @@ class _Section(BaseModel):
 class DepartmentModel(_Section):
     code: _Identifier
     name: _Text
-    owner: _Text
 
 
 class DeliveryModel(_Section):

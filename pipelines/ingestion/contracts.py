@@ -61,7 +61,6 @@ class SourceContract:
     description: str
     department_code: str
     department_name: str
-    owner: str
     format: str
     encoding: str
     file_pattern: str
@@ -149,7 +148,6 @@ def parse_contract(text: str, path: Path) -> SourceContract:
         description=model.description.strip(),
         department_code=model.department.code,
         department_name=model.department.name,
-        owner=model.department.owner,
         format=delivery.format,
         encoding=delivery.encoding,
         file_pattern=delivery.file_pattern,

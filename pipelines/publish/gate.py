@@ -1,9 +1,10 @@
-"""The publish gate: the latest result of every check on an asset upstream of the publication.
+"""The publish gate: the latest result of every blocking check on an asset upstream of the publication.
 
 Dagster already skips the publish step when a blocking check (a GX suite with an `error` expectation, a dbt test of
 severity error) fails in the same run. The gate also covers a publication run on its own (from the UI, or after a
-failed run): it reads the latest execution of every check on every ancestor from the instance, and holds the
-publication while any of them is failed with severity ERROR.
+failed run): it reads the latest execution of every blocking check on every ancestor from the instance, and holds
+the publication while any of them is failed with severity ERROR. Non-blocking checks (a delivery's freshness or
+volume) report on the deliveries, not on the data, and never hold it.
 """
 
 from __future__ import annotations
@@ -45,15 +46,19 @@ def gate_report(instance: DagsterInstance, check_keys: Iterable[AssetCheckKey]) 
 
 
 def failed_error_checks_of_run(instance: DagsterInstance, run_id: str) -> list[str]:
-    """The checks that failed with severity ERROR in one run, as `asset:check`."""
+    """The blocking checks that failed with severity ERROR in one run, as `asset:check`."""
     records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
     evaluations = [record.event_log_entry.asset_check_evaluation for record in records]
     return sorted({
         check_label(evaluation.asset_check_key)
         for evaluation in evaluations
         if evaluation and not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR
+        and evaluation.blocking
     })
 
 
 def upstream_check_keys(asset_graph, key: AssetKey) -> set[AssetCheckKey]:
-    return set(asset_graph.get_check_keys_for_assets(asset_graph.get_ancestor_asset_keys(key)))
+    """The blocking checks upstream: those that assert the data. A non-blocking check (a delivery's freshness or
+    volume) reports on the deliveries and never holds the publication of the data that did arrive."""
+    keys = asset_graph.get_check_keys_for_assets(asset_graph.get_ancestor_asset_keys(key))
+    return {check_key for check_key in keys if asset_graph.get_check_spec(check_key).blocking}

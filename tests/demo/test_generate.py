@@ -18,6 +18,7 @@ import yaml
 from stdnum.cn import ric
 
 from demo.generate import GROUND_TRUTH_FILE, generate, main
+from pipelines.partitions import last_complete_day
 from pipelines.settings import CONTRACTS_DIR, DBT_PROJECT_DIR
 
 # Six days across a month end: two monthly workbooks, daily files in both months.
@@ -435,7 +436,8 @@ def test_the_cli_writes_the_ground_truth(tmp_path, capsys):
     truth = main(["--inbox", str(tmp_path), "--days", "3", "--hotline-per-day", "30", "--grid-per-day", "20",
                   "--mediation-per-month", "300", "--seed", "1"])
     assert json.loads((tmp_path / GROUND_TRUTH_FILE).read_text(encoding="utf-8")) == truth
-    assert truth["days"] == 3 and truth["start_date"] == "2026-01-01"
+    # without --start the days end yesterday (Asia/Shanghai), the latest complete partition
+    assert truth["days"] == 3 and truth["start_date"] == (last_complete_day() - timedelta(days=2)).isoformat()
     assert "hotline_12345: 4 files" in capsys.readouterr().out
 
 

@@ -70,7 +70,11 @@ def test_every_run_succeeds_and_no_error_check_fails(built):
     assert [name for name, _ in report.runs] == ["city_standard_job", "mediation_cases_landing_job",
                                                  "daily_governance_job"]
     assert report.checks_passed > 100
-    assert all(failed.endswith("(WARN)") for failed in report.checks_failed), report.checks_failed
+    # the window ended months ago: every source's next partition is long overdue
+    stale = [failed for failed in report.checks_failed if ":delivery_freshness " in failed]
+    assert sorted(stale) == sorted(f"landing/{source}:delivery_freshness (ERROR)" for source in load_contracts())
+    assert all(failed.endswith("(WARN)") for failed in report.checks_failed if failed not in stale), \
+        report.checks_failed
 
 
 @pytest.mark.parametrize("source", sorted(load_contracts()))
@@ -339,7 +343,9 @@ def test_an_error_check_failure_holds_the_publication_and_a_rollback_restores_th
         instance=built["instance"], partition_key=day.isoformat(), raise_on_error=False)
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    assert [(e.asset_key, e.check_name, e.severity.value) for e in failed if e.severity.value == "ERROR"] == [
+    # the window is months old, so every source's delivery_freshness is ERROR too: non-blocking, it holds nothing
+    assert [(e.asset_key, e.check_name, e.severity.value) for e in failed
+            if e.severity.value == "ERROR" and e.check_name != "delivery_freshness"] == [
         (AssetKey(["landing", "hotline_12345"]), "gx_hotline_12345", "ERROR")]
     assert PUBLICATION_KEY not in {event.asset_key for event in result.get_asset_materialization_events()}
     assert _serving_snapshot_id() == served

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from pipelines.ingestion.contracts import load_contracts
 from pipelines.settings import REPO_ROOT
 
 
@@ -24,23 +25,50 @@ def test_every_asset_has_a_description_a_group_and_an_owner_or_kind():
         assert spec.kinds, f"{name} has no kind"
 
 
-def test_department_assets_belong_to_the_contract_owner():
+def _specs() -> dict:
     from pipelines.definitions import defs
 
-    owners = {spec.key.to_user_string(): spec.owners for spec in defs.resolve_all_asset_specs()}
-    assert owners["landing/hotline_12345"] == ["team:hotline-data"]
-    assert owners["staging/stg_grid_events__events"] == ["team:grid-data"]
-    assert owners["marts/fct_service_request"] == ["team:city-data-platform"]
+    return {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
 
 
-def test_groups_follow_department_and_layer():
-    from pipelines.definitions import defs
+def test_a_department_has_one_name_across_groups_owners_and_tags():
+    specs = _specs()
+    for contract in load_contracts().values():
+        code = contract.department_code
+        named = {key for key, spec in specs.items() if spec.tags.get("department") == code}
+        assert {f"landing/{contract.source}", f"staging/stg_{contract.source}__{contract.entity}"} <= named
+        assert any(key.startswith("intermediate/") for key in named)
+        assert {key for key, spec in specs.items() if spec.group_name == code} == named
+        assert {key for key, spec in specs.items() if f"team:{code}" in spec.owners} == named
+        assert all(specs[key].owners == [f"team:{code}"] for key in named)
+        assert specs[f"landing/{contract.source}"].tags["layer"] == "landing"
 
-    groups = {spec.key.to_user_string(): spec.group_name for spec in defs.resolve_all_asset_specs()}
-    assert groups["landing/hotline_12345"] == "hotline_12345_landing"
-    assert groups["staging/stg_hotline_12345__work_orders"] == "hotline_12345_staging"
-    assert groups["marts/fct_service_request"] == "marts"
-    assert groups["standard/std_channel"] == "city_standard"
+
+def test_shared_models_are_grouped_by_layer_and_owned_by_the_platform():
+    specs = _specs()
+    for key, spec in specs.items():
+        if key.startswith("marts/"):
+            assert (spec.group_name, spec.owners) == ("marts", ["team:city-data-platform"]), key
+    assert all(spec.group_name == "city_standard" for key, spec in specs.items() if key.startswith("standard/"))
+
+
+def test_a_department_owns_the_mart_columns_that_come_from_it():
+    specs = _specs()
+    owning = set()
+    for key, spec in specs.items():
+        if not key.startswith("marts/"):
+            continue
+        lineage = spec.metadata.get("dagster/column_lineage")
+        for column in spec.metadata["dagster/column_schema"].columns:
+            code = column.tags.get("department")
+            if code is None:
+                continue
+            [dep] = lineage.deps_by_column[column.name]
+            upstream = specs[dep.asset_key.to_user_string()]
+            assert (upstream.tags["department"], dep.column_name) == (code, column.name), f"{key}.{column.name}"
+            assert column.tags["owner"] == f"team:{code}"
+            owning.add(code)
+    assert owning == {contract.department_code for contract in load_contracts().values()}
 
 
 def test_every_gx_suite_and_dbt_test_is_an_asset_check():

@@ -1,0 +1,1 @@
+"""Deliveries over time: what the inbox holds, when each source's partitions are due, and how much they hold."""

@@ -1,0 +1,130 @@
+"""kill -9 during a build (at landing, in dbt, in the checks), then rerun: the marts are identical to those of an
+uninterrupted build of the same deliveries, and the ledger counts every file once.
+
+Each build is `python -m pipelines.cli --debug build` in its own process group; its Dagster event log (debug
+console output) tells the phase. The whole group (the CLI and the dbt it started) is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from demo.generate import generate
+from pipelines import settings
+
+START = date(2026, 3, 1)  # a complete month, so the monthly source lands too
+DAYS = 2
+END = START + timedelta(days=DAYS - 1)
+BUILD_TIMEOUT_SECONDS = 300
+# Markers in the Dagster event log: a landing step starting, dbt having built a model, a mart's GX check starting
+# (after dbt).
+AT_LANDING = ('STEP_START', 'step "landing__')
+IN_DBT = ("governance_dbt", "ASSET_MATERIALIZATION")
+IN_CHECKS = ("STEP_START", 'step "marts__', "_gx_")
+
+
+def _environment(root: Path) -> dict[str, str]:
+    (root / "dagster_home").mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "CITYBRAIN_WAREHOUSE": str(root / "city.duckdb"), "CITYBRAIN_INBOX": str(root / "inbox"),
+            "CITYBRAIN_LANDING": str(root / "landing"), "CITYBRAIN_SERVING_DIR": str(root / "serving"),
+            "CITYBRAIN_EXPORTS_DIR": str(root / "exports"), "CITYBRAIN_AUDIT_LOG": str(root / "audit.jsonl"),
+            "CITYBRAIN_PSEUDONYM_SALT": "kill-test-salt",
+            "DAGSTER_HOME": str(root / "dagster_home")}
+
+
+def _start(env: dict[str, str], event_log: bool = True) -> subprocess.Popen:
+    """A build in its own process group; with `event_log`, its Dagster event log (debug output) on stderr."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "build", "--start", START.isoformat(), "--end", END.isoformat()],
+        cwd=settings.REPO_ROOT, env={**env, "CITYBRAIN_DEBUG": "1" if event_log else ""},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if event_log else subprocess.DEVNULL, text=True,
+        start_new_session=True)
+
+
+def _build(env: dict[str, str], kill_at: tuple[str, ...] | None = None) -> tuple[int | None, bool]:
+    """Run a build; with `kill_at`, SIGKILL its process group at the first log line holding every marker.
+    Returns (exit code, killed)."""
+    process = _start(env)
+    lines: queue.Queue[str | None] = queue.Queue()
+    reader = threading.Thread(target=lambda: [*map(lines.put, process.stderr), lines.put(None)], daemon=True)
+    reader.start()
+    deadline = time.monotonic() + BUILD_TIMEOUT_SECONDS
+    try:
+        while (line := _next_line(lines, deadline)) is not None:
+            if kill_at and all(marker in line for marker in kill_at):
+                os.killpg(process.pid, signal.SIGKILL)
+                return process.wait(timeout=30), True
+        return process.wait(timeout=max(deadline - time.monotonic(), 1)), False
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _next_line(lines: queue.Queue, deadline: float) -> str | None:
+    try:
+        return lines.get(timeout=max(deadline - time.monotonic(), 0.1))
+    except queue.Empty:
+        raise TimeoutError(f"no build output for {BUILD_TIMEOUT_SECONDS} s") from None
+
+
+def _tables(database: Path, schema: str) -> list[str]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return [name for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
+            "order by 1", [schema]).fetchall()]
+
+
+def _differences(reference: Path, rebuilt: Path, schema: str, table: str) -> int:
+    """Rows in one table and not the other (both ways, as multisets). Columns saying when the pipeline landed a
+    file (`*_landed_at`) hold the time of the run, not data, and differ between any two builds."""
+    with duckdb.connect(str(reference), read_only=True) as connection:
+        connection.execute(f"attach '{rebuilt}' as rebuilt (read_only)")
+        columns = ", ".join(f'"{name}"' for (name,) in connection.execute(
+            "select column_name from information_schema.columns where table_catalog = current_database() "
+            "and table_schema = ? and table_name = ? and column_name not like '%\\_landed\\_at' escape '\\' "
+            "order by ordinal_position", [schema, table]).fetchall())
+        a = f'select {columns} from {schema}."{table}"'
+        b = f'select {columns} from rebuilt.{schema}."{table}"'
+        return connection.execute(f"select (select count(*) from ({a} except all {b})) + "
+                                  f"(select count(*) from ({b} except all {a}))").fetchone()[0]
+
+
+def test_kill_9_at_landing_in_dbt_and_in_checks_then_rerun_gives_the_same_marts(tmp_path):
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    for root in (reference, interrupted):
+        generate(root / "inbox", START, DAYS, hotline_per_day=40, grid_per_day=20, mediation_per_month=120, seed=5)
+    # the uninterrupted build runs beside the interrupted ones (separate warehouses): two cores, half the time
+    uninterrupted = _start(_environment(reference), event_log=False)
+    try:
+        env = _environment(interrupted)
+        for phase in (AT_LANDING, IN_DBT, IN_CHECKS):
+            returncode, killed = _build(env, kill_at=phase)
+            assert killed and returncode == -signal.SIGKILL, f"the build ended before {phase}"
+        assert _build(env) == (0, False)
+        assert uninterrupted.wait(timeout=BUILD_TIMEOUT_SECONDS) == 0
+    finally:
+        if uninterrupted.poll() is None:
+            os.killpg(uninterrupted.pid, signal.SIGKILL)
+            uninterrupted.wait()
+
+    marts = _tables(reference / "city.duckdb", "marts")
+    assert marts and _tables(interrupted / "city.duckdb", "marts") == marts
+    for table in marts:
+        assert _differences(reference / "city.duckdb", interrupted / "city.duckdb", "marts", table) == 0, table
+    ledger = "select source, source_file, status, rows_read, rows_landed, rows_quarantined from ops.ingestion_ledger"
+    with duckdb.connect(str(reference / "city.duckdb"), read_only=True) as connection:
+        connection.execute(f"attach '{interrupted / 'city.duckdb'}' as rebuilt (read_only)")
+        rebuilt_ledger = ledger.replace("ops.", "rebuilt.ops.")
+        assert connection.execute(f"select count(*) from ({ledger} except all {rebuilt_ledger})").fetchone()[0] == 0
+        assert connection.execute(f"select count(*) from ({rebuilt_ledger} except all {ledger})").fetchone()[0] == 0
