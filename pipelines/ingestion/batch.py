@@ -1,0 +1,105 @@
+"""A run's files read in parallel, and its landed data written in one partitioned pass.
+
+Each partition's Parquet file is staged in a private folder beside the landed ones; landing swaps each into place
+(`os.replace`, atomic per partition) only once the ledger has recorded the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingestion.contracts import SourceContract
+from pipelines.ingestion.inbox import Delivery, DeliveryChanged, read_delivery_bytes
+from pipelines.ingestion.ledger import PartitionLoad
+from pipelines.ingestion.readers import read_delivery
+from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, UnreadableFileError
+from pipelines.warehouse import restrict_to_owner
+
+PRIVATE_DIRECTORY = 0o700  # landed data holds personal information
+ReadOutcome = DeliveryChanged | UnreadableFileError | tuple[str, FileRead | FileRejected]
+
+
+class LandingPathError(OSError):
+    """The landing folder cannot be written: an operator's error, told in one line."""
+
+
+def read_ready_deliveries(deliveries: list[Delivery], contract: SourceContract,
+                          connection: duckdb.DuckDBPyConnection,
+                          read_bytes: Callable[[Delivery], bytes] = read_delivery_bytes) -> dict[str, ReadOutcome]:
+    """Every delivery read and parsed, by its inbox path, on a thread per core (Arrow and DuckDB release the GIL);
+    each thread reads through its own cursor of the warehouse connection."""
+    def read(delivery: Delivery) -> ReadOutcome:
+        try:
+            raw = read_bytes(delivery)
+        except DeliveryChanged as change:
+            return change
+        except OSError as error:  # e.g. no read permission: the file is there but cannot be opened
+            return UnreadableFileError(f"cannot be opened: {error.strerror}")
+        digest = hashlib.sha256(raw).hexdigest()
+        with connection.cursor() as engine:
+            try:
+                return digest, read_delivery(raw, contract, engine)
+            except FileRejected as rejected:
+                return digest, rejected
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip((delivery.relative for delivery in deliveries), pool.map(read, deliveries)))
+
+
+def stage_partitions(connection, classified: str, loads: list[PartitionLoad], staging: Path) -> dict[str, Path]:
+    """Write the good records of the loads' partitions, with lineage, in one partitioned COPY to a private staging
+    folder (`staging_folder`); a partition with no good record gets an empty file. Returns each partition's
+    staged file."""
+    source_folder = staging.parent
+    ingested_at = datetime.now(timezone.utc).isoformat()
+    try:
+        _private_directories(source_folder)
+        staging.mkdir(mode=PRIVATE_DIRECTORY)
+        landed = f"""
+            select * exclude (_file_order, _missing_required, _reason, _record_hash, _source_file, {SOURCE_ROW},
+                              _load_id),
+                   _source_file, {SOURCE_ROW}, _load_id, '{ingested_at}'::timestamptz as _ingested_at, _record_hash
+            from {classified} where _reason is null"""
+        connection.execute(f"""
+            copy ({landed} order by partition_key, _file_order, {SOURCE_ROW})
+            to '{staging}' (format parquet, partition_by (partition_key), filename_pattern 'data_{{i}}')
+        """)
+        staged = {}
+        for load in loads:
+            folder = staging / f"partition_key={load.partition_key}"
+            files = sorted(folder.glob("*.parquet"))
+            staged[load.partition_key] = staging / f"{load.partition_key}.parquet"
+            if len(files) == 1:
+                files[0].rename(staged[load.partition_key])
+            else:  # no good record (an empty file keeps the schema), or a partition the COPY split in parts
+                source = f"read_parquet({[str(f) for f in files]}, hive_partitioning = true)" if files \
+                    else f"({landed} and false)"
+                connection.execute(f"copy (select * exclude (partition_key) from {source}) "
+                                   f"to '{staged[load.partition_key]}' (format parquet)")
+            restrict_to_owner(staged[load.partition_key])
+            _private_directories(load.landed_path.parent)
+        return staged
+    except (OSError, duckdb.IOException) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        raise LandingPathError(f"cannot write landed data to {source_folder}: {reason} "
+                               f"(CITYBRAIN_LANDING is {source_folder.parent})") from None
+
+
+def staging_folder(source_folder: Path) -> Path:
+    return source_folder / f".staging-{uuid.uuid4().hex}"
+
+
+def _private_directories(folder: Path) -> None:
+    """The landing folder, its source folder and the partition folder, readable by the owner only."""
+    folder.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    folder.mkdir(mode=PRIVATE_DIRECTORY, exist_ok=True)
