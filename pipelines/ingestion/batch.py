@@ -1,6 +1,6 @@
 """A run's files read in parallel, and its landed data written in one partitioned pass.
 
-Each partition's Parquet file is staged in a private folder beside the landed ones; landing swaps each into place
+Each partition's Parquet file is staged in a private folder in the landing folder; landing swaps each into place
 (`os.replace`, atomic per partition) only once the ledger has recorded the run.
 """
 
@@ -55,11 +55,11 @@ def read_ready_deliveries(deliveries: list[Delivery], contract: SourceContract,
         return dict(zip((delivery.relative for delivery in deliveries), pool.map(read, deliveries)))
 
 
-def stage_partitions(connection, classified: str, loads: list[PartitionLoad], staging: Path) -> dict[str, Path]:
+def stage_partitions(connection, classified: str, loads: list[PartitionLoad], staging: Path,
+                     source_folder: Path) -> dict[str, Path]:
     """Write the good records of the loads' partitions, with lineage, in one partitioned COPY to a private staging
     folder (`staging_folder`); a partition with no good record gets an empty file. Returns each partition's
     staged file."""
-    source_folder = staging.parent
     ingested_at = datetime.now(timezone.utc).isoformat()
     try:
         _private_directories(source_folder)
@@ -95,8 +95,12 @@ def stage_partitions(connection, classified: str, loads: list[PartitionLoad], st
                                f"(CITYBRAIN_LANDING is {source_folder.parent})") from None
 
 
-def staging_folder(source_folder: Path) -> Path:
-    return source_folder / f".staging-{uuid.uuid4().hex}"
+def staging_folder(landing: Path, source: str) -> Path:
+    """A new staging folder beside the sources' folders, where no reader's `<source>/*/*.parquet` reaches; the
+    leftovers of an interrupted run of the source (runs hold the warehouse lock, so none is running) are removed."""
+    for leftover in landing.glob(f".staging-{source}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    return landing / f".staging-{source}-{uuid.uuid4().hex}"
 
 
 def _private_directories(folder: Path) -> None:

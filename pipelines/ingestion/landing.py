@@ -97,20 +97,18 @@ def land_partitions(
                 accepted.append((load, delivery.relative, read))
         _keep_or_replace(load, contract, allow_empty_replace)
         originals.landed(load)
-    kept = [load for load in loads if load.kept_landed_data]
-    for load in kept:
-        load.rows_kept = 0
-    for key, count in (rows_kept(connection, contract.source, [load.partition_key for load in kept]) if kept
-                       else {}).items():
-        next(load for load in kept if load.partition_key == key).rows_kept = count
+    kept = {load.partition_key: load for load in loads if load.kept_landed_data}
+    if kept:
+        for key, count in rows_kept(connection, contract.source, list(kept)).items():
+            kept[key].rows_kept = count
     replaced = [load for load in loads if not load.kept_landed_data]
     connection.register("run_loads", pa.table({"partition_key": [load.partition_key for load in loads],
                                                "_load_id": [load.load_id for load in loads]}))
     try:
         classified = _classify_records(connection, contract, accepted)
-        staging = staging_folder(landing / contract.source)
+        staging = staging_folder(landing, contract.source)
         try:
-            staged = stage_partitions(connection, classified, replaced, staging)
+            staged = stage_partitions(connection, classified, replaced, staging, landing / contract.source)
             _count_per_file(connection, loads, file_rejects)
             record_loads(connection, contract.source, loads, classified, _quarantine_rows(file_rejects, loads))
             for load in replaced:

@@ -70,7 +70,8 @@ def _land_then_describe(root: Path, in_one_run: bool) -> dict:
             "select partition_key, count(distinct load_id) from ops.ingestion_ledger group by 1 order by 1").fetchall()
     counts = [(load.partition_key, load.rows_read, load.rows_landed, load.rows_quarantined, load.rows_in_partition,
                load.kept_landed_data, dict(load.quarantined_by_reason)) for load in loads]
-    return {"ledger": ledger, "quarantine": quarantine, "landed": landed, "counts": counts, "load_ids": load_ids}
+    return {"ledger": ledger, "quarantine": quarantine, "landed": landed, "counts": counts, "load_ids": load_ids,
+            "landing_entries": sorted(path.name for path in landing.iterdir())}
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +114,8 @@ def test_a_range_run_lands_the_same_records_in_the_same_order(outcomes):
 def test_each_partition_of_a_range_run_has_its_own_load(outcomes):
     in_one_run, _ = outcomes
     assert [count for _, count in in_one_run["load_ids"]] == [1, 1, 1, 2, 1, 1]  # day 4 keeps its earlier load
+
+
+def test_a_range_run_leaves_no_staged_file(outcomes):
+    in_one_run, _ = outcomes
+    assert in_one_run["landing_entries"] == [CONTRACT.source]
