@@ -32,12 +32,14 @@ class LandingPathError(OSError):
     """The landing folder cannot be written: an operator's error, told in one line."""
 
 
-def read_ready_deliveries(deliveries: list[Delivery], contract: SourceContract,
+def read_ready_deliveries(deliveries: list[tuple[str, Delivery]], contract: SourceContract,
                           connection: duckdb.DuckDBPyConnection,
-                          read_bytes: Callable[[Delivery], bytes] = read_delivery_bytes) -> dict[str, ReadOutcome]:
-    """Every delivery read and parsed, by its inbox path, on a thread per core (Arrow and DuckDB release the GIL);
-    each thread reads through its own cursor of the warehouse connection."""
-    def read(delivery: Delivery) -> ReadOutcome:
+                          read_bytes: Callable[[Delivery], bytes] = read_delivery_bytes
+                          ) -> dict[tuple[str, str], ReadOutcome]:
+    """Every (partition key, delivery) read and parsed, by partition key and inbox path, on a thread per core
+    (Arrow and DuckDB release the GIL); each thread reads through its own cursor of the warehouse connection."""
+    def read(partition_delivery: tuple[str, Delivery]) -> ReadOutcome:
+        delivery = partition_delivery[1]
         try:
             raw = read_bytes(delivery)
         except DeliveryChanged as change:
@@ -52,7 +54,7 @@ def read_ready_deliveries(deliveries: list[Delivery], contract: SourceContract,
                 return digest, rejected
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip((delivery.relative for delivery in deliveries), pool.map(read, deliveries)))
+        return dict(zip(((key, delivery.relative) for key, delivery in deliveries), pool.map(read, deliveries)))
 
 
 def stage_partitions(connection, classified: str, loads: list[PartitionLoad], staging: Path,

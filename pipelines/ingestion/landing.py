@@ -70,7 +70,7 @@ def land_partitions(
              for key in dict.fromkeys(partition_keys)]
     deliveries = {load.partition_key: partition_deliveries(contract, load.partition_key, inbox) for load in loads}
     reads = read_ready_deliveries(
-        [delivery for load in loads for delivery in deliveries[load.partition_key] if delivery.state == READY],
+        [(key, delivery) for key, found in deliveries.items() for delivery in found if delivery.state == READY],
         contract, connection, read_delivery_bytes)
     originals = EarlierDeliveries(landed_file_hashes(connection, contract.source))
     accepted: list[tuple[PartitionLoad, str, FileRead]] = []
@@ -80,7 +80,7 @@ def land_partitions(
             if delivery.state != READY:
                 load.files.append(FileLoad(delivery.relative, "", None, delivery.state, 0, 0, 0, delivery.detail))
                 continue
-            outcome = reads[delivery.relative]
+            outcome = reads[load.partition_key, delivery.relative]  # read once per partition it matches
             if isinstance(outcome, DeliveryChanged):
                 load.files.append(FileLoad(delivery.relative, "", None, INCOMPLETE, 0, 0, 0, str(outcome)))
                 continue
