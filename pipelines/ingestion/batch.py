@@ -10,7 +10,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,14 +18,18 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingestion.contracts import SourceContract
-from pipelines.ingestion.inbox import Delivery, DeliveryChanged, read_delivery_bytes
-from pipelines.ingestion.ledger import PartitionLoad
+from pipelines.ingestion.inbox import READY, Delivery, DeliveryChanged, read_delivery_bytes
+from pipelines.ingestion.ledger import NOT_READ_STATUSES, PartitionLoad
 from pipelines.ingestion.readers import read_delivery
 from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, UnreadableFileError
 from pipelines.warehouse import restrict_to_owner
 
 PRIVATE_DIRECTORY = 0o700  # landed data holds personal information
 ReadOutcome = DeliveryChanged | UnreadableFileError | tuple[str, FileRead | FileRejected]
+
+
+# Deliveries landed in one pass; a longer range lands in consecutive passes.
+PASS_DELIVERED_BYTES = 32 * 1024 * 1024
 
 
 class LandingPathError(OSError):
@@ -109,3 +113,57 @@ def _private_directories(folder: Path) -> None:
     """The landing folder, its source folder and the partition folder, readable by the owner only."""
     folder.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
     folder.mkdir(mode=PRIVATE_DIRECTORY, exist_ok=True)
+
+
+def passes(deliveries: dict[str, list[Delivery]]) -> Iterator[list[str]]:
+    """Consecutive partition keys, cut where a pass would exceed `PASS_DELIVERED_BYTES` (a pass holds its records
+    in memory several times over: Arrow, DuckDB, hashes)."""
+    keys, size = [], 0
+    for key, found in deliveries.items():
+        delivered = sum(delivered_size(delivery) for delivery in found if delivery.state == READY)
+        if keys and size + delivered > PASS_DELIVERED_BYTES:
+            yield keys
+            keys, size = [], 0
+        keys.append(key)
+        size += delivered
+    if keys:
+        yield keys
+
+
+def delivered_size(delivery: Delivery) -> int:
+    try:
+        return delivery.path.lstat().st_size
+    except OSError:  # gone since it was listed: its read reports it
+        return 0
+
+
+class EarlierDeliveries:
+    """Which delivery a file's bytes were already landed from, as landing the run's partitions one by one in key
+    order would find it in the ledger: earlier loads of other partitions, and this run's earlier partitions."""
+
+    def __init__(self, ledger: list[tuple[str, str, str]]):
+        self._ledger: dict[str, list[tuple[str, str]]] = {}
+        for sha, key, source_file in ledger:
+            self._ledger.setdefault(sha, []).append((key, source_file))
+        self._replaced: set[str] = set()
+        self._this_run: dict[str, str] = {}
+        self._this_partition: dict[str, str] = {}
+
+    def of(self, digest: str, partition_key: str, relative: str) -> str | None:
+        original = self._this_partition.get(digest)
+        self._this_partition.setdefault(digest, relative)
+        if original:
+            return original
+        for key, source_file in self._ledger.get(digest, []):
+            if key != partition_key and key not in self._replaced:
+                return source_file
+        return self._this_run.get(digest)
+
+    def landed(self, load: PartitionLoad) -> None:
+        self._this_partition = {}
+        if load.kept_landed_data:
+            return
+        self._replaced.add(load.partition_key)
+        for file in load.files:
+            if file.file_sha256 and file.status not in ("duplicate_delivery", *NOT_READ_STATUSES):
+                self._this_run.setdefault(file.file_sha256, file.source_file)

@@ -1,6 +1,6 @@
 """Land a run's partitions of a source: read their delivered files, quarantine what cannot be used, write the
-rest to Parquet with lineage, and record the loads in `ops.ingestion_ledger`. A run lands all its partitions in
-one pass, with the same outcome as landing them one by one in key order.
+rest to Parquet with lineage, and record the loads in `ops.ingestion_ledger`. A run lands its partitions in a few
+passes (see `batch.py`), with the same outcome as landing them one by one in key order.
 
 Landing a partition again replaces it (Parquet file, ledger rows and quarantine rows), so reruns and
 re-deliveries never duplicate anything. For every file: rows_read = rows_landed + rows_quarantined.
@@ -22,9 +22,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines import settings
-from pipelines.ingestion.batch import LandingPathError, read_ready_deliveries, stage_partitions, staging_folder
+from pipelines.ingestion.batch import (
+    EarlierDeliveries,
+    LandingPathError,
+    passes,
+    read_ready_deliveries,
+    stage_partitions,
+    staging_folder,
+)
 from pipelines.ingestion.contracts import SourceContract
-from pipelines.ingestion.inbox import INCOMPLETE, READY, DeliveryChanged, partition_deliveries, read_delivery_bytes
+from pipelines.ingestion.inbox import (
+    INCOMPLETE,
+    READY,
+    Delivery,
+    DeliveryChanged,
+    partition_deliveries,
+    read_delivery_bytes,
+)
 from pipelines.ingestion.ledger import (
     FILE_REJECT_SCHEMA,
     NOT_READ_STATUSES,
@@ -62,13 +76,23 @@ def land_partitions(
     landing: Path | None = None,
     allow_empty_replace: bool = False,
 ) -> list[PartitionLoad]:
-    """Land a run's partitions in one pass, with the outcome of landing them one after the other in key order:
-    one parallel read, one classification query, one partitioned Parquet write, one ledger transaction."""
+    """Land a run's partitions with the outcome of landing them one after the other in key order, in passes of
+    about `batch.PASS_DELIVERED_BYTES` of deliveries: each pass is one parallel read, one classification query, one
+    partitioned Parquet write and one ledger transaction."""
     inbox, landing = inbox or settings.inbox_dir(), landing or settings.landing_dir()
     ensure_ops_tables(connection)
+    deliveries = {key: partition_deliveries(contract, key, inbox) for key in dict.fromkeys(partition_keys)}
+    loads: list[PartitionLoad] = []
+    for keys in passes(deliveries):
+        loads += _land_pass(contract, {key: deliveries[key] for key in keys}, connection, landing,
+                            allow_empty_replace)
+    return loads
+
+
+def _land_pass(contract: SourceContract, deliveries: dict[str, list[Delivery]], connection, landing: Path,
+               allow_empty_replace: bool) -> list[PartitionLoad]:
     loads = [PartitionLoad(contract.source, key, uuid.uuid4().hex, landed_partition_path(contract, key, landing))
-             for key in dict.fromkeys(partition_keys)]
-    deliveries = {load.partition_key: partition_deliveries(contract, load.partition_key, inbox) for load in loads}
+             for key in deliveries]
     reads = read_ready_deliveries(
         [(key, delivery) for key, found in deliveries.items() for delivery in found if delivery.state == READY],
         contract, connection, read_delivery_bytes)
@@ -134,38 +158,6 @@ def _keep_or_replace(load: PartitionLoad, contract: SourceContract, allow_empty_
             file.detail = f"{file.detail}; the partition keeps the data landed earlier"
     elif allow_empty_replace:
         load.files[0].detail += "; landed data replaced with nothing (allow_empty_replace)"
-
-
-class EarlierDeliveries:
-    """Which delivery a file's bytes were already landed from, as landing the run's partitions one by one in key
-    order would find it in the ledger: earlier loads of other partitions, and this run's earlier partitions."""
-
-    def __init__(self, ledger: list[tuple[str, str, str]]):
-        self._ledger: dict[str, list[tuple[str, str]]] = {}
-        for sha, key, source_file in ledger:
-            self._ledger.setdefault(sha, []).append((key, source_file))
-        self._replaced: set[str] = set()
-        self._this_run: dict[str, str] = {}
-        self._this_partition: dict[str, str] = {}
-
-    def of(self, digest: str, partition_key: str, relative: str) -> str | None:
-        original = self._this_partition.get(digest)
-        self._this_partition.setdefault(digest, relative)
-        if original:
-            return original
-        for key, source_file in self._ledger.get(digest, []):
-            if key != partition_key and key not in self._replaced:
-                return source_file
-        return self._this_run.get(digest)
-
-    def landed(self, load: PartitionLoad) -> None:
-        self._this_partition = {}
-        if load.kept_landed_data:
-            return
-        self._replaced.add(load.partition_key)
-        for file in load.files:
-            if file.file_sha256 and file.status not in ("duplicate_delivery", *NOT_READ_STATUSES):
-                self._this_run.setdefault(file.file_sha256, file.source_file)
 
 
 def _decide_file(read: FileRead | FileRejected, relative: str, digest: str, contract: SourceContract, engine,

@@ -46,7 +46,7 @@ def _deliveries_of_the_run(inbox: Path) -> None:
     (folder / _name(6)).write_bytes(_file(6, [ROW.format(n="", day=6).replace("RX,", ",", 1)]))  # nothing lands
 
 
-def _land_then_describe(root: Path, in_one_run: bool) -> dict:
+def _land_then_describe(root: Path, in_one_run: bool, pass_bytes: int | None = None) -> dict:
     inbox, landing, database = root / "inbox", root / "landing", root / "city.duckdb"
     _earlier_deliveries(inbox)
     with warehouse_connection(database) as connection:
@@ -54,7 +54,10 @@ def _land_then_describe(root: Path, in_one_run: bool) -> dict:
             land_partition(CONTRACT, key, connection, inbox, landing)
         _deliveries_of_the_run(inbox)
         if in_one_run:
-            loads = land_partitions(CONTRACT, DAYS, connection, inbox, landing)
+            with pytest.MonkeyPatch.context() as patch:
+                if pass_bytes is not None:
+                    patch.setattr("pipelines.ingestion.batch.PASS_DELIVERED_BYTES", pass_bytes)
+                loads = land_partitions(CONTRACT, DAYS, connection, inbox, landing)
         else:
             loads = [land_partition(CONTRACT, key, connection, inbox, landing) for key in DAYS]
         ledger = connection.execute(
@@ -78,6 +81,16 @@ def _land_then_describe(root: Path, in_one_run: bool) -> dict:
 def outcomes(tmp_path_factory) -> tuple[dict, dict]:
     return (_land_then_describe(tmp_path_factory.mktemp("one_run"), in_one_run=True),
             _land_then_describe(tmp_path_factory.mktemp("one_by_one"), in_one_run=False))
+
+
+def _without_load_ids(outcome: dict) -> dict:
+    return {name: value for name, value in outcome.items() if name != "load_ids"}
+
+
+def test_a_range_run_in_several_passes_lands_as_in_one(outcomes, tmp_path):
+    """A pass holds about PASS_DELIVERED_BYTES of deliveries: here two days' files each."""
+    in_passes = _land_then_describe(tmp_path, in_one_run=True, pass_bytes=2 * len(_file(2, [ROW] * 5)))
+    assert _without_load_ids(in_passes) == _without_load_ids(outcomes[0])
 
 
 def test_a_range_run_counts_exactly_as_partition_runs(outcomes):
