@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipelines import settings
 from pipelines.ingestion.contracts import load_contracts
-from pipelines.ingestion.landing import land_partition
+from pipelines.ingestion.landing import land_partitions
 from pipelines.warehouse import warehouse_connection
 
 
@@ -44,8 +44,7 @@ def _days(start: date, end: date) -> list[date]:
 def land(start: date, end: date) -> None:
     with warehouse_connection() as connection:
         for contract in load_contracts().values():
-            for key in partition_keys(contract.partition_type, start, end):
-                land_partition(contract, key, connection)
+            land_partitions(contract, partition_keys(contract.partition_type, start, end), connection)
 
 
 def _dbt(*args: str) -> None:

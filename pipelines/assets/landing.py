@@ -21,7 +21,7 @@ from pydantic import Field
 
 from pipelines.departments import department_of
 from pipelines.ingestion.contracts import SourceContract, load_contracts
-from pipelines.ingestion.landing import LandingPathError, PartitionLoad, land_partition
+from pipelines.ingestion.landing import LandingPathError, PartitionLoad, land_partitions
 from pipelines.partitions import partitions_for
 from pipelines.warehouse import WarehouseBusyError, warehouse_connection
 
@@ -62,8 +62,8 @@ def build_landing_asset(contract: SourceContract) -> AssetsDefinition:
     def _landing(context: AssetExecutionContext, config: LandingConfig) -> MaterializeResult:
         try:
             with warehouse_connection() as connection:
-                loads = [land_partition(contract, key, connection, allow_empty_replace=config.allow_empty_replace)
-                         for key in context.partition_keys]
+                loads = land_partitions(contract, context.partition_keys, connection,
+                                        allow_empty_replace=config.allow_empty_replace)
         except (LandingPathError, WarehouseBusyError) as error:  # an operator's problem: one line, no traceback
             raise Failure(description=str(error), allow_retries=False) from None
         for load in loads:

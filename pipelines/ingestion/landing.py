@@ -1,5 +1,6 @@
-"""Land one partition of a source: read its delivered files, quarantine what cannot be used, write the rest
-to Parquet with lineage, and record the load in `ops.ingestion_ledger`.
+"""Land a run's partitions of a source: read their delivered files, quarantine what cannot be used, write the
+rest to Parquet with lineage, and record the loads in `ops.ingestion_ledger`. A run lands its partitions in a few
+passes (see `batch.py`), with the same outcome as landing them one by one in key order.
 
 Landing a partition again replaces it (Parquet file, ledger rows and quarantine rows), so reruns and
 re-deliveries never duplicate anything. For every file: rows_read = rows_landed + rows_quarantined.
@@ -10,10 +11,10 @@ and records why (`no_delivery`, `refused`, `incomplete`); replacing landed data 
 
 from __future__ import annotations
 
-import hashlib
 import os
+import shutil
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -21,31 +22,36 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines import settings
+from pipelines.ingestion.batch import (
+    EarlierDeliveries,
+    LandingPathError,
+    passes,
+    read_ready_deliveries,
+    stage_partitions,
+    staging_folder,
+)
 from pipelines.ingestion.contracts import SourceContract
-from pipelines.ingestion.inbox import INCOMPLETE, READY, DeliveryChanged, partition_deliveries, read_delivery_bytes
+from pipelines.ingestion.inbox import (
+    INCOMPLETE,
+    READY,
+    Delivery,
+    DeliveryChanged,
+    partition_deliveries,
+    read_delivery_bytes,
+)
 from pipelines.ingestion.ledger import (
     FILE_REJECT_SCHEMA,
     NOT_READ_STATUSES,
     FileLoad,
     PartitionLoad,
-    hashes_landed_in_other_partitions,
-    record_files_not_read,
-    record_load,
+    landed_file_hashes,
+    record_loads,
+    rows_kept,
 )
 from pipelines.ingestion.ops_tables import ensure_ops_tables
-from pipelines.ingestion.readers import read_delivery
 from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, Reject, UnreadableFileError
-from pipelines.warehouse import restrict_to_owner
 
-__all__ = ["FileLoad", "LandingPathError", "PartitionLoad", "land_partition", "landed_partition_path"]
-
-LINEAGE_COLUMNS = ("_source_file", "_source_row", "_load_id", "_ingested_at", "_record_hash")
-PRIVATE_DIRECTORY = 0o700  # landed data holds personal information
-
-
-class LandingPathError(OSError):
-    """The landing folder cannot be written: an operator's error, told in one line."""
-
+__all__ = ["FileLoad", "LandingPathError", "PartitionLoad", "land_partition", "land_partitions", "landed_partition_path"]
 
 def landed_partition_path(contract: SourceContract, partition_key: str, landing: Path) -> Path:
     return landing / contract.source / f"partition_key={partition_key}" / "data.parquet"
@@ -59,66 +65,108 @@ def land_partition(
     landing: Path | None = None,
     allow_empty_replace: bool = False,
 ) -> PartitionLoad:
+    return land_partitions(contract, [partition_key], connection, inbox, landing, allow_empty_replace)[0]
+
+
+def land_partitions(
+    contract: SourceContract,
+    partition_keys: list[str],
+    connection: duckdb.DuckDBPyConnection,
+    inbox: Path | None = None,
+    landing: Path | None = None,
+    allow_empty_replace: bool = False,
+) -> list[PartitionLoad]:
+    """Land a run's partitions with the outcome of landing them one after the other in key order, in passes of
+    about `batch.PASS_DELIVERED_BYTES` of deliveries: each pass is one parallel read, one classification query, one
+    partitioned Parquet write and one ledger transaction."""
     inbox, landing = inbox or settings.inbox_dir(), landing or settings.landing_dir()
     ensure_ops_tables(connection)
-    load = PartitionLoad(contract.source, partition_key, uuid.uuid4().hex,
-                         landed_partition_path(contract, partition_key, landing))
-    delivered_elsewhere = hashes_landed_in_other_partitions(connection, contract.source, partition_key)
-    accepted: list[tuple[str, FileRead]] = []
-    file_rejects: dict[str, pa.Table] = {}
-    seen_here: dict[str, str] = {}
-    for delivery in partition_deliveries(contract, partition_key, inbox):
-        if delivery.state != READY:
-            load.files.append(FileLoad(delivery.relative, "", None, delivery.state, 0, 0, 0, delivery.detail))
-            continue
-        try:
-            raw = read_delivery_bytes(delivery)
-        except DeliveryChanged as change:
-            load.files.append(FileLoad(delivery.relative, "", None, INCOMPLETE, 0, 0, 0, str(change)))
-            continue
-        except OSError as error:  # e.g. no read permission: the file is there but cannot be opened
-            cannot_open = UnreadableFileError(f"cannot be opened: {error.strerror}")
-            load.files.append(FileLoad(delivery.relative, "", None, "unreadable", 0, 0, 0, cannot_open.detail))
-            file_rejects[delivery.relative] = _file_level_rejects(cannot_open)
-            continue
-        digest = hashlib.sha256(raw).hexdigest()
-        original = seen_here.get(digest) or delivered_elsewhere.get(digest)
-        seen_here.setdefault(digest, delivery.relative)
-        file_load, read, rejects = _read_file(raw, delivery.relative, digest, contract, connection, original)
-        load.files.append(file_load)
-        file_rejects[delivery.relative] = rejects
-        if file_load.status == "landed":
-            accepted.append((delivery.relative, read))
-    if all(file.status in NOT_READ_STATUSES for file in load.files):
-        if not load.files:
-            load.files.append(FileLoad("", "", None, "no_delivery", 0, 0, 0,
-                                       f"no file matches {contract.source}/{contract.file_glob(date.fromisoformat(partition_key))}"))
-        if load.landed_path.exists() and not allow_empty_replace:
-            load.kept_landed_data = True
-            for file in load.files:
-                file.detail = f"{file.detail}; the partition keeps the data landed earlier"
-            record_files_not_read(connection, load)
-            return load
-        if allow_empty_replace:
-            load.files[0].detail += "; landed data replaced with nothing (allow_empty_replace)"
-    classified = _classify_records(connection, contract, accepted, load)
-    staged = _stage_landed(connection, classified, load)
-    _count_per_file(connection, load, file_rejects)
-    record_load(connection, classified, _quarantine_rows(file_rejects), load)
-    os.replace(staged, load.landed_path)
-    return load
+    deliveries = {key: partition_deliveries(contract, key, inbox) for key in dict.fromkeys(partition_keys)}
+    loads: list[PartitionLoad] = []
+    for keys in passes(deliveries):
+        loads += _land_pass(contract, {key: deliveries[key] for key in keys}, connection, landing,
+                            allow_empty_replace)
+    return loads
 
 
-def _read_file(raw: bytes, relative: str, digest: str, contract: SourceContract, engine,
-               original: str | None) -> tuple[FileLoad, FileRead | None, pa.Table]:
-    """Read one file; a file rejected whole, a copy of an earlier delivery or one missing required columns
-    has every record quarantined for that one reason."""
+def _land_pass(contract: SourceContract, deliveries: dict[str, list[Delivery]], connection, landing: Path,
+               allow_empty_replace: bool) -> list[PartitionLoad]:
+    loads = [PartitionLoad(contract.source, key, uuid.uuid4().hex, landed_partition_path(contract, key, landing))
+             for key in deliveries]
+    reads = read_ready_deliveries(
+        [(key, delivery) for key, found in deliveries.items() for delivery in found if delivery.state == READY],
+        contract, connection, read_delivery_bytes)
+    originals = EarlierDeliveries(landed_file_hashes(connection, contract.source))
+    accepted: list[tuple[PartitionLoad, str, FileRead]] = []
+    file_rejects: dict[tuple[str, str], pa.Table] = {}
+    for load in loads:
+        for delivery in deliveries[load.partition_key]:
+            if delivery.state != READY:
+                load.files.append(FileLoad(delivery.relative, "", None, delivery.state, 0, 0, 0, delivery.detail))
+                continue
+            outcome = reads[load.partition_key, delivery.relative]  # read once per partition it matches
+            if isinstance(outcome, DeliveryChanged):
+                load.files.append(FileLoad(delivery.relative, "", None, INCOMPLETE, 0, 0, 0, str(outcome)))
+                continue
+            if isinstance(outcome, UnreadableFileError):  # e.g. no read permission: there but cannot be opened
+                load.files.append(FileLoad(delivery.relative, "", None, "unreadable", 0, 0, 0, outcome.detail))
+                file_rejects[load.partition_key, delivery.relative] = _file_level_rejects(outcome)
+                continue
+            digest, read = outcome
+            original = originals.of(digest, load.partition_key, delivery.relative)
+            file_load, read, rejects = _decide_file(read, delivery.relative, digest, contract, connection, original)
+            load.files.append(file_load)
+            file_rejects[load.partition_key, delivery.relative] = rejects
+            if file_load.status == "landed":
+                accepted.append((load, delivery.relative, read))
+        _keep_or_replace(load, contract, allow_empty_replace)
+        originals.landed(load)
+    kept = {load.partition_key: load for load in loads if load.kept_landed_data}
+    if kept:
+        for key, count in rows_kept(connection, contract.source, list(kept)).items():
+            kept[key].rows_kept = count
+    replaced = [load for load in loads if not load.kept_landed_data]
+    connection.register("run_loads", pa.table({"partition_key": [load.partition_key for load in loads],
+                                               "_load_id": [load.load_id for load in loads]}))
     try:
-        read = read_delivery(raw, contract, engine)
-    except FileRejected as rejected:
-        status = "unreadable" if rejected.reason == "unreadable_file" else rejected.reason
-        return (FileLoad(relative, digest, None, status, 0, 0, 0, rejected.detail), None,
-                _file_level_rejects(rejected))
+        classified = _classify_records(connection, contract, accepted)
+        staging = staging_folder(landing, contract.source)
+        try:
+            staged = stage_partitions(connection, classified, replaced, staging, landing / contract.source)
+            _count_per_file(connection, loads, file_rejects)
+            record_loads(connection, contract.source, loads, classified, _quarantine_rows(file_rejects, loads))
+            for load in replaced:
+                os.replace(staged[load.partition_key], load.landed_path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        connection.unregister("run_loads")
+    return loads
+
+
+def _keep_or_replace(load: PartitionLoad, contract: SourceContract, allow_empty_replace: bool) -> None:
+    """A partition whose load reads no file keeps its landed data, unless the operator allows replacing it."""
+    if not all(file.status in NOT_READ_STATUSES for file in load.files):
+        return
+    if not load.files:
+        load.files.append(FileLoad("", "", None, "no_delivery", 0, 0, 0,
+                                   f"no file matches {contract.source}/"
+                                   f"{contract.file_glob(date.fromisoformat(load.partition_key))}"))
+    if load.landed_path.exists() and not allow_empty_replace:
+        load.kept_landed_data = True
+        for file in load.files:
+            file.detail = f"{file.detail}; the partition keeps the data landed earlier"
+    elif allow_empty_replace:
+        load.files[0].detail += "; landed data replaced with nothing (allow_empty_replace)"
+
+
+def _decide_file(read: FileRead | FileRejected, relative: str, digest: str, contract: SourceContract, engine,
+                 original: str | None) -> tuple[FileLoad, FileRead | None, pa.Table]:
+    """The outcome of one file read; a file rejected whole, a copy of an earlier delivery or one missing required
+    columns has every record quarantined for that one reason."""
+    if isinstance(read, FileRejected):
+        status = "unreadable" if read.reason == "unreadable_file" else read.reason
+        return FileLoad(relative, digest, None, status, 0, 0, 0, read.detail), None, _file_level_rejects(read)
     notes = list(read.notes)
     status, rejects = "landed", _record_rejects(read.rejects)
     if original is not None:
@@ -175,100 +223,81 @@ def _record_json(columns: list[str]) -> str:
     return "to_json(struct_pack(" + ", ".join(f'"{name}" := "{name}"' for name in columns) + "))::varchar"
 
 
-def _classify_records(connection, contract: SourceContract, accepted, load: PartitionLoad) -> str:
-    """One relation of every parsed record of the partition, with its hash and, if any, its quarantine reason.
+def _classify_records(connection, contract: SourceContract, accepted: list[tuple[PartitionLoad, str, FileRead]]
+                      ) -> str:
+    """One relation of every parsed record of the run, with its partition, hash and, if any, quarantine reason.
 
-    Returns the name of the temporary table holding it.
+    Duplicates are told within a partition. Returns the name of the temporary table holding it; the view
+    `<name>_quarantined` adds each quarantined record's delivered values as JSON.
     """
     columns = [column.name for column in contract.columns]
-    parts = [
-        read.records.append_column("_source_file", pa.array([relative] * read.records.num_rows, pa.string()))
-                    .append_column("_file_order", pa.array([order] * read.records.num_rows, pa.int64()))
-        for order, (relative, read) in enumerate(accepted)
-    ]
     schema = pa.schema([(name, pa.string()) for name in columns]
-                       + [(SOURCE_ROW, pa.int64()), ("_source_file", pa.string()), ("_file_order", pa.int64())])
-    records = pa.concat_tables([part.select(schema.names).cast(schema) for part in parts]) if parts \
-        else schema.empty_table()
+                       + [(SOURCE_ROW, pa.int64()), ("_source_file", pa.string()), ("_file_order", pa.int64()),
+                          ("partition_key", pa.string())])
+    parts = [
+        read.records.append_column("_source_file", pa.repeat(relative, read.records.num_rows))
+                    .append_column("_file_order", pa.repeat(order, read.records.num_rows))
+                    .append_column("partition_key", pa.repeat(load.partition_key, read.records.num_rows))
+                    .select(schema.names).cast(schema)
+        for order, (load, relative, read) in enumerate(accepted)
+    ]
+    records = pa.concat_tables(parts) if parts else schema.empty_table()
     missing = " or ".join(f"nullif(trim({name}), '') is null" for name in contract.required_columns) or "false"
     hash_input = "to_json([" + ", ".join(columns) + "])::varchar"
-    connection.register("partition_records", records)
+    connection.register("run_records", records)
     connection.execute(f"""
         create or replace temp table classified_records as
         with hashed as (
             select *, sha256({hash_input}) as _record_hash, ({missing}) as _missing_required
-            from partition_records
+            from run_records
         )
-        select *,
+        select hashed.*, run_loads._load_id,
                case when _missing_required then 'missing_required'
-                    when row_number() over (partition by _record_hash, _missing_required
+                    when row_number() over (partition by partition_key, _record_hash, _missing_required
                                             order by _file_order, {SOURCE_ROW}) > 1 then 'duplicate_record'
-               end as _reason,
-               {_record_json(columns)} as _raw_record
-        from hashed
+               end as _reason
+        from hashed join run_loads using (partition_key)
     """)
-    connection.unregister("partition_records")
+    connection.unregister("run_records")
+    connection.execute(f"""
+        create or replace temp view classified_records_quarantined as
+        select *, {_record_json(columns)} as _raw_record from classified_records where _reason is not null
+    """)
     return "classified_records"
 
 
-def _stage_landed(connection, classified: str, load: PartitionLoad) -> Path:
-    """Write the partition's good records with lineage to a private Parquet file beside the landed one.
-
-    It replaces the landed file (atomically) only once the ledger has recorded the load.
-    """
-    temporary = load.landed_path.with_suffix(".parquet.tmp")
-    ingested_at = datetime.now(timezone.utc).isoformat()
-    try:
-        _private_directories(load.landed_path)
-        connection.execute(f"""
-            copy (
-                select * exclude (_file_order, _missing_required, _reason, _raw_record, _record_hash,
-                                  _source_file, {SOURCE_ROW}),
-                       _source_file, {SOURCE_ROW}, '{load.load_id}' as _load_id,
-                       '{ingested_at}'::timestamptz as _ingested_at, _record_hash
-                from {classified} where _reason is null order by _file_order, {SOURCE_ROW}
-            ) to '{temporary}' (format parquet, compression zstd)
-        """)
-        restrict_to_owner(temporary)
-    except (OSError, duckdb.IOException) as error:
-        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
-        raise LandingPathError(f"cannot write landed data to {load.landed_path.parent}: {reason} "
-                               f"(CITYBRAIN_LANDING is {load.landed_path.parents[2]})") from None
-    return temporary
-
-
-def _private_directories(landed_path: Path) -> None:
-    """The landing folder, its source folder and the partition folder, readable by the owner only."""
-    landed_path.parents[2].mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
-    for folder in (landed_path.parents[1], landed_path.parent):
-        folder.mkdir(mode=PRIVATE_DIRECTORY, exist_ok=True)
-
-
-def _count_per_file(connection, load: PartitionLoad, file_rejects: dict[str, pa.Table]) -> None:
+def _count_per_file(connection, loads: list[PartitionLoad], file_rejects: dict[tuple[str, str], pa.Table]) -> None:
     counts = dict(
-        ((source_file, reason), count) for source_file, reason, count in connection.execute(
-            "select _source_file, coalesce(_reason, ''), count(*) from classified_records group by all"
+        ((key, source_file, reason), count) for key, source_file, reason, count in connection.execute(
+            "select partition_key, _source_file, coalesce(_reason, ''), count(*) from classified_records group by all"
         ).fetchall()
     )
-    for file in load.files:
-        rejects = file_rejects.get(file.source_file)
-        if rejects is None:  # not read
-            continue
-        landed = counts.get((file.source_file, ""), 0)
-        classified_out = sum(n for (name, reason), n in counts.items() if name == file.source_file and reason)
-        file.rows_landed, file.rows_quarantined = landed, classified_out + rejects.num_rows
-        file.rows_read = file.rows_landed + file.rows_quarantined
-        if file.status == "landed" and file.rows_quarantined:
-            file.status = "landed_with_quarantine"
-        for entry in pc.value_counts(rejects.column("reason")).to_pylist():
-            load.quarantined_by_reason[entry["values"]] += entry["counts"]
-    for (name, reason), n in counts.items():
+    for load in loads:
+        for file in load.files:
+            rejects = file_rejects.get((load.partition_key, file.source_file))
+            if rejects is None:  # not read
+                continue
+            landed = counts.get((load.partition_key, file.source_file, ""), 0)
+            classified_out = sum(n for (key, name, reason), n in counts.items()
+                                 if key == load.partition_key and name == file.source_file and reason)
+            file.rows_landed, file.rows_quarantined = landed, classified_out + rejects.num_rows
+            file.rows_read = file.rows_landed + file.rows_quarantined
+            if file.status == "landed" and file.rows_quarantined:
+                file.status = "landed_with_quarantine"
+            for entry in pc.value_counts(rejects.column("reason")).to_pylist():
+                load.quarantined_by_reason[entry["values"]] += entry["counts"]
+    by_key = {load.partition_key: load for load in loads}
+    for (key, _, reason), n in counts.items():
         if reason:
-            load.quarantined_by_reason[reason] += n
+            by_key[key].quarantined_by_reason[reason] += n
 
 
-def _quarantine_rows(file_rejects: dict[str, pa.Table]) -> pa.Table:
+def _quarantine_rows(file_rejects: dict[tuple[str, str], pa.Table], loads: list[PartitionLoad]) -> pa.Table:
+    load_ids = {load.partition_key: load.load_id for load in loads}
     parts = [rejects.add_column(0, "source_file", pa.repeat(name, rejects.num_rows))
-             for name, rejects in file_rejects.items()]
-    return pa.concat_tables(parts) if parts else FILE_REJECT_SCHEMA.insert(
-        0, pa.field("source_file", pa.string())).empty_table()
+                    .add_column(0, "partition_key", pa.repeat(key, rejects.num_rows))
+                    .add_column(0, "load_id", pa.repeat(load_ids[key], rejects.num_rows))
+             for (key, name), rejects in file_rejects.items()]
+    schema = pa.schema([("load_id", pa.string()), ("partition_key", pa.string()), ("source_file", pa.string()),
+                        *FILE_REJECT_SCHEMA])
+    return pa.concat_tables([part.cast(schema) for part in parts]) if parts else schema.empty_table()

@@ -1,4 +1,4 @@
-"""Record a partition's load in `ops.ingestion_ledger` and `ops.quarantine`, each in one transaction."""
+"""Record a run's loads in `ops.ingestion_ledger` and `ops.quarantine`, in one transaction."""
 
 from __future__ import annotations
 
@@ -59,75 +59,72 @@ class PartitionLoad:
         return sum(file.rows_quarantined for file in self.files)
 
 
-def hashes_landed_in_other_partitions(connection, source: str, partition_key: str) -> dict[str, str]:
-    rows = connection.execute(
-        f"""select file_sha256, any_value(source_file) from ops.ingestion_ledger
-           where source = ? and partition_key <> ? and file_sha256 <> ''
+def landed_file_hashes(connection, source: str) -> list[tuple[str, str, str]]:
+    """(file_sha256, partition_key, source_file) of every file the ledger holds as read for the source."""
+    return connection.execute(
+        f"""select file_sha256, partition_key, source_file from ops.ingestion_ledger
+           where source = ? and file_sha256 <> ''
              and status not in ('duplicate_delivery', {_sql_list(NOT_READ_STATUSES)})
-           group by file_sha256""",
-        [source, partition_key],
+           order by partition_key, source_file""",
+        [source],
     ).fetchall()
-    return dict(rows)
 
 
-def record_load(connection: duckdb.DuckDBPyConnection, classified: str, rejects: pa.Table,
-                load: PartitionLoad) -> None:
-    """Replace the partition's ledger and quarantine rows with this load's."""
+def rows_kept(connection, source: str, partition_keys: list[str]) -> dict[str, int]:
+    """Rows landed by the partitions' current loads, for partitions that keep them."""
+    return dict(connection.execute(
+        f"select partition_key, coalesce(sum(rows_landed), 0) from ops.ingestion_ledger "
+        f"where source = ? and partition_key in (select unnest(?::varchar[])) "
+        f"and status not in ({_sql_list(NOT_READ_STATUSES)}) group by partition_key",
+        [source, partition_keys]).fetchall())
+
+
+def record_loads(connection: duckdb.DuckDBPyConnection, source: str, loads: list[PartitionLoad],
+                 classified: str, rejects: pa.Table) -> None:
+    """One transaction for the run: partitions that were read replace their ledger and quarantine rows; those that
+    kept their landed data replace only the rows of files not read."""
     now = datetime.now(timezone.utc)
-    keys = [load.source, load.partition_key]
-    connection.register("load_rejects", rejects)
-    try:
-        _in_transaction(connection, load, now, [
-            ("delete from ops.ingestion_ledger where source = ? and partition_key = ?", keys),
-            ("delete from ops.quarantine where source = ? and partition_key = ?", keys),
-            (f"""
-            insert into ops.quarantine ({', '.join(QUARANTINE_COLUMNS)})
-            select '{load.load_id}', ?, ?, source_file, source_row, reason, detail, raw_record, ?
-            from load_rejects
-            union all
-            select '{load.load_id}', ?, ?, _source_file, {SOURCE_ROW}, _reason,
-                   case _reason when 'missing_required' then 'a required column is empty'
-                                else 'same values as an earlier record of this partition' end,
-                   _raw_record, ?
-            from {classified} where _reason is not null
-            """, [*keys, now, *keys, now]),
-        ])
-    finally:
-        connection.unregister("load_rejects")
-
-
-def record_files_not_read(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> None:
-    """Nothing was read: keep the landed load's rows, replace earlier rows of files not read with this load's."""
-    load.rows_kept = connection.execute(
-        f"select coalesce(sum(rows_landed), 0) from ops.ingestion_ledger where source = ? and partition_key = ? "
-        f"and status not in ({_sql_list(NOT_READ_STATUSES)})", [load.source, load.partition_key]).fetchall()[0][0]
-    _in_transaction(connection, load, datetime.now(timezone.utc), [(
-        f"delete from ops.ingestion_ledger where source = ? and partition_key = ? "
-        f"and status in ({_sql_list(NOT_READ_STATUSES)})",
-        [load.source, load.partition_key],
-    )])
-
-
-def _in_transaction(connection, load: PartitionLoad, now: datetime, statements: list[tuple[str, list]]) -> None:
+    replaced = [load.partition_key for load in loads if not load.kept_landed_data]
+    kept = [load.partition_key for load in loads if load.kept_landed_data]
     ledger = pa.Table.from_pylist([
         {"load_id": load.load_id, "source": load.source, "partition_key": load.partition_key,
          "source_file": f.source_file, "file_sha256": f.file_sha256, "encoding": f.encoding, "status": f.status,
          "rows_read": f.rows_read, "rows_landed": f.rows_landed, "rows_quarantined": f.rows_quarantined,
          "detail": f.detail or None, "loaded_at": now}
-        for f in load.files
+        for load in loads for f in load.files
     ], schema=_ledger_schema())
-    connection.register("load_ledger", ledger)
+    connection.register("run_ledger", ledger)
+    connection.register("run_rejects", rejects)
+    keys_in = "partition_key in (select unnest(?::varchar[]))"
+    statements = [
+        (f"delete from ops.ingestion_ledger where source = ? and {keys_in}", [source, replaced]),
+        (f"delete from ops.ingestion_ledger where source = ? and {keys_in} "
+         f"and status in ({_sql_list(NOT_READ_STATUSES)})", [source, kept]),
+        (f"delete from ops.quarantine where source = ? and {keys_in}", [source, replaced]),
+        (f"""
+        insert into ops.quarantine ({', '.join(QUARANTINE_COLUMNS)})
+        select load_id, ?, partition_key, source_file, source_row, reason, detail, raw_record, ?
+        from run_rejects
+        union all
+        select _load_id, ?, partition_key, _source_file, {SOURCE_ROW}, _reason,
+               case _reason when 'missing_required' then 'a required column is empty'
+                            else 'same values as an earlier record of this partition' end,
+               _raw_record, ?
+        from {classified}_quarantined
+        """, [source, now, source, now]),
+        (f"insert into ops.ingestion_ledger ({', '.join(LEDGER_COLUMNS)}) select * from run_ledger", []),
+    ]
     connection.execute("begin transaction")
     try:
         for sql, parameters in statements:
             connection.execute(sql, parameters)
-        connection.execute(f"insert into ops.ingestion_ledger ({', '.join(LEDGER_COLUMNS)}) select * from load_ledger")
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
         raise
     finally:
-        connection.unregister("load_ledger")
+        connection.unregister("run_ledger")
+        connection.unregister("run_rejects")
 
 
 def _sql_list(values: tuple[str, ...]) -> str:

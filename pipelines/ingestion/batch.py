@@ -1,0 +1,169 @@
+"""A run's files read in parallel, and its landed data written in one partitioned pass.
+
+Each partition's Parquet file is staged in a private folder in the landing folder; landing swaps each into place
+(`os.replace`, atomic per partition) only once the ledger has recorded the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingestion.contracts import SourceContract
+from pipelines.ingestion.inbox import READY, Delivery, DeliveryChanged, read_delivery_bytes
+from pipelines.ingestion.ledger import NOT_READ_STATUSES, PartitionLoad
+from pipelines.ingestion.readers import read_delivery
+from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, UnreadableFileError
+from pipelines.warehouse import restrict_to_owner
+
+PRIVATE_DIRECTORY = 0o700  # landed data holds personal information
+ReadOutcome = DeliveryChanged | UnreadableFileError | tuple[str, FileRead | FileRejected]
+
+
+# Deliveries landed in one pass; a longer range lands in consecutive passes.
+PASS_DELIVERED_BYTES = 32 * 1024 * 1024
+
+
+class LandingPathError(OSError):
+    """The landing folder cannot be written: an operator's error, told in one line."""
+
+
+def read_ready_deliveries(deliveries: list[tuple[str, Delivery]], contract: SourceContract,
+                          connection: duckdb.DuckDBPyConnection,
+                          read_bytes: Callable[[Delivery], bytes] = read_delivery_bytes
+                          ) -> dict[tuple[str, str], ReadOutcome]:
+    """Every (partition key, delivery) read and parsed, by partition key and inbox path, on a thread per core
+    (Arrow and DuckDB release the GIL); each thread reads through its own cursor of the warehouse connection."""
+    def read(partition_delivery: tuple[str, Delivery]) -> ReadOutcome:
+        delivery = partition_delivery[1]
+        try:
+            raw = read_bytes(delivery)
+        except DeliveryChanged as change:
+            return change
+        except OSError as error:  # e.g. no read permission: the file is there but cannot be opened
+            return UnreadableFileError(f"cannot be opened: {error.strerror}")
+        digest = hashlib.sha256(raw).hexdigest()
+        with connection.cursor() as engine:
+            try:
+                return digest, read_delivery(raw, contract, engine)
+            except FileRejected as rejected:
+                return digest, rejected
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(((key, delivery.relative) for key, delivery in deliveries), pool.map(read, deliveries)))
+
+
+def stage_partitions(connection, classified: str, loads: list[PartitionLoad], staging: Path,
+                     source_folder: Path) -> dict[str, Path]:
+    """Write the good records of the loads' partitions, with lineage, in one partitioned COPY to a private staging
+    folder (`staging_folder`); a partition with no good record gets an empty file. Returns each partition's
+    staged file."""
+    ingested_at = datetime.now(timezone.utc).isoformat()
+    try:
+        _private_directories(source_folder)
+        staging.mkdir(mode=PRIVATE_DIRECTORY)
+        landed = f"""
+            select * exclude (_file_order, _missing_required, _reason, _record_hash, _source_file, {SOURCE_ROW},
+                              _load_id),
+                   _source_file, {SOURCE_ROW}, _load_id, '{ingested_at}'::timestamptz as _ingested_at, _record_hash
+            from {classified} where _reason is null"""
+        connection.execute(f"""
+            copy ({landed} order by partition_key, _file_order, {SOURCE_ROW})
+            to '{staging}' (format parquet, partition_by (partition_key), filename_pattern 'data_{{i}}')
+        """)
+        staged = {}
+        for load in loads:
+            folder = staging / f"partition_key={load.partition_key}"
+            files = sorted(folder.glob("*.parquet"))
+            staged[load.partition_key] = staging / f"{load.partition_key}.parquet"
+            if len(files) == 1:
+                files[0].rename(staged[load.partition_key])
+            else:  # no good record (an empty file keeps the schema), or a partition the COPY split in parts
+                source = f"read_parquet({[str(f) for f in files]}, hive_partitioning = true)" if files \
+                    else f"({landed} and false)"
+                connection.execute(f"copy (select * exclude (partition_key) from {source}) "
+                                   f"to '{staged[load.partition_key]}' (format parquet)")
+            restrict_to_owner(staged[load.partition_key])
+            _private_directories(load.landed_path.parent)
+        return staged
+    except (OSError, duckdb.IOException) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        raise LandingPathError(f"cannot write landed data to {source_folder}: {reason} "
+                               f"(CITYBRAIN_LANDING is {source_folder.parent})") from None
+
+
+def staging_folder(landing: Path, source: str) -> Path:
+    """A new staging folder beside the sources' folders, where no reader's `<source>/*/*.parquet` reaches; the
+    leftovers of an interrupted run of the source (runs hold the warehouse lock, so none is running) are removed."""
+    for leftover in landing.glob(f".staging-{source}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    return landing / f".staging-{source}-{uuid.uuid4().hex}"
+
+
+def _private_directories(folder: Path) -> None:
+    """The landing folder, its source folder and the partition folder, readable by the owner only."""
+    folder.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    folder.mkdir(mode=PRIVATE_DIRECTORY, exist_ok=True)
+
+
+def passes(deliveries: dict[str, list[Delivery]]) -> Iterator[list[str]]:
+    """Consecutive partition keys, cut where a pass would exceed `PASS_DELIVERED_BYTES` (a pass holds its records
+    in memory several times over: Arrow, DuckDB, hashes)."""
+    keys, size = [], 0
+    for key, found in deliveries.items():
+        delivered = sum(delivered_size(delivery) for delivery in found if delivery.state == READY)
+        if keys and size + delivered > PASS_DELIVERED_BYTES:
+            yield keys
+            keys, size = [], 0
+        keys.append(key)
+        size += delivered
+    if keys:
+        yield keys
+
+
+def delivered_size(delivery: Delivery) -> int:
+    try:
+        return delivery.path.lstat().st_size
+    except OSError:  # gone since it was listed: its read reports it
+        return 0
+
+
+class EarlierDeliveries:
+    """Which delivery a file's bytes were already landed from, as landing the run's partitions one by one in key
+    order would find it in the ledger: earlier loads of other partitions, and this run's earlier partitions."""
+
+    def __init__(self, ledger: list[tuple[str, str, str]]):
+        self._ledger: dict[str, list[tuple[str, str]]] = {}
+        for sha, key, source_file in ledger:
+            self._ledger.setdefault(sha, []).append((key, source_file))
+        self._replaced: set[str] = set()
+        self._this_run: dict[str, str] = {}
+        self._this_partition: dict[str, str] = {}
+
+    def of(self, digest: str, partition_key: str, relative: str) -> str | None:
+        original = self._this_partition.get(digest)
+        self._this_partition.setdefault(digest, relative)
+        if original:
+            return original
+        for key, source_file in self._ledger.get(digest, []):
+            if key != partition_key and key not in self._replaced:
+                return source_file
+        return self._this_run.get(digest)
+
+    def landed(self, load: PartitionLoad) -> None:
+        self._this_partition = {}
+        if load.kept_landed_data:
+            return
+        self._replaced.add(load.partition_key)
+        for file in load.files:
+            if file.file_sha256 and file.status not in ("duplicate_delivery", *NOT_READ_STATUSES):
+                self._this_run.setdefault(file.file_sha256, file.source_file)
