@@ -64,7 +64,7 @@ class Warehouse:
         self.defaults = {
             "channel_name": first["std_channel"]["channel_name"],
             "request_type_name": first["std_request_type"]["request_type_name"],
-            "source_category": first["map_category__hotline_12345"]["source_category"],
+            "source_category": first["map_category__hotline_12345"]["source_value"],
             "status_name": first["std_request_status"]["status_name"],
             "district_name": self.district["district_name"],
             "incident_address": self.district["district_name"] + self.streets[0]["street_name"] + "1号",
