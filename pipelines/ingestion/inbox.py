@@ -13,7 +13,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from pipelines.ingestion.contracts import SourceContract
@@ -27,6 +27,7 @@ class Delivery:
     relative: str  # path relative to the inbox: the ledger's source_file
     state: str  # READY, REFUSED or INCOMPLETE
     detail: str = ""
+    delivered_at: datetime | None = None  # the file's mtime: when the department delivered it
 
 
 class DeliveryChanged(Exception):
@@ -64,7 +65,7 @@ def inspect_delivery(path: Path, inbox: Path, contract: SourceContract, now: flo
             return Delivery(path, relative, INCOMPLETE,
                             f"modified {max(age, 0):.0f} s ago; lands once unchanged for "
                             f"{contract.complete_after_seconds} s (delivery.complete_after_seconds)")
-    return Delivery(path, relative, READY)
+    return Delivery(path, relative, READY, delivered_at=datetime.fromtimestamp(status.st_mtime, timezone.utc))
 
 
 def read_delivery_bytes(delivery: Delivery) -> bytes:

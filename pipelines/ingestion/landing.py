@@ -115,6 +115,7 @@ def _land_pass(contract: SourceContract, deliveries: dict[str, list[Delivery]], 
             digest, read = outcome
             original = originals.of(digest, load.partition_key, delivery.relative)
             file_load, read, rejects = _decide_file(read, delivery.relative, digest, contract, connection, original)
+            file_load.delivered_at = delivery.delivered_at
             load.files.append(file_load)
             file_rejects[load.partition_key, delivery.relative] = rejects
             if file_load.status == "landed":

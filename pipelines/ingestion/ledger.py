@@ -29,6 +29,7 @@ class FileLoad:
     rows_landed: int
     rows_quarantined: int
     detail: str
+    delivered_at: datetime | None = None
 
 
 @dataclass
@@ -90,7 +91,7 @@ def record_loads(connection: duckdb.DuckDBPyConnection, source: str, loads: list
         {"load_id": load.load_id, "source": load.source, "partition_key": load.partition_key,
          "source_file": f.source_file, "file_sha256": f.file_sha256, "encoding": f.encoding, "status": f.status,
          "rows_read": f.rows_read, "rows_landed": f.rows_landed, "rows_quarantined": f.rows_quarantined,
-         "detail": f.detail or None, "loaded_at": now}
+         "detail": f.detail or None, "delivered_at": f.delivered_at, "loaded_at": now}
         for load in loads for f in load.files
     ], schema=_ledger_schema())
     connection.register("run_ledger", ledger)
@@ -136,5 +137,6 @@ def _ledger_schema() -> pa.Schema:
         ("load_id", pa.string()), ("source", pa.string()), ("partition_key", pa.string()),
         ("source_file", pa.string()), ("file_sha256", pa.string()), ("encoding", pa.string()),
         ("status", pa.string()), ("rows_read", pa.int64()), ("rows_landed", pa.int64()),
-        ("rows_quarantined", pa.int64()), ("detail", pa.string()), ("loaded_at", pa.timestamp("us", tz="UTC")),
+        ("rows_quarantined", pa.int64()), ("detail", pa.string()),
+        ("delivered_at", pa.timestamp("us", tz="UTC")), ("loaded_at", pa.timestamp("us", tz="UTC")),
     ])

@@ -6,7 +6,7 @@ import duckdb
 
 LEDGER_COLUMNS = (
     "load_id", "source", "partition_key", "source_file", "file_sha256", "encoding", "status",
-    "rows_read", "rows_landed", "rows_quarantined", "detail", "loaded_at",
+    "rows_read", "rows_landed", "rows_quarantined", "detail", "delivered_at", "loaded_at",
 )
 QUARANTINE_COLUMNS = (
     "load_id", "source", "partition_key", "source_file", "source_row", "reason", "detail", "raw_record",
@@ -27,6 +27,7 @@ create table if not exists ops.ingestion_ledger (
     rows_landed bigint not null,
     rows_quarantined bigint not null,
     detail varchar,
+    delivered_at timestamptz,
     loaded_at timestamptz not null,
     check (rows_read = rows_landed + rows_quarantined)
 );
@@ -41,6 +42,8 @@ create table if not exists ops.quarantine (
     raw_record varchar,
     quarantined_at timestamptz not null
 );
+-- ledgers created before the delivery time was recorded
+alter table ops.ingestion_ledger add column if not exists delivered_at timestamptz;
 """
 
 

@@ -217,6 +217,26 @@ def test_data_quality_scorecard_counts_what_the_ledger_and_the_generator_say(bui
                          for _, r, ranked in ranks)
 
 
+def test_timeliness_is_judged_by_when_the_department_delivered_not_when_the_pipeline_landed(built):
+    """The ledger keeps each file's delivery time (its inbox mtime); the generator back-dates files to 01:00 after
+    their period, long before this build landed them, so on-time partitions exist only if delivery time is used."""
+    inbox = settings.inbox_dir()
+    ledgered = query("""select source_file, delivered_at, loaded_at from ops.ingestion_ledger
+                        where status in ('landed', 'landed_with_quarantine')""")
+    assert ledgered
+    for source_file, delivered_at, loaded_at in ledgered:
+        assert delivered_at.timestamp() == pytest.approx((inbox / source_file).stat().st_mtime, abs=1e-3)
+        assert delivered_at < loaded_at
+    daily = "marts.mart_data_quality_daily"
+    assert scalar(f"""select count(*) from {daily} as d where is_delivered and first_delivered_at <> (
+        select min(delivered_at) from ops.ingestion_ledger as l
+        where l.source = d.source and cast(l.partition_key as date) = d.partition_key
+          and l.status not in ('no_delivery', 'refused', 'incomplete'))""") == 0
+    on_time, delivered = query(f"select count(*) filter (where is_on_time), count(*) filter (where is_delivered) "
+                               f"from {daily}")[0]
+    assert 0 < on_time <= delivered
+
+
 def test_each_landing_asset_shows_its_latest_data_quality_scores(built):
     from dagster import AssetKey
 
