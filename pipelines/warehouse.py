@@ -87,3 +87,15 @@ def warehouse_connection(
             yield connection
         finally:
             connection.close()
+
+
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block's statements in one DuckDB transaction: committed together, or rolled back and re-raised."""
+    connection.execute("begin transaction")
+    try:
+        yield
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise

@@ -23,6 +23,7 @@ import pyarrow as pa
 from pipelines.deliveries.rules import CITY_TIME, partition_end
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.ingestion.inbox import INCOMPLETE, inspect_delivery
+from pipelines.warehouse import transaction
 
 UNMATCHED_TABLE = "ops.unmatched_deliveries"
 UNMATCHED_COLUMNS = ("inbox_path", "source", "reason", "detail", "size_bytes", "modified_at", "reported_at")
@@ -170,14 +171,11 @@ def record_unmatched(connection: duckdb.DuckDBPyConnection, scan: InboxScan, now
     )
     connection.execute(_DDL)
     connection.register("unmatched_now", rows)
-    connection.execute("begin transaction")
     try:
-        connection.execute(f"delete from {UNMATCHED_TABLE}")
-        connection.execute(f"insert into {UNMATCHED_TABLE} ({', '.join(UNMATCHED_COLUMNS)}) select * from unmatched_now")
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
+        with transaction(connection):
+            connection.execute(f"delete from {UNMATCHED_TABLE}")
+            connection.execute(
+                f"insert into {UNMATCHED_TABLE} ({', '.join(UNMATCHED_COLUMNS)}) select * from unmatched_now")
     finally:
         connection.unregister("unmatched_now")
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from pipelines.ingestion.ops_tables import LEDGER_COLUMNS, QUARANTINE_COLUMNS
 from pipelines.ingestion.records import SOURCE_ROW
+from pipelines.warehouse import transaction
 
 # Ledger statuses of files not read: they never replace landed data and are replaced by the next load.
 NOT_READ_STATUSES = ("no_delivery", "refused", "incomplete")
@@ -115,14 +116,10 @@ def record_loads(connection: duckdb.DuckDBPyConnection, source: str, loads: list
         """, [source, now, source, now]),
         (f"insert into ops.ingestion_ledger ({', '.join(LEDGER_COLUMNS)}) select * from run_ledger", []),
     ]
-    connection.execute("begin transaction")
     try:
-        for sql, parameters in statements:
-            connection.execute(sql, parameters)
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
+        with transaction(connection):
+            for sql, parameters in statements:
+                connection.execute(sql, parameters)
     finally:
         connection.unregister("run_ledger")
         connection.unregister("run_rejects")

@@ -11,6 +11,7 @@ from pipelines.publish import registry
 from pipelines.publish.marts import Mart, published_marts
 from pipelines.publish.personal import assert_no_personal_columns
 from pipelines.publish.snapshot import SnapshotError, new_snapshot_id, snapshot_file, switch_serving, write_snapshot
+from pipelines.warehouse import transaction
 
 
 def publish(
@@ -26,15 +27,10 @@ def publish(
     snapshot_id = new_snapshot_id(published_at)
     manifest = write_snapshot(build, marts, snapshot_id=snapshot_id, published_at=published_at, run_id=run_id,
                               partitions=partitions, checks=checks)
-    build.execute("begin transaction")
-    try:
+    with transaction(build):
         registry.record_publication(build, manifest, published_at=published_at, run_id=run_id,
                                     partitions=partitions, snapshot_file=str(snapshot_file(snapshot_id)))
         switch_serving(snapshot_id)
-    except BaseException:
-        build.execute("rollback")
-        raise
-    build.execute("commit")
     prune(build)
     return manifest
 
@@ -55,15 +51,10 @@ def rollback(build: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     if previous is None:
         raise SnapshotError(f"Cannot roll back {current['snapshot_id']}: no earlier snapshot is kept on disk.")
     now = datetime.now(timezone.utc)
-    build.execute("begin transaction")
-    try:
+    with transaction(build):
         registry.set_status(build, current["snapshot_id"], registry.ROLLED_BACK, now)
         registry.set_status(build, previous["snapshot_id"], registry.CURRENT, now)
         switch_serving(previous["snapshot_id"])
-    except BaseException:
-        build.execute("rollback")
-        raise
-    build.execute("commit")
     return current["snapshot_id"], previous["snapshot_id"]
 
 
