@@ -7,12 +7,11 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # Tools started by Dagster itself (dbt under `dagster dev`) are found in the virtual environment.
 export PATH := $(BIN):$(PATH)
 
-# Demo data: DEMO_DAYS days ending yesterday (Asia/Shanghai), or from DEMO_START when it is set; rows per day / month.
+# Demo data: DEMO_DAYS days ending yesterday (Asia/Shanghai), or from DEMO_START when it is set. DEMO_SIZES takes
+# `--size SOURCE=N` options (records per day or month); every other source gets its generator's default.
 DEMO_START ?=
 DEMO_DAYS ?= 60
-DEMO_HOTLINE_PER_DAY ?= 400
-DEMO_GRID_PER_DAY ?= 150
-DEMO_MEDIATION_PER_MONTH ?= 300
+DEMO_SIZES ?=
 # Public, clearly flagged salt for the demo only; real deployments set CITYBRAIN_PSEUDONYM_SALT themselves.
 DEMO_SALT := DEMO-public-salt-pseudonyms-not-protected
 
@@ -50,9 +49,7 @@ setup: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 DEMO_WINDOW = $(if $(DEMO_START),--start $(DEMO_START)) --days $(DEMO_DAYS)
 
 demo: setup
-	$(BIN)/python -m demo.generate $(DEMO_WINDOW) \
-		--hotline-per-day $(DEMO_HOTLINE_PER_DAY) --grid-per-day $(DEMO_GRID_PER_DAY) \
-		--mediation-per-month $(DEMO_MEDIATION_PER_MONTH)
+	$(BIN)/python -m demo.generate $(DEMO_WINDOW) $(DEMO_SIZES)
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
 		$(BIN)/python -m pipelines.cli build $(DEMO_WINDOW)
 

@@ -174,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sharing load: building {args.days} days of demo data ({args.hotline_per_day} work orders/day) ...",
           flush=True)
     run(env, "-m", "demo.generate", "--start", START.isoformat(), "--days", str(args.days + 1),
-        "--hotline-per-day", str(args.hotline_per_day), "--grid-per-day", str(args.grid_per_day),
-        "--mediation-per-month", str(args.mediation_per_month))
+        "--size", f"hotline_12345={args.hotline_per_day}", "--size", f"grid_events={args.grid_per_day}",
+        "--size", f"mediation_cases={args.mediation_per_month}")
     run(env, *cli_build(START, history_end))
     service, base = start_service(env)
     try:

@@ -26,8 +26,8 @@ def generate(start: date, days: int, hotline: int, grid: int, mediation: int, in
     from demo.generate import generate as generate_deliveries
 
     months = max(1, round(days / 30.4))
-    generate_deliveries(inbox or settings.inbox_dir(), start, days, hotline // days, grid // days,
-                        mediation // months, seed=20261127)
+    sizes = {"hotline_12345": hotline // days, "grid_events": grid // days, "mediation_cases": mediation // months}
+    generate_deliveries(inbox or settings.inbox_dir(), start, days, sizes, seed=20261127)
 
 
 def partition_keys(partition_type: str, start: date, end: date) -> list[str]:

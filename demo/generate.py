@@ -1,7 +1,9 @@
 """Generate the demo deliveries and their ground truth.
 
-    python -m demo.generate --inbox DIR --start 2026-01-01 --days 60 --hotline-per-day 400 \\
-        --grid-per-day 150 --mediation-per-month 300 --seed 20261127
+    python -m demo.generate --inbox DIR --start 2026-01-01 --days 60 --size hotline_12345=400 --seed 20261127
+
+`--size SOURCE=N` sets a source's records per delivery period (per day for a daily source, per month for a
+monthly one); without it a source gets its generator's `DEFAULT_SIZE`.
 
 Without `--start`, the days end yesterday (Asia/Shanghai), the pipeline's latest complete partition.
 
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import time
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -40,13 +43,17 @@ DELIVERY_TIME = clock(1, 0)  # departments deliver at 01:00 after the day (month
 GENERATORS = (hotline, grid, mediation)
 
 
-def generate(inbox: Path, start: date, days: int, hotline_per_day: int, grid_per_day: int, mediation_per_month: int,
-             seed: int) -> dict:
+def generate(inbox: Path, start: date, days: int, sizes: Mapping[str, int] | None = None,
+             seed: int = DEFAULT_SEED) -> dict:
     """Write the deliveries of every contract's source that has a demo generator into `inbox` and return the
     ground truth (also written as JSON). Sources come from contracts/; one without a generator is listed under
-    `sources_without_generator` and gets no deliveries (its staging model stays empty)."""
+    `sources_without_generator` and gets no deliveries (its staging model stays empty). `sizes` maps a source to
+    its records per delivery period; a source not in it gets its generator's `DEFAULT_SIZE`."""
     std = CityStandard.load()
-    sizes = {hotline.SOURCE: hotline_per_day, grid.SOURCE: grid_per_day, mediation.SOURCE: mediation_per_month}
+    sizes = sizes or {}
+    unknown = set(sizes) - {module.SOURCE for module in GENERATORS}
+    if unknown:
+        raise ValueError(f"no demo generator for {', '.join(sorted(unknown))}")
     positions = {module.SOURCE: k for k, module in enumerate(GENERATORS)}
     inbox.mkdir(parents=True, exist_ok=True)
     sources, without_generator = {}, []
@@ -55,12 +62,18 @@ def generate(inbox: Path, start: date, days: int, hotline_per_day: int, grid_per
             without_generator.append(source)
             continue
         stream = np.random.default_rng([seed, positions[source]])
-        sources[source] = GENERATORS[positions[source]].deliver(inbox, std, stream, start, days, sizes[source])
+        module = GENERATORS[positions[source]]
+        sources[source] = module.deliver(inbox, std, stream, start, days, sizes.get(source, module.DEFAULT_SIZE))
     _date_deliveries(inbox, sources)
     truth = {"seed": seed, "start_date": start.isoformat(), "days": days, "sources": sources,
              "sources_without_generator": without_generator}
     (inbox / GROUND_TRUTH_FILE).write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return truth
+
+
+def scaled_sizes(fraction: float) -> dict[str, int]:
+    """Every generator's default size times `fraction` (at least 1): a smaller demo of every source."""
+    return {module.SOURCE: max(1, round(module.DEFAULT_SIZE * fraction)) for module in GENERATORS}
 
 
 def _date_deliveries(inbox: Path, sources: dict) -> None:
@@ -88,11 +101,17 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--start", type=date.fromisoformat, default=None,
                         help="first day (default: the --days days ending yesterday)")
     parser.add_argument("--days", type=int, default=60)
-    parser.add_argument("--hotline-per-day", type=int, default=400)
-    parser.add_argument("--grid-per-day", type=int, default=150)
-    parser.add_argument("--mediation-per-month", type=int, default=300)
+    parser.add_argument("--size", type=_source_size, action="append", default=[], metavar="SOURCE=N",
+                        help="records per delivery period of SOURCE (repeatable); default: the generator's own")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     return parser.parse_args(argv)
+
+
+def _source_size(text: str) -> tuple[str, int]:
+    source, _, count = text.partition("=")
+    if not source or not count.isdigit():
+        raise argparse.ArgumentTypeError(f"expected SOURCE=N, got {text!r}")
+    return source, int(count)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -100,8 +119,7 @@ def main(argv: list[str] | None = None) -> dict:
     inbox = args.inbox or inbox_dir()
     start, _ = day_range(args.start, None, args.days)
     began = time.perf_counter()
-    truth = generate(inbox, start, args.days, args.hotline_per_day, args.grid_per_day,
-                     args.mediation_per_month, args.seed)
+    truth = generate(inbox, start, args.days, dict(args.size), args.seed)
     for source, part in truth["sources"].items():
         print(f"{source}: {len(part['files'])} files, {part['expected']['rows_written']} records")
     for source in truth["sources_without_generator"]:

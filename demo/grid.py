@@ -17,6 +17,7 @@ from demo.values import day_starts, day_tags, join, pick, replace_at, seconds_of
 from pipelines.settings import TIMEZONE
 
 SOURCE = "grid_events"
+DEFAULT_SIZE = 150  # records per day
 ID_PREFIX = "SJ"
 REPORTER_PREFIX = "WGY"
 # Grid workers report on patrol, in working hours.

@@ -25,6 +25,7 @@ from demo.values import (
 )
 
 SOURCE = "hotline_12345"
+DEFAULT_SIZE = 400  # records per day
 ID_PREFIX = "GD"
 # Calls over the day: quiet at night, peaks mid-morning and mid-afternoon.
 HOURLY_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 13, 10, 12, 14, 14, 12, 10, 8, 7, 6, 4, 3, 2]

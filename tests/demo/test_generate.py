@@ -22,8 +22,8 @@ from pipelines.partitions import last_complete_day
 from pipelines.settings import CONTRACTS_DIR, DBT_PROJECT_DIR
 
 # Six days across a month end: two monthly workbooks, daily files in both months.
-SMALL = {"start": date(2026, 1, 30), "days": 6, "hotline_per_day": 60, "grid_per_day": 40,
-         "mediation_per_month": 300, "seed": 7}
+SMALL = {"start": date(2026, 1, 30), "days": 6,
+         "sizes": {"hotline_12345": 60, "grid_events": 40, "mediation_cases": 300}, "seed": 7}
 SEEDS = DBT_PROJECT_DIR / "seeds"
 HOTLINE_TIME = "%Y/%m/%d %H:%M:%S"
 
@@ -289,7 +289,7 @@ def test_the_redelivered_file_is_a_byte_identical_copy(delivered, source):
 def test_citizen_ids_are_valid_except_the_injected_ones(delivered):
     inbox, truth = delivered
     hotline = [record["身份证号"] for record in _all_hotline_records(inbox) if record.get("身份证号")]
-    assert len(hotline) > 0.2 * SMALL["days"] * SMALL["hotline_per_day"]
+    assert len(hotline) > 0.2 * SMALL["days"] * SMALL["sizes"]["hotline_12345"]
     assert sum(not ric.is_valid(number) for number in hotline) == \
         truth["sources"]["hotline_12345"]["injected"]["invalid_citizen_id"]
     _, rows = _read_mediation(inbox)
@@ -433,12 +433,16 @@ def test_some_callers_ask_again_within_the_repeat_window(delivered):
 # --- interface --------------------------------------------------------------------------------------------------
 
 def test_the_cli_writes_the_ground_truth(tmp_path, capsys):
-    truth = main(["--inbox", str(tmp_path), "--days", "3", "--hotline-per-day", "30", "--grid-per-day", "20",
-                  "--mediation-per-month", "300", "--seed", "1"])
+    truth = main(["--inbox", str(tmp_path), "--days", "3", "--size", "hotline_12345=30", "--size", "grid_events=20",
+                  "--seed", "1"])
     assert json.loads((tmp_path / GROUND_TRUTH_FILE).read_text(encoding="utf-8")) == truth
     # without --start the days end yesterday (Asia/Shanghai), the latest complete partition
     assert truth["days"] == 3 and truth["start_date"] == (last_complete_day() - timedelta(days=2)).isoformat()
     assert "hotline_12345: 4 files" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--inbox", str(tmp_path), "--size", "hotline_12345"])
+    with pytest.raises(ValueError, match="no demo generator for nowhere"):
+        main(["--inbox", str(tmp_path), "--days", "1", "--size", "nowhere=3"])
 
 
 def test_a_one_day_delivery_leaves_out_only_the_defects_that_need_more_days(tmp_path):
@@ -455,7 +459,7 @@ def test_a_one_day_delivery_leaves_out_only_the_defects_that_need_more_days(tmp_
 
 def test_too_few_rows_for_every_defect_are_refused(tmp_path):
     with pytest.raises(ValueError, match="generate more rows or days"):
-        generate(tmp_path, **{**SMALL, "hotline_per_day": 1})
+        generate(tmp_path, **{**SMALL, "sizes": {**SMALL["sizes"], "hotline_12345": 1}})
 
 
 def test_the_demo_delivers_every_source_of_the_contracts(delivered):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from demo.generate import generate
+from demo.generate import generate, scaled_sizes
 from pipelines import settings
 
 START = date(2026, 3, 1)  # a complete month, so the monthly source lands too
@@ -101,7 +101,7 @@ def _differences(reference: Path, rebuilt: Path, schema: str, table: str) -> int
 def test_kill_9_at_landing_in_dbt_and_in_checks_then_rerun_gives_the_same_marts(tmp_path):
     reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
     for root in (reference, interrupted):
-        generate(root / "inbox", START, DAYS, hotline_per_day=40, grid_per_day=20, mediation_per_month=120, seed=5)
+        generate(root / "inbox", START, DAYS, scaled_sizes(0.1), seed=5)
     # the uninterrupted build runs beside the interrupted ones (separate warehouses): two cores, half the time
     uninterrupted = _start(_environment(reference), event_log=False)
     try:

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from demo.generate import generate
+from demo.generate import generate, scaled_sizes
 from pipelines import settings
 from pipelines.cli import BuildReport, build
 from pipelines.ingestion.contracts import load_contracts
@@ -37,8 +37,7 @@ def built(tmp_path_factory):
         env.setenv("CITYBRAIN_LANDING", str(root / "landing"))
         env.setenv("CITYBRAIN_SERVING_DIR", str(root / "serving"))
         env.setenv("CITYBRAIN_PSEUDONYM_SALT", salt)
-        truth = generate(root / "inbox", START, DAYS, hotline_per_day=120, grid_per_day=60,
-                         mediation_per_month=120, seed=11)
+        truth = generate(root / "inbox", START, DAYS, scaled_sizes(0.3), seed=11)
         # a persistent instance: run and event-log storage and compute logs are files, searched for the salt
         (root / "dagster_home").mkdir()
         with DagsterInstance.local_temp(tempdir=str(root / "dagster_home")) as instance:

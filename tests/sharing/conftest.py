@@ -16,7 +16,7 @@ import pytest
 import requests
 from dagster import DagsterInstance
 
-from demo.generate import generate
+from demo.generate import generate, scaled_sizes
 from pipelines import settings
 from pipelines.cli import build
 from pipelines.sharing.catalog import load_sharing_config
@@ -45,8 +45,7 @@ def published(sharing_env) -> dict:
     with pytest.MonkeyPatch.context() as env:
         for name, value in sharing_env.items():
             env.setenv(name, value)
-        generate(settings.inbox_dir(), START, DAYS, hotline_per_day=150, grid_per_day=40, mediation_per_month=80,
-                 seed=5)
+        generate(settings.inbox_dir(), START, DAYS, scaled_sizes(0.3), seed=5)
         report = build(START, START + timedelta(days=DAYS - 1), DagsterInstance.ephemeral())
         assert report.success, report.runs
         assert settings.serving_path().exists(), "the daily job should have published a snapshot"
