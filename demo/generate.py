@@ -72,8 +72,10 @@ def generate(inbox: Path, start: date, days: int, sizes: Mapping[str, int] | Non
 
 
 def scaled_sizes(fraction: float) -> dict[str, int]:
-    """Every generator's default size times `fraction` (at least 1): a smaller demo of every source."""
-    return {module.SOURCE: max(1, round(module.DEFAULT_SIZE * fraction)) for module in GENERATORS}
+    """Every generator's default size times `fraction`: a smaller demo of every source, but never below the
+    generator's `MIN_SIZE` (the fewest records that still carry every injected defect; 1 when it declares none)."""
+    return {module.SOURCE: max(getattr(module, "MIN_SIZE", 1), round(module.DEFAULT_SIZE * fraction))
+            for module in GENERATORS}
 
 
 def _date_deliveries(inbox: Path, sources: dict) -> None:

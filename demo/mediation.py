@@ -21,6 +21,7 @@ from demo.values import (
 
 SOURCE = "mediation_cases"
 DEFAULT_SIZE = 300  # records per month
+MIN_SIZE = 100  # fewer cases a month cannot carry every defect
 ID_PREFIX = "TJ"
 COMMITTEE_SUFFIX = "人民调解委员会"
 SUCCESS_SHARE = 0.85
