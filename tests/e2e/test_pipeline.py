@@ -120,7 +120,7 @@ def test_dispute_cases_match_the_ground_truth(built):
     fct = "marts.fct_dispute_case"
     assert scalar(f"select count(*) from {fct}") == truth["distinct_cases"]
     by_district = dict(query(f"select district_code, count(*) from {fct} where district_code is not null group by 1"))
-    assert by_district == truth["cases_by_district"]
+    assert by_district == {code: n for code, n in truth["cases_by_district"].items() if n}
     assert scalar(f"select count(*) from {fct} where district_code is null") == truth["unknown_district"]
     assert scalar(f"select count(*) filter (is_mediation_success) from {fct}") == truth["mediation_success"]
     assert scalar(f"select count(*) filter (not applicant_id_is_valid or not respondent_id_is_valid) from {fct}") \
