@@ -1,19 +1,25 @@
-"""Jobs, schedules and the inbox sensor (all on by default).
+"""Jobs, schedules and sensors (all on by default). Dagster runs one partitions definition per job, so:
 
+- `<source>_landing_job`, one per source contract, partitioned by the source's own rhythm from its own start date
+  (`pipelines/partitions.py`); its schedule requests the period that has just ended at the contract's
+  `freshness.expected_by` (daily: every day; weekly: Mondays; monthly: the 1st), Asia/Shanghai.
+- `daily_governance_job`: every governance model (dbt), its checks, the publication of the marts
+  (`pipelines/publish`) and the departments' export packages (`pipelines/sharing`), one day (or a range) per run,
+  from the city's governance start date. The `governance_sensor` requests a day once every daily source has
+  landed it, and again when a partition ending that day lands anew (`pipelines/governance_runs.py`).
 - `city_standard_job`: the city standard (seeds, dimensions); run after a code set changes.
-- `daily_governance_job`: the daily sources' landing plus every governance model, one day (or a range) per run,
-  then the publication of the marts (`pipelines/publish`) and the departments' export packages (`pipelines/sharing`).
-- `<source>_landing_job` for each monthly source.
 - `delivery_freshness_job`: every source's `delivery_freshness` check, hourly.
-Partitions end with the last complete period (Asia/Shanghai): a schedule's tick requests the partition that has
-just ended, yesterday for the daily job and last month for a monthly one, at the latest `freshness.expected_by`
-of its sources. The sensor starts a partition's run as soon as a complete delivery for it appears in the inbox.
+The `inbox_sensor` starts the landing job of a source's partition as soon as a complete delivery for it appears in
+the inbox. Jobs and schedules are built per contract: adding a source adds its own and changes no other source's.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from dagster import (
@@ -24,6 +30,7 @@ from dagster import (
     DefaultSensorStatus,
     RunRequest,
     ScheduleDefinition,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -38,19 +45,21 @@ from pipelines.assets.landing import landing_asset_key
 from pipelines.deliveries.checks import FRESHNESS_CHECK, INBOX_CHECK, inbox_result, now_in_city
 from pipelines.deliveries.inbox import InboxScan, record_unmatched, scan_inbox
 from pipelines.deliveries.ledger import processed_file_versions
-from pipelines.ingestion.contracts import SourceContract, load_contracts
-from pipelines.partitions import governance_daily_partitions
+from pipelines.governance_runs import build_governance_sensor
+from pipelines.ingestion.contracts import SourceContract
+from pipelines.partitions import governance_daily_partitions, partitions_for
 from pipelines.publish.asset import publication, publication_held
 from pipelines.sharing.asset import sharing_exports
 from pipelines.warehouse import WarehouseBusyError, warehouse_connection
 
+if TYPE_CHECKING:  # what define_asset_job returns (not exported by dagster)
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
 # The sensor never waits long for a run to release the warehouse: it looks again at its next tick.
 SENSOR_LOCK_WAIT_SECONDS = 5
 FRESHNESS_CRON = "10 * * * *"
-
-CONTRACTS = load_contracts()
-DAILY_SOURCES = [c for c in CONTRACTS.values() if c.partition_type == "daily"]
-MONTHLY_SOURCES = [c for c in CONTRACTS.values() if c.partition_type == "monthly"]
+# The day a scheduled period's delivery is due: the day after the period ends.
+SCHEDULE_DAY = {"daily": {}, "weekly": {"day_of_week": 1}, "monthly": {"day_of_month": 1}}
 
 city_standard_job = define_asset_job(
     "city_standard_job",
@@ -60,67 +69,82 @@ city_standard_job = define_asset_job(
 
 daily_governance_job = define_asset_job(
     "daily_governance_job",
-    selection=AssetSelection.assets(*(landing_asset_key(c.source) for c in DAILY_SOURCES))
-    | AssetSelection.assets(governance_models, publication, sharing_exports),
+    selection=AssetSelection.assets(governance_models, publication, sharing_exports),
     partitions_def=governance_daily_partitions(),
     hooks={publication_held},
-    description="Land the daily sources' deliveries for the day(s), build every governance model for them and "
-                "publish the marts when no ERROR check failed, then write the departments' export packages.",
+    description="Build every governance model for the day(s) from what the landing jobs landed, publish the marts "
+                "when no ERROR check failed, then write the departments' export packages.",
 )
 
-monthly_landing_jobs = {
-    contract.source: define_asset_job(
-        f"{contract.source}_landing_job",
+
+def landing_job_name(source: str) -> str:
+    return f"{source}_landing_job"
+
+
+def landing_job(contract: SourceContract) -> UnresolvedAssetJobDefinition:
+    return define_asset_job(
+        landing_job_name(contract.source),
         selection=AssetSelection.assets(landing_asset_key(contract.source)),
-        description=f"Land the monthly delivery of {contract.title}.",
+        partitions_def=partitions_for(contract),
+        description=f"Land the {contract.partition_type} delivery of {contract.title} and run its landing checks.",
     )
-    for contract in MONTHLY_SOURCES
-}
-
-delivery_freshness_job = define_asset_job(
-    "delivery_freshness_job",
-    selection=AssetSelection.checks(
-        *(AssetCheckKey(landing_asset_key(c.source), FRESHNESS_CHECK) for c in CONTRACTS.values())
-    ),
-    description="Evaluate every source's delivery freshness (is a due delivery missing?).",
-)
-
-def _at_latest_deadline(contracts: list[SourceContract]) -> dict[str, int]:
-    """Cron hour and minute of the latest `freshness.expected_by` of the contracts: a scheduled run lands what
-    was due, and whatever arrives later lands through the sensor."""
-    expected_by = max(contract.freshness.expected_by for contract in contracts)
-    return {"hour_of_day": expected_by.hour, "minute_of_hour": expected_by.minute}
 
 
-schedules = [
-    build_schedule_from_partitioned_job(
-        daily_governance_job, **_at_latest_deadline(DAILY_SOURCES), default_status=DefaultScheduleStatus.RUNNING,
-        description="Yesterday's partition (Asia/Shanghai) once every daily source's delivery is due.",
-    ),
-    *(
-        build_schedule_from_partitioned_job(
-            monthly_landing_jobs[contract.source], day_of_month=1, **_at_latest_deadline([contract]),
-            default_status=DefaultScheduleStatus.RUNNING,
-            description=f"Last month's partition of {contract.source} on the 1st, once its delivery is due.",
-        )
-        for contract in MONTHLY_SOURCES
-    ),
-    ScheduleDefinition(
-        name="delivery_freshness_schedule", job=delivery_freshness_job, cron_schedule=FRESHNESS_CRON,
-        execution_timezone=settings.TIMEZONE, default_status=DefaultScheduleStatus.RUNNING,
-        description="Evaluates every source's delivery freshness check, so a missing delivery is reported "
-                    "even when nothing runs.",
-    ),
-]
+def landing_schedule(contract: SourceContract, job: UnresolvedAssetJobDefinition) -> ScheduleDefinition:
+    """The period that has just ended, at the contract's `freshness.expected_by` on the day after it: a scheduled
+    run lands what was due, and whatever arrives later lands through the inbox sensor."""
+    expected_by = contract.freshness.expected_by
+    return build_schedule_from_partitioned_job(
+        job, hour_of_day=expected_by.hour, minute_of_hour=expected_by.minute,
+        **SCHEDULE_DAY[contract.partition_type], default_status=DefaultScheduleStatus.RUNNING,
+        description=f"The {contract.partition_type} partition of {contract.source} that has just ended, once its "
+                    f"delivery is due ({expected_by:%H:%M} Asia/Shanghai, contracts/{contract.path.name}).",
+    )
 
 
-def job_for(contract: SourceContract):
-    return daily_governance_job if contract.partition_type == "daily" else monthly_landing_jobs[contract.source]
+def delivery_freshness_job(contracts: Mapping[str, SourceContract]) -> UnresolvedAssetJobDefinition:
+    return define_asset_job(
+        "delivery_freshness_job",
+        selection=AssetSelection.checks(
+            *(AssetCheckKey(landing_asset_key(source), FRESHNESS_CHECK) for source in contracts)
+        ),
+        description="Evaluate every source's delivery freshness (is a due delivery missing?).",
+    )
+
+
+@dataclass(frozen=True)
+class Automation:
+    landing_jobs: dict[str, UnresolvedAssetJobDefinition]
+    jobs: list[UnresolvedAssetJobDefinition]
+    schedules: list[ScheduleDefinition]
+    sensors: list[SensorDefinition]
+
+
+def build_automation(contracts: Mapping[str, SourceContract]) -> Automation:
+    """The jobs, schedules and sensors of these contracts: each source's own, plus the shared ones."""
+    landing_jobs = {source: landing_job(contract) for source, contract in contracts.items()}
+    freshness_job = delivery_freshness_job(contracts)
+    schedules = [
+        *(landing_schedule(contract, landing_jobs[source]) for source, contract in contracts.items()),
+        ScheduleDefinition(
+            name="delivery_freshness_schedule", job=freshness_job, cron_schedule=FRESHNESS_CRON,
+            execution_timezone=settings.TIMEZONE, default_status=DefaultScheduleStatus.RUNNING,
+            description="Evaluates every source's delivery freshness check, so a missing delivery is reported "
+                        "even when nothing runs.",
+        ),
+    ]
+    return Automation(
+        landing_jobs=landing_jobs,
+        jobs=[city_standard_job, daily_governance_job, *landing_jobs.values(), freshness_job],
+        schedules=schedules,
+        sensors=[build_inbox_sensor(contracts, landing_jobs),
+                 build_governance_sensor(contracts, daily_governance_job)],
+    )
 
 
 def delivery_run_requests(scan: InboxScan, processed: dict[str, datetime]) -> Iterator[RunRequest]:
-    """A run request per complete delivery that no landing has processed since it last changed; the run key
-    (file, size, mtime) keeps a file version from being requested twice."""
+    """A run request of the source's landing job per complete delivery that no landing has processed since it last
+    changed; the run key (file, size, mtime) keeps a file version from being requested twice."""
     for delivery in scan.deliveries:
         file = delivery.file
         landed_at = processed.get(file.relative)
@@ -128,7 +152,7 @@ def delivery_run_requests(scan: InboxScan, processed: dict[str, datetime]) -> It
             continue
         yield RunRequest(
             run_key=f"{file.relative}:{file.size}:{file.modified_at.timestamp():.6f}",
-            job_name=job_for(CONTRACTS[delivery.source]).name,
+            job_name=landing_job_name(delivery.source),
             partition_key=delivery.partition_key,
             tags={"citybrain/delivery": file.relative},
         )
@@ -145,9 +169,9 @@ def inbox_summary(scan: InboxScan, requested: int) -> str:
     return text
 
 
-def _inbox_check_evaluations(scan: InboxScan) -> list[AssetCheckEvaluation]:
+def _inbox_check_evaluations(contracts: Mapping[str, SourceContract], scan: InboxScan) -> list[AssetCheckEvaluation]:
     evaluations = []
-    for contract in CONTRACTS.values():
+    for contract in contracts.values():
         result = inbox_result(contract, scan.unmatched_of(contract.source))
         evaluations.append(AssetCheckEvaluation(
             asset_key=landing_asset_key(contract.source), check_name=INBOX_CHECK, passed=result.passed,
@@ -155,35 +179,37 @@ def _inbox_check_evaluations(scan: InboxScan) -> list[AssetCheckEvaluation]:
     return evaluations
 
 
-@sensor(
-    jobs=[daily_governance_job, *monthly_landing_jobs.values()],
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Starts the partition's run when a complete delivery that no landing has processed appears in "
-                "the inbox (one folder per source); reports files that match no contract.",
-)
-def inbox_sensor(context: SensorEvaluationContext):
-    now = now_in_city()
-    scan = scan_inbox(CONTRACTS.values(), settings.inbox_dir(), now)
-    unmatched_changed = scan.unmatched_digest() != context.cursor
-    try:
-        with warehouse_connection(lock_timeout_seconds=SENSOR_LOCK_WAIT_SECONDS) as connection:
-            processed = processed_file_versions(connection)
-            if unmatched_changed:
-                record_unmatched(connection, scan, now)
-    except WarehouseBusyError:
-        return SkipReason("The warehouse is locked by a run; the inbox is looked at again at the next tick.")
-    requests = list(delivery_run_requests(scan, processed))
-    summary = inbox_summary(scan, len(requests))
-    if requests:
-        context.log.info(summary)
-    return SensorResult(
-        run_requests=requests or None,
-        skip_reason=None if requests else summary,
-        cursor=scan.unmatched_digest(),
-        asset_events=_inbox_check_evaluations(scan) if unmatched_changed else None,
+def build_inbox_sensor(contracts: Mapping[str, SourceContract],
+                       landing_jobs: Mapping[str, UnresolvedAssetJobDefinition]) -> SensorDefinition:
+    @sensor(
+        name="inbox_sensor",
+        jobs=list(landing_jobs.values()),
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Starts the source's landing run for a partition when a complete delivery that no landing has "
+                    "processed appears in the inbox (one folder per source); reports files that match no contract.",
     )
+    def inbox_sensor(context: SensorEvaluationContext):
+        now = now_in_city()
+        scan = scan_inbox(contracts.values(), settings.inbox_dir(), now)
+        unmatched_changed = scan.unmatched_digest() != context.cursor
+        try:
+            with warehouse_connection(lock_timeout_seconds=SENSOR_LOCK_WAIT_SECONDS) as connection:
+                processed = processed_file_versions(connection)
+                if unmatched_changed:
+                    record_unmatched(connection, scan, now)
+        except WarehouseBusyError:
+            return SkipReason("The warehouse is locked by a run; the inbox is looked at again at the next tick.")
+        requests = list(delivery_run_requests(scan, processed))
+        summary = inbox_summary(scan, len(requests))
+        if requests:
+            context.log.info(summary)
+        return SensorResult(
+            run_requests=requests or None,
+            skip_reason=None if requests else summary,
+            cursor=scan.unmatched_digest(),
+            asset_events=_inbox_check_evaluations(contracts, scan) if unmatched_changed else None,
+        )
 
+    return inbox_sensor
 
-jobs = [city_standard_job, daily_governance_job, *monthly_landing_jobs.values(), delivery_freshness_job]
-sensors = [inbox_sensor]

@@ -102,28 +102,32 @@ def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, s
 
 def build(start: date, end: date, instance: DagsterInstance, debug: bool = False,
           full_refresh: bool = False) -> BuildReport:
-    """Standard first, then the monthly landings (complete months only), then the daily landings and every
-    governance model. `full_refresh` rebuilds every incremental model from all landed partitions (after the
-    standard changed)."""
+    """Standard first, then each source's landing job over its complete partitions holding the days, then the
+    governance job for the days. `full_refresh` rebuilds every incremental model from all landed partitions (after
+    the standard changed)."""
     from pipelines.assets.dbt import governance_models
-    from pipelines.automation import MONTHLY_SOURCES, city_standard_job, daily_governance_job, monthly_landing_jobs
-    from pipelines.partitions import governance_daily_partitions, partitions_for
+    from pipelines.automation import city_standard_job, daily_governance_job, landing_job_name
+    from pipelines.ingestion.contracts import load_contracts
+    from pipelines.partitions import governance_daily_partitions, partition_range, partitions_for, period_start
 
     daily = governance_daily_partitions()
     check_days(start, end, daily.get_first_partition_key(), daily.get_last_partition_key())
     report = BuildReport()
     report.add(city_standard_job.name, _run(city_standard_job.name, instance, None, debug=debug))
-    for contract in MONTHLY_SOURCES:
-        first_month, last_month = start.replace(day=1).isoformat(), end.replace(day=1).isoformat()
+    for source, contract in load_contracts().items():
+        partitions = partition_range(contract, start, end)
+        last_wanted = period_start(contract.partition_type, end).isoformat()
         last_complete = partitions_for(contract).get_last_partition_key()
-        if last_complete is None or last_month > last_complete:
-            report.notes.append(f"{contract.source}: the month {last_month[:7]} has not ended; it lands once it "
-                                "has (monthly schedule or inbox sensor)")
-            last_month = last_complete
-        if last_month is None or first_month > last_month:
+        if contract.start_date <= end and (last_complete is None or last_wanted > last_complete):
+            report.notes.append(f"{source}: the {contract.partition_type} period from {last_wanted} has not ended; "
+                                "it lands once it has (its schedule or the inbox sensor)")
+        if partitions is None:
             continue
-        job_name = monthly_landing_jobs[contract.source].name
-        report.add(job_name, _run(job_name, instance, (first_month, last_month), debug=debug))
+        job_name = landing_job_name(source)
+        report.add(job_name, _run(job_name, instance, partitions, debug=debug))
+    if not report.success:
+        report.notes.append("a landing run failed: the governance job did not run (fix it and build again)")
+        return report
     days = (start.isoformat(), end.isoformat())
     # a build of a whole range is the full build: its dbt tests check whole tables, not just the window
     full_build = {governance_models.op.name: {"config": {"full_table_tests": True, "full_refresh": full_refresh}}}

@@ -1,32 +1,43 @@
 """The Dagster code location: every asset, check, job, schedule, sensor and resource of the city brain."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
 from dagster import Definitions
 
 from pipelines.assets.dbt import city_standard_models, dbt_manifest, governance_models
 from pipelines.assets.landing import build_landing_assets
-from pipelines.automation import jobs, schedules, sensors
+from pipelines.automation import build_automation
 from pipelines.dbt_project import dbt_resource
 from pipelines.deliveries.checks import build_delivery_checks
+from pipelines.ingestion.contracts import SourceContract, load_contracts
 from pipelines.publish.asset import publication
 from pipelines.quality.asset_checks import build_gx_asset_checks
 from pipelines.quality.scorecard import ops_table_specs
 from pipelines.sharing.asset import sharing_exports
 
-landing_assets = build_landing_assets()
-# GX checks on partitioned assets validate only the run's partition window.
-partitions_by_asset = {
-    key: assets_def.partitions_def
-    for assets_def in [*landing_assets, governance_models]
-    for key in assets_def.keys
-    if assets_def.partitions_def
-}
 
-defs = Definitions(
-    assets=[*landing_assets, city_standard_models, governance_models, publication, sharing_exports,
-            *ops_table_specs(dbt_manifest())],
-    asset_checks=[*build_gx_asset_checks(partitions_by_asset), *build_delivery_checks()],
-    jobs=jobs,
-    schedules=schedules,
-    sensors=sensors,
-    resources={"dbt": dbt_resource()},
-)
+def city_brain_definitions(contracts: Mapping[str, SourceContract]) -> Definitions:
+    """The code location for these contracts (the repository's own, or a test's with fixture contracts added)."""
+    landing_assets = build_landing_assets(contracts)
+    # GX checks on partitioned assets validate only the run's partition window.
+    partitions_by_asset = {
+        key: assets_def.partitions_def
+        for assets_def in [*landing_assets, governance_models]
+        for key in assets_def.keys
+        if assets_def.partitions_def
+    }
+    automation = build_automation(contracts)
+    return Definitions(
+        assets=[*landing_assets, city_standard_models, governance_models, publication, sharing_exports,
+                *ops_table_specs(dbt_manifest())],
+        asset_checks=[*build_gx_asset_checks(partitions_by_asset), *build_delivery_checks(contracts)],
+        jobs=automation.jobs,
+        schedules=automation.schedules,
+        sensors=automation.sensors,
+        resources={"dbt": dbt_resource()},
+    )
+
+
+defs = city_brain_definitions(load_contracts())

@@ -1,32 +1,86 @@
-"""Partitions of the pipeline: each source's delivery rhythm, and the daily grain the governance models run at."""
+"""Partitions of the pipeline: each source's own delivery rhythm from its own start date, and the daily grain the
+governance models run at from the city's governance start date (settings.governance_start_date).
+
+A source's partitions depend on its contract alone, so adding a source never changes another source's partitions.
+Partitions end with the last complete period in the city's time zone: a day, a week (Monday to Sunday, keyed by
+its Monday) or a month (keyed by its first day) is a partition once it has ended.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cache
 
-from dagster import DailyPartitionsDefinition, MonthlyPartitionsDefinition, PartitionsDefinition
+from dagster import (
+    DailyPartitionsDefinition,
+    MonthlyPartitionsDefinition,
+    TimeWindowPartitionsDefinition,
+    WeeklyPartitionsDefinition,
+)
 
 from pipelines import settings
-from pipelines.ingestion.contracts import SourceContract, load_contracts
+from pipelines.ingestion.contracts import SourceContract
+
+MONDAY = 1  # WeeklyPartitionsDefinition's day_offset: weeks start on Monday (ISO weeks)
 
 
-def partitions_for(contract: SourceContract) -> PartitionsDefinition:
-    """Daily sources share the governance models' daily partitions, so one run can land them and build on them.
-    A monthly source's partitions end with the last complete month."""
+def period_start(partition_type: str, day: date) -> date:
+    """The first day of the period of `partition_type` that holds `day`: its partition key."""
+    if partition_type == "weekly":
+        return day - timedelta(days=day.weekday())
+    if partition_type == "monthly":
+        return day.replace(day=1)
+    return day
+
+
+def period_end(partition_type: str, day: date) -> date:
+    """The last day of the period of `partition_type` that holds `day`."""
+    start = period_start(partition_type, day)
+    if partition_type == "weekly":
+        return start + timedelta(days=6)
+    if partition_type == "monthly":
+        return (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return day
+
+
+@cache
+def partitions_for(contract: SourceContract) -> TimeWindowPartitionsDefinition:
+    """The source's partitions, from the period holding its contract's start_date to its last complete period."""
+    start = period_start(contract.partition_type, contract.start_date).isoformat()
+    if contract.partition_type == "weekly":
+        return WeeklyPartitionsDefinition(start_date=start, day_offset=MONDAY, timezone=settings.TIMEZONE)
     if contract.partition_type == "monthly":
-        return MonthlyPartitionsDefinition(
-            start_date=contract.start_date.isoformat(), timezone=settings.TIMEZONE
-        )
-    return governance_daily_partitions()
+        return MonthlyPartitionsDefinition(start_date=start, timezone=settings.TIMEZONE)
+    return DailyPartitionsDefinition(start_date=start, timezone=settings.TIMEZONE)
 
 
 @cache
 def governance_daily_partitions() -> DailyPartitionsDefinition:
-    """The dbt models' partitions: one per day from the earliest source's start to the last complete day
-    (yesterday in Asia/Shanghai): a day is a partition once it has ended."""
-    start = min(contract.start_date for contract in load_contracts().values())
-    return DailyPartitionsDefinition(start_date=start.isoformat(), timezone=settings.TIMEZONE)
+    """The dbt models' partitions (and the publication's and the exports'): one per day from the city's governance
+    start date to the last complete day (yesterday in Asia/Shanghai)."""
+    return DailyPartitionsDefinition(start_date=settings.governance_start_date().isoformat(),
+                                     timezone=settings.TIMEZONE)
+
+
+def partition_ending_on(contract: SourceContract, day: date) -> str | None:
+    """The key of the source's partition whose period ends on `day`, None when none does (mid-week or mid-month, or
+    before the source's start): the partition a governance run for `day` is the first to read complete."""
+    if period_end(contract.partition_type, day) != day:
+        return None
+    key = period_start(contract.partition_type, day)
+    return key.isoformat() if key >= period_start(contract.partition_type, contract.start_date) else None
+
+
+def partition_range(contract: SourceContract, start: date, end: date) -> tuple[str, str] | None:
+    """The source's complete partitions holding any day from `start` to `end`, as (first key, last key); None when
+    there is none (the source starts later, or its period holding `start` has not ended)."""
+    partitions = partitions_for(contract)
+    first_key, last_key = partitions.get_first_partition_key(), partitions.get_last_partition_key()
+    if first_key is None or last_key is None:
+        return None
+    first = max(period_start(contract.partition_type, start).isoformat(), first_key)
+    last = min(period_start(contract.partition_type, end).isoformat(), last_key)
+    return (first, last) if first <= last else None
 
 
 def last_complete_day() -> date:

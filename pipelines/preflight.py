@@ -63,11 +63,12 @@ def check_salt() -> None:
 
 
 def check_days(start: date, end: date, first: str, last: str | None) -> None:
-    """The range is within the daily partitions: from the first source's start to yesterday (Asia/Shanghai)."""
+    """The range is within the governance partitions: from the governance start date to yesterday (Asia/Shanghai)."""
     if start > end:
         raise OperatorError(f"--start {start} is after --end {end}")
     if start.isoformat() < first:
-        raise OperatorError(f"--start {start} is before the first partition {first} (the sources' start_date)")
+        raise OperatorError(f"--start {start} is before the first partition {first} (the governance start date, "
+                            "CITYBRAIN_GOVERNANCE_START)")
     if last is None or end.isoformat() > last:
         raise OperatorError(f"--end {end} has not ended yet in {settings.TIMEZONE}; "
                             f"the latest complete day is {last}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -98,3 +99,20 @@ def lock_timeout_seconds() -> float:
 def debug_enabled() -> bool:
     """CITYBRAIN_DEBUG=1: operator commands print tracebacks and the full run log."""
     return os.environ.get("CITYBRAIN_DEBUG", "") not in ("", "0")
+
+
+# --- partitions (parts) ---
+
+# The governance models' first day when CITYBRAIN_GOVERNANCE_START is not set: the demo city's go-live.
+DEFAULT_GOVERNANCE_START = "2026-01-01"
+
+
+def governance_start_date() -> date:
+    """The first day the governance models (dbt, checks, publication, exports) have a partition for
+    (CITYBRAIN_GOVERNANCE_START, ISO date): a city setting, not derived from the contracts, so onboarding a source
+    with older history never moves it. A source's own landing partitions start at its contract's start_date."""
+    text = os.environ.get("CITYBRAIN_GOVERNANCE_START", "") or DEFAULT_GOVERNANCE_START
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"CITYBRAIN_GOVERNANCE_START={text!r}: give an ISO date YYYY-MM-DD") from None

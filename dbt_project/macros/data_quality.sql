@@ -2,7 +2,7 @@
   Data-quality rules (数据质量规则) of the models that conform and derive each source's records, and the helpers the
   data-quality marts are generated with (ops_unmapped_codes derives its checks from the contracts instead). Rules belong to models, not to sources: the source
   a model's records come from is found in the dbt graph (macro source_of_model), and the sources themselves come
-  from the contracts (var `source_contracts`, set by the pipeline from contracts/*.yaml).
+  from the contracts (macro `source_contracts()`, derived from contracts/*.yaml by make).
 
   Per model:
   - conformed:   (element, delivered column, conformed code column, code-set seed[, condition]) — a delivered
@@ -71,10 +71,10 @@
     {{ return('') }}
 {%- endmacro %}
 
-{#- The sources to score, from var `source_contracts` ({source: {department_code, department_name, partition_type,
-    expected_by, important_columns}}), each with its landed dbt source table (graph.sources). -#}
+{#- The sources to score, from macro source_contracts() ({source: {department_code, department_name, partition_type,
+    expected_by, important_columns, ...}}), each with its landed dbt source table (graph.sources). -#}
 {% macro data_quality_sources() -%}
-    {%- set contracts = var('source_contracts', {}) or {} -%}
+    {%- set contracts = source_contracts() -%}
     {%- set sources = [] -%}
     {%- if execute -%}
         {%- for node in graph.sources.values() if node.package_name == project_name and node.source_name in contracts -%}
@@ -83,8 +83,8 @@
             {%- do sources.append(entry) -%}
         {%- endfor -%}
         {%- if not sources -%}
-            {%- do exceptions.warn("var source_contracts is empty: the data-quality marts have no source to score "
-                                   "(the pipeline sets it from contracts/*.yaml; see docs/data_quality.md)") -%}
+            {%- do exceptions.warn("source_contracts() holds no source: the data-quality marts have no source to score "
+                                   "(make derives it from contracts/*.yaml; see docs/data_quality.md)") -%}
         {%- endif -%}
     {%- endif -%}
     {{ return(sources | sort(attribute='source')) }}
@@ -100,13 +100,15 @@ case when coalesce({{ denominator }}, 0) > 0 then cast({{ numerator }} as double
 coalesce(source_file, '') <> '' and status not in ('no_delivery', 'refused', 'incomplete')
 {%- endmacro %}
 
-{#- When a partition's delivery is due: `expected_by` local time on the day after a daily partition, on the first
-    day of the next month for a monthly one (the contract's freshness.expected_by; session time zone is local). -#}
+{#- When a partition's delivery is due: `expected_by` local time on the day after the partition's period ends (the
+    contract's freshness.expected_by; session time zone is local). -#}
 {% macro delivery_deadline(partition_key, partition_type, expected_by) -%}
-cast(
-    cast({{ partition_key }} + case when {{ partition_type }} = 'monthly' then interval 1 month else interval 1 day end
-        as date) + {{ expected_by }}
-    as timestamptz)
+cast(cast({{ partition_key }} + {{ partition_period(partition_type) }} as date) + {{ expected_by }} as timestamptz)
+{%- endmacro %}
+
+{#- The length of a partition of `partition_type` (a SQL expression of the contract's partitioning.type). -#}
+{% macro partition_period(partition_type) -%}
+case {{ partition_type }} when 'monthly' then interval 1 month when 'weekly' then interval 7 day else interval 1 day end
 {%- endmacro %}
 
 {#- The number of important columns of the source in `source_column` (a CASE over the scored sources). -#}

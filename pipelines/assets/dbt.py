@@ -32,7 +32,7 @@ from pipelines.dbt_project import dbt_project, export_dbt_environment
 from pipelines.departments import PLATFORM_OWNER, Department, department_of_source
 from pipelines.partitions import governance_daily_partitions
 from pipelines.quality.dbt_test_failures import with_failure_details
-from pipelines.quality.scorecard import scorecard_observations, source_contract_vars
+from pipelines.quality.scorecard import scorecard_observations
 from pipelines.warehouse import warehouse_lock
 
 CITY_STANDARD = "resource_type:seed tag:city_standard"
@@ -138,15 +138,14 @@ class GovernanceBuildConfig(Config):
 
 
 def window_vars(context: AssetExecutionContext, full_table_tests: bool = False) -> str:
-    """The run's dbt vars: its days (the time window's end is exclusive, the vars are inclusive dates), the scope
-    of the data tests, and the sources the data-quality marts score (from the contracts)."""
+    """The run's dbt vars: its days (the time window's end is exclusive, the vars are inclusive dates) and the scope
+    of the data tests."""
     window = context.partition_time_window
     return json.dumps({
         "window_start": window.start.date().isoformat(),
         "window_end": (window.end - timedelta(days=1)).date().isoformat(),
         "full_table_tests": full_table_tests,
-        "source_contracts": source_contract_vars(),
-    }, ensure_ascii=False)
+    })
 
 
 @cache

@@ -5,6 +5,7 @@ A run over a range of partitions (a backfill) lands them all in one step, under 
 
 
 from collections import Counter
+from collections.abc import Mapping
 
 from dagster import (
     AssetExecutionContext,
@@ -99,5 +100,5 @@ def landing_metadata(loads: list[PartitionLoad]) -> dict:
     }
 
 
-def build_landing_assets() -> list[AssetsDefinition]:
-    return [build_landing_asset(contract) for contract in load_contracts().values()]
+def build_landing_assets(contracts: Mapping[str, SourceContract] | None = None) -> list[AssetsDefinition]:
+    return [build_landing_asset(contract) for contract in (contracts or load_contracts()).values()]

@@ -11,7 +11,7 @@
 """
 
 # No `from __future__ import annotations`: Dagster inspects the real type of the `context` annotation.
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from statistics import median
 
@@ -191,6 +191,6 @@ def _inbox_check(contract: SourceContract) -> AssetChecksDefinition:
     return _check
 
 
-def build_delivery_checks() -> list[AssetChecksDefinition]:
-    return [build(contract) for contract in load_contracts().values()
+def build_delivery_checks(contracts: Mapping[str, SourceContract] | None = None) -> list[AssetChecksDefinition]:
+    return [build(contract) for contract in (contracts or load_contracts()).values()
             for build in (_freshness_check, _volume_check, _inbox_check)]

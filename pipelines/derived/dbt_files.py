@@ -8,7 +8,7 @@ dbt reads sources and models only from files, so each contract gets, under deriv
 - `_<source>__mapping_seeds.yml`: the properties of the source's mapping seeds that exist (types, tests against the
   standard code set);
 and derived/macros/source_contracts.sql holds every contract's metadata for the macros (staging, unit-test
-fixtures, conformance, the unmapped-code report). Files are rewritten only when their text changes, and files of a
+fixtures, conformance, the unmapped-code report, the data-quality marts). Files are rewritten only when their text changes, and files of a
 removed contract are deleted, so `make` rebuilds the manifest only after a real change.
 """
 
@@ -54,6 +54,11 @@ def staging_model_name(contract: SourceContract) -> str:
     return f"stg_{contract.source}__{contract.entity}"
 
 
+def important_columns(contract: SourceContract) -> list[str]:
+    """The columns data-quality completeness counts: required ones and the coded data elements of the standard."""
+    return [column.name for column in contract.columns if column.required or column.code_set]
+
+
 def contract_metadata(contract: SourceContract, seeds_dir: Path) -> dict:
     """What the dbt macros need to know of a contract (macro source_contracts())."""
     coded = {column.column: column for column in coded_columns(contract, seeds_dir)}
@@ -75,7 +80,11 @@ def contract_metadata(contract: SourceContract, seeds_dir: Path) -> dict:
     return {
         "entity": contract.entity,
         "contract": f"contracts/{contract.path.name}",
+        "department_code": contract.department_code,
+        "department_name": contract.department_name,
         "partition_type": contract.partition_type,
+        "expected_by": contract.freshness.expected_by.strftime("%H:%M"),
+        "important_columns": important_columns(contract),
         "grain": "month" if contract.partition_type == "monthly" else "day",
         "record_key": list(contract.record_key),
         "staging_model": staging_model_name(contract),

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
 
 FORMATS = ("csv", "jsonl", "xlsx")
-PARTITION_TYPES = ("daily", "monthly")
+PARTITION_TYPES = ("daily", "weekly", "monthly")
 ELEMENT_TYPES = (
     "string", "code", "timestamp", "date", "epoch_ms", "integer", "decimal", "json", "citizen_id", "boolean_zh",
 )

@@ -75,7 +75,9 @@ def publication_held(context: HookContext) -> None:
     """A failed step in a run that would publish: say in the run's log and on the publication asset which ERROR
     checks (or which step) held the publication, and which snapshot stays served."""
     failed_checks = failed_error_checks_of_run(context.instance, context.run_id)
-    held_by = failed_checks or [f"step {context.step_key} failed"]
+    # a publication held by the gate names the checks it found failed in earlier runs (a landing job's)
+    gate_held = getattr(context.op_exception, "metadata", {}).get("held_by")
+    held_by = failed_checks or (gate_held.value if gate_held else [f"step {context.step_key} failed"])
     with warehouse_connection() as build:
         current = next((row["snapshot_id"] for row in registry.publications(build)
                         if row["status"] == registry.CURRENT), None)

@@ -1,7 +1,7 @@
 """The data-quality scorecard (数据质量考核) in and out of dbt.
 
-In: the sources to score and what the contracts say about them, as the dbt var `source_contracts` (the contracts
-stay the one source of truth; macro data_quality_sources reads the var).
+In: the sources to score and what the contracts say about them come from the derived macro `source_contracts()`
+(macro data_quality_sources reads it), so dbt alone builds the marts the same way the pipeline does.
 Out: after the governance models are built, each landing asset gets an observation whose metadata holds its
 source's latest scores (latest partition and latest month, with the department's rank), so the Dagster UI shows
 them on the asset.
@@ -18,32 +18,13 @@ from dagster import AssetKey, AssetObservation, AssetSpec, MetadataValue
 
 from pipelines import settings
 from pipelines.assets.landing import landing_asset_key
-from pipelines.ingestion.contracts import SourceContract, load_contracts
+from pipelines.ingestion.contracts import load_contracts
 
 OPS_SOURCE = "ops"  # the dbt source of the landing's ledger and quarantine tables
 
 DAILY_MART = "mart_data_quality_daily"
 MONTHLY_MART = "mart_data_quality_scorecard"
 SCORECARD_ASSET_KEY = AssetKey(["marts", MONTHLY_MART])
-
-
-def important_columns(contract: SourceContract) -> list[str]:
-    """The columns completeness counts: required ones and the coded data elements of the city standard."""
-    return [column.name for column in contract.columns if column.required or column.code_set]
-
-
-def source_contract_vars() -> dict[str, dict[str, Any]]:
-    """The dbt var `source_contracts`: per source its department, partitioning and delivery deadline."""
-    return {
-        contract.source: {
-            "department_code": contract.department_code,
-            "department_name": contract.department_name,
-            "partition_type": contract.partition_type,
-            "expected_by": contract.freshness.expected_by.strftime("%H:%M"),
-            "important_columns": important_columns(contract),
-        }
-        for contract in load_contracts().values()
-    }
 
 
 def ops_table_specs(manifest: dict[str, Any]) -> list[AssetSpec]:

@@ -66,7 +66,9 @@ def expected(built, source: str) -> dict:
 def test_every_run_succeeds_and_no_error_check_fails(built):
     report: BuildReport = built["report"]
     assert report.success, report.runs
-    assert [name for name, _ in report.runs] == ["city_standard_job", "mediation_cases_landing_job",
+    # the standard, then each source's own landing job, then the governance job for the days
+    assert [name for name, _ in report.runs] == ["city_standard_job",
+                                                 *(f"{source}_landing_job" for source in load_contracts()),
                                                  "daily_governance_job"]
     assert report.checks_passed > 100
     # the window ended months ago: every source's next partition is long overdue
@@ -265,11 +267,11 @@ def test_a_redelivered_file_and_a_rerun_day_duplicate_nothing(built):
     folder = settings.inbox_dir() / "hotline_12345"
     original = folder / f"12345_workorders_{day:%Y%m%d}.csv"
     shutil.copy2(original, folder / f"12345_workorders_{day:%Y%m%d}_copy.csv")  # delivered, complete
-    job = defs.resolve_job_def("daily_governance_job")
     for _ in range(2):
-        result = job.execute_in_process(instance=built["instance"], partition_key=day.isoformat(),
-                                        raise_on_error=False)
-        assert result.success
+        for job_name in ("hotline_12345_landing_job", "daily_governance_job"):
+            result = defs.resolve_job_def(job_name).execute_in_process(
+                instance=built["instance"], partition_key=day.isoformat(), raise_on_error=False)
+            assert result.success, job_name
         assert _fact_counts() == before
     statuses = dict(query("select source_file, status from ops.ingestion_ledger where partition_key = ? "
                           "and source = 'hotline_12345'", [day.isoformat()]))
@@ -358,19 +360,24 @@ def test_an_error_check_failure_holds_the_publication_and_a_rollback_restores_th
     bad.write_bytes(reformatted)
     os.utime(bad, (bad.stat().st_mtime - 3600,) * 2)  # delivered an hour ago: complete
 
-    result = defs.resolve_job_def("daily_governance_job").execute_in_process(
+    landing = defs.resolve_job_def("hotline_12345_landing_job").execute_in_process(
         instance=built["instance"], partition_key=day.isoformat(), raise_on_error=False)
-    assert not result.success
-    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert not landing.success
+    failed = [e for e in landing.get_asset_check_evaluations() if not e.passed]
     # the window is months old, so every source's delivery_freshness is ERROR too: non-blocking, it holds nothing
     assert [(e.asset_key, e.check_name, e.severity.value) for e in failed
             if e.severity.value == "ERROR" and e.check_name != "delivery_freshness"] == [
         (AssetKey(["landing", "hotline_12345"]), "gx_hotline_12345", "ERROR")]
+    # the governance run of the day (as from the UI: the sensor waits for a landing run that failed) is held by the
+    # landing's failed check, read by the publish gate
+    result = defs.resolve_job_def("daily_governance_job").execute_in_process(
+        instance=built["instance"], partition_key=day.isoformat(), raise_on_error=False)
+    assert not result.success
     assert PUBLICATION_KEY not in {event.asset_key for event in result.get_asset_materialization_events()}
     assert _serving_snapshot_id() == served
     [held] = built["instance"].fetch_observations(PUBLICATION_KEY, limit=1).records
     observation = held.asset_observation
-    assert observation.metadata["held_by"].value == ["landing/hotline_12345:gx_hotline_12345"]
+    assert observation.metadata["held_by"].value == ["landing/hotline_12345:gx_hotline_12345 (ERROR)"]
     assert observation.metadata["serving_snapshot"].value == served
     assert f"snapshot {served} stays served" in observation.description
 

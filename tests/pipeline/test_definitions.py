@@ -82,15 +82,20 @@ def test_every_gx_suite_and_dbt_test_is_an_asset_check():
     assert any(name.startswith("unique_") or name.startswith("not_null_") for name in names)
 
 
-def test_jobs_schedules_and_sensor_resolve():
+def test_jobs_schedules_and_sensors_resolve():
     from pipelines.definitions import defs
 
-    for job_name in ("city_standard_job", "daily_governance_job", "mediation_cases_landing_job"):
+    landing_jobs = [f"{source}_landing_job" for source in load_contracts()]
+    for job_name in ("city_standard_job", "daily_governance_job", "delivery_freshness_job", *landing_jobs):
         assert defs.resolve_job_def(job_name) is not None
-    schedules = {schedule.name: schedule for schedule in defs.schedules}
-    daily = next(s for s in schedules.values() if s.job_name == "daily_governance_job")
-    assert daily.execution_timezone == "Asia/Shanghai"
-    assert defs.resolve_sensor_def("inbox_sensor") is not None
+    assert {job.name for job in defs.jobs} == {"city_standard_job", "daily_governance_job", "delivery_freshness_job",
+                                               *landing_jobs}
+    for source in load_contracts():  # a landing job holds its source's landing asset alone
+        job = defs.resolve_job_def(f"{source}_landing_job")
+        assert [key.to_user_string() for key in job.asset_layer.selected_asset_keys] == [f"landing/{source}"]
+    assert {s.job_name for s in defs.schedules} == {"delivery_freshness_job", *landing_jobs}
+    assert {t.job_name for t in defs.resolve_sensor_def("inbox_sensor").targets} == set(landing_jobs)
+    assert [t.job_name for t in defs.resolve_sensor_def("governance_sensor").targets] == ["daily_governance_job"]
 
 
 def test_every_dbt_test_on_a_model_is_an_asset_check_of_a_job():

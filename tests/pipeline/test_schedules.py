@@ -23,35 +23,43 @@ def _requested(job_name: str, tick: datetime) -> list[str]:
     return [request.partition_key for request in result.run_requests]
 
 
-def _monthly_job() -> str:
-    [source] = [c.source for c in load_contracts().values() if c.partition_type == "monthly"][:1]
-    return f"{source}_landing_job"
-
-
-@pytest.mark.parametrize("tick, daily, monthly", [
-    # the brief's example: early on the 1st of March, local time
-    (datetime(2026, 3, 1, 2, 0, tzinfo=SHANGHAI), "2026-02-28", "2026-02-01"),
+# The period that has just ended at each tick, by the contract's partitioning.type.
+TICKS = [
+    # the brief's example: early on the 1st of March (a Sunday), local time
+    (datetime(2026, 3, 1, 2, 0, tzinfo=SHANGHAI), {"daily": "2026-02-28", "weekly": "2026-02-16",
+                                                   "monthly": "2026-02-01"}),
     # the same instant written in UTC is still the 1st of March in Shanghai
-    (datetime(2026, 2, 28, 18, 0, tzinfo=timezone.utc), "2026-02-28", "2026-02-01"),
-    (datetime(2026, 3, 10, 6, 0, tzinfo=SHANGHAI), "2026-03-09", "2026-02-01"),
+    (datetime(2026, 2, 28, 18, 0, tzinfo=timezone.utc), {"daily": "2026-02-28", "weekly": "2026-02-16",
+                                                         "monthly": "2026-02-01"}),
+    (datetime(2026, 3, 10, 6, 0, tzinfo=SHANGHAI), {"daily": "2026-03-09", "weekly": "2026-03-02",
+                                                    "monthly": "2026-02-01"}),
     # across a year end
-    (datetime(2027, 1, 1, 6, 0, tzinfo=SHANGHAI), "2026-12-31", "2026-12-01"),
-])
-def test_a_tick_requests_the_period_that_has_just_ended(tick, daily, monthly):
-    assert _requested("daily_governance_job", tick) == [daily]
-    assert _requested(_monthly_job(), tick) == [monthly]
+    (datetime(2027, 1, 1, 6, 0, tzinfo=SHANGHAI), {"daily": "2026-12-31", "weekly": "2026-12-21",
+                                                   "monthly": "2026-12-01"}),
+]
 
 
-def test_schedules_run_in_shanghai_when_the_deliveries_are_due():
+@pytest.mark.parametrize("tick, expected", TICKS)
+def test_a_tick_requests_the_period_that_has_just_ended(tick, expected):
+    for contract in load_contracts().values():
+        assert _requested(f"{contract.source}_landing_job", tick) == [expected[contract.partition_type]], \
+            contract.source
+
+
+DUE_DAY = {"daily": "* * *", "weekly": "* * 1", "monthly": "1 * *"}  # the day after the period
+
+
+def test_each_source_is_scheduled_in_shanghai_when_its_delivery_is_due():
     from pipelines.definitions import defs
 
-    contracts = load_contracts().values()
-    latest_daily = max(c.freshness.expected_by for c in contracts if c.partition_type == "daily")
     schedules = {s.job_name: s for s in defs.get_repository_def().schedule_defs}
-    daily = schedules["daily_governance_job"]
-    assert daily.execution_timezone == "Asia/Shanghai"
-    assert daily.cron_schedule == f"{latest_daily.minute} {latest_daily.hour} * * *"
-    assert schedules[_monthly_job()].cron_schedule.split()[2] == "1"
+    for contract in load_contracts().values():
+        schedule = schedules[f"{contract.source}_landing_job"]
+        due = contract.freshness.expected_by
+        assert schedule.execution_timezone == "Asia/Shanghai"
+        assert schedule.cron_schedule == f"{due.minute} {due.hour} {DUE_DAY[contract.partition_type]}"
+    # the governance job runs when the landings are done (governance_sensor), not at a fixed time
+    assert "daily_governance_job" not in schedules
 
 
 def test_a_day_is_a_partition_once_it_has_ended_in_shanghai():

@@ -60,7 +60,7 @@ def test_a_complete_delivery_of_an_ended_period_requests_its_partition_once(inbo
     _deliver(inbox / monthly.source, _daily_name(monthly, last_month))
     result = _tick()
     assert sorted((r.job_name, r.partition_key) for r in result.run_requests) == sorted([
-        ("daily_governance_job", yesterday.isoformat()),
+        (f"{daily.source}_landing_job", yesterday.isoformat()),
         (f"{monthly.source}_landing_job", last_month.isoformat())])
     first_keys = {r.run_key for r in result.run_requests}
     _deliver(inbox / daily.source, _daily_name(daily, yesterday), text="changed content")

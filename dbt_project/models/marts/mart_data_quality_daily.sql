@@ -1,8 +1,8 @@
 {#-
   Data quality per source per partition (数据质量日评): the six dimensions of docs/data_quality.md, with the counts
-  each score is computed from. Sources and their departments come from the contracts (var source_contracts, macro
-  data_quality_sources); validity and consistency from the rules of the models built from each source (macro
-  data_quality_rules). Every partition between a source's first and last ledgered partition has a row; one
+  each score is computed from. Sources and their departments come from the contracts (macro source_contracts(),
+  derived by make; macro data_quality_sources); validity and consistency from the rules of the models built from
+  each source (macro data_quality_rules). Every partition between a source's first and last ledgered partition has a row; one
   without a delivered file is not on time and has no other score. Rebuilt whole on every run.
 -#}
 {%- set sources = data_quality_sources() -%}
@@ -56,7 +56,7 @@ partition_spine as (
         cast(unnest(generate_series(
             min(cast(ledger.partition_key as timestamp)),
             max(cast(ledger.partition_key as timestamp)),
-            case when contract.partition_type = 'monthly' then interval 1 month else interval 1 day end
+            {{ partition_period('contract.partition_type') }}
         )) as date) as partition_key
     from contract
     inner join ledger on ledger.source = contract.source
