@@ -7,7 +7,7 @@
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ delete_versions_gone_from('int_emergency_events__response_steps', 'event_id') }}",
+    post_hook="{{ delete_rows_of_replaced_versions('int_emergency_events__response_steps', 'event_id') }}",
 ) }}
 
 select

@@ -9,7 +9,7 @@
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    post_hook="{{ delete_versions_gone_from('int_emergency_events__events', 'event_id') }}",
+    post_hook="{{ delete_rows_of_replaced_versions('int_emergency_events__events', 'event_id') }}",
 ) }}
 
 with event as ({{ records_in_window('int_emergency_events__events', 'event_id') }}),
