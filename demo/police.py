@@ -218,9 +218,9 @@ def _write_files(inbox: Path, contract: Contract, values: dict[str, pa.Array], i
     duplicate = picks["duplicate_record"]
     order, bounds = daily_layout(incidents.day, incidents.seq, duplicate, np.array([], np.int64), days)
     table = pa.table(values)
-    records = pa.concat_tables([table, table.take(duplicate)])
+    ordered = pa.concat_tables([table, table.take(duplicate)]).combine_chunks().take(order)
     offsets = utc_offsets(start, days, TIMEZONE)
-    contents = (_file_bytes(contract, records.take(order[bounds[day]:bounds[day + 1]]),
+    contents = (_file_bytes(contract, ordered.slice(bounds[day], bounds[day + 1] - bounds[day]),
                             TIME_FORMS[day % len(TIME_FORMS)], int(offsets[day])) for day in range(days))
     resent_day, _ = special_days(days)
     files = write_daily_files(reset_folder(inbox / SOURCE), contract, start, contents, resent_day)
@@ -257,9 +257,8 @@ def _expected(police: PoliceStandard, incidents: Incidents, picks: dict[str, np.
     stations = np.array(police.street_station)
     single = np.unique(stations, return_counts=True)
     single = set(single[0][single[1] == 1])
-    street_found = np.array([name in str(address) or station in single for name, address, station in
-                             zip(np.array(police.street_names)[incidents.street], incidents.address,
-                                 stations[incidents.street])])
+    named = np.char.find(incidents.address.astype(str), np.array(police.street_names)[incidents.street]) >= 0
+    street_found = named | np.isin(stations[incidents.street], list(single))
     return {
         "rows_written": rows_written,
         "quarantine": quarantine,
