@@ -40,6 +40,22 @@
         ],
         'identifiers': ['applicant_id_is_valid', 'respondent_id_is_valid'],
     },
+    'int_police_incidents__incidents': {
+        'conformed': [
+            ('report_channel', 'report_channel', 'report_channel_code', 'std_report_channel'),
+            ('incident_class', 'incident_class', 'incident_class_code', 'std_police_incident_class'),
+            ('incident_type', 'incident_type', 'incident_type_code', 'std_police_incident_type'),
+            ('jurisdiction', 'jurisdiction', 'jurisdiction_code', 'std_police_jurisdiction'),
+        ],
+    },
+    'int_emergency_events__events': {
+        'conformed': [
+            ('event_type', 'event_type', 'event_type_code', 'std_emergency_event_type'),
+            ('severity', 'severity', 'severity_level', 'std_emergency_severity'),
+            ('district', 'district_name', 'district_code', 'std_division_district'),
+            ('street', 'street_name', 'street_code', 'std_division_street', 'district_code is not null'),
+        ],
+    },
     'fct_service_request': {
         'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
     },
@@ -48,6 +64,12 @@
     },
     'fct_dispute_case': {
         'consistency': ['closed_date >= accepted_date', 'not has_implausible_dates'],
+    },
+    'fct_police_incident': {
+        'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
+    },
+    'fct_emergency_event': {
+        'consistency': ['not has_implausible_dates'],
     },
 }) }}
 {%- endmacro %}

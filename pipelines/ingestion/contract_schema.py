@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
 
-FORMATS = ("csv", "jsonl", "xlsx")
+FORMATS = ("csv", "jsonl", "xlsx", "parquet", "json")
 PARTITION_TYPES = ("daily", "weekly", "monthly")
 ELEMENT_TYPES = (
     "string", "code", "timestamp", "date", "epoch_ms", "integer", "decimal", "json", "citizen_id", "boolean_zh",

@@ -3,7 +3,8 @@
 A reader never decides what is good data; it only reads. Records that cannot be read at all (undecodable
 bytes, a CSV row with the wrong number of fields, a line that is not JSON) come back as rejects with a reason,
 so that landing can quarantine and count them. A file that cannot be read as a whole raises `FileRejected`
-with its reason (`unreadable_file`, `unknown_encoding`, `unbalanced_quote`, `oversized_field`, `xlsx_too_large`).
+with its reason (`unreadable_file`, `unknown_encoding`, `unbalanced_quote`, `oversized_field`, `xlsx_too_large`,
+`invalid_parquet`, `invalid_json`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import pyarrow.csv as pa_csv
 
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.ingestion.decoding import decode_delivery
+from pipelines.ingestion.json_paths import extracted_columns
+from pipelines.ingestion.readers_json import read_json_document
+from pipelines.ingestion.readers_parquet import read_parquet
 from pipelines.ingestion.records import (
     REJECT_SCHEMA,
     SOURCE_ROW,
@@ -36,7 +40,8 @@ _SHOWN_CHARACTERS = 200  # of a value too large to copy into the quarantine
 
 
 def read_delivery(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
-    readers = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx}
+    readers = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx, "parquet": read_parquet,
+               "json": read_json_document}
     read = readers[contract.format](raw, contract, engine)
     _refuse_oversized_fields(read, contract.max_field_bytes, engine)
     return read
@@ -183,10 +188,7 @@ def read_jsonl(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConn
                coalesce(try(json_type(line::json)) = 'OBJECT', false) as is_object
         from ({numbered}) where trim(line) <> ''
     """
-    extracted = ", ".join(
-        f"json_extract_string(line, {_sql_string(_json_path(column.source))}) as {column.name}"
-        for column in contract.columns
-    )
+    extracted = extracted_columns(contract, "line")
     undecodable = sorted(decoded.undecodable_lines)
     records = engine.sql(
         f"select {extracted}, {SOURCE_ROW} from ({checked}) where is_object and not undecodable order by {SOURCE_ROW}",
@@ -204,14 +206,6 @@ def read_jsonl(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConn
     ]
     notes = [decoded.note] if decoded.note else []
     return FileRead(records=records, rejects=rejects, encoding=decoded.encoding, notes=notes)
-
-
-def _json_path(source: str) -> str:
-    return "$." + ".".join('"' + part.replace('"', '\\"') + '"' for part in source.split("."))
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 # --- checks common to every format ----------------------------------------------------------------------------

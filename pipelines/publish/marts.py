@@ -16,6 +16,9 @@ MARTS_SCHEMA = "marts"
 class Mart:
     name: str
     personal_columns: tuple[str, ...]  # columns tagged `meta: {personal: true}` in the model's YAML
+    # columns declared `meta: {personal: false}`: named like a contract's personal column (incident_address) but
+    # holding a de-identified value (an address generalised to road or community)
+    cleared_columns: tuple[str, ...] = ()
 
 
 def manifest_path() -> Path:
@@ -30,12 +33,16 @@ def published_marts() -> tuple[Mart, ...]:
         raise FileNotFoundError(f"No dbt manifest at {path}: run `make setup` (it runs `dbt parse`).")
     nodes = json.loads(path.read_text(encoding="utf-8"))["nodes"].values()
     return tuple(
-        Mart(node["name"], tuple(sorted(name for name, column in node["columns"].items() if _is_personal(column))))
+        Mart(node["name"], _columns_declared(node, True), _columns_declared(node, False))
         for node in sorted(nodes, key=lambda node: node["name"])
         if node["resource_type"] == "model" and node["schema"] == MARTS_SCHEMA
     )
 
 
-def _is_personal(column: dict) -> bool:
+def _columns_declared(node: dict, personal: bool) -> tuple[str, ...]:
+    return tuple(sorted(name for name, column in node["columns"].items() if _personal_meta(column) is personal))
+
+
+def _personal_meta(column: dict) -> bool | None:
     meta = {**column.get("meta", {}), **column.get("config", {}).get("meta", {})}
-    return bool(meta.get("personal"))
+    return None if meta.get("personal") is None else bool(meta["personal"])

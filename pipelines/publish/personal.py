@@ -24,7 +24,7 @@ def contract_personal_columns() -> dict[str, str]:
 
 def assert_no_personal_columns(connection: duckdb.DuckDBPyConnection, marts: tuple[Mart, ...]) -> None:
     """Raise, naming every offending table and column, when a mart column is tagged personal in dbt or is named
-    after a contract's personal column."""
+    after a contract's personal column without being declared not personal (`meta: {personal: false}`)."""
     from_contracts = contract_personal_columns()
     problems = []
     for mart in marts:
@@ -35,7 +35,7 @@ def assert_no_personal_columns(connection: duckdb.DuckDBPyConnection, marts: tup
         problems += [f"{MARTS_SCHEMA}.{mart.name}.{column} is tagged personal in dbt (meta.personal)"
                      for column in mart.personal_columns if column in columns]
         problems += [f"{MARTS_SCHEMA}.{mart.name}.{column} is named after a personal column of {from_contracts[column]}"
-                     for column in columns if column in from_contracts]
+                     for column in columns if column in from_contracts and column not in mart.cleared_columns]
     if problems:
         raise PersonalColumnError(
             "Refusing to publish: the serving file must not hold a personal column.\n  " + "\n  ".join(problems)

@@ -129,6 +129,40 @@ def test_dispute_cases_match_the_ground_truth(built):
         == truth["invalid_citizen_id"]
 
 
+def test_police_incidents_match_the_ground_truth(built):
+    truth = expected(built, "police_incidents")
+    fct = "marts.fct_police_incident"
+    assert scalar(f"select count(*) from {fct}") == truth["distinct_incidents"]
+    # every time form (zoned, naive, text) parsed
+    assert scalar(f"select count(*) from {fct} where reported_at is null") == 0
+    assert scalar(f"select count(*) from {fct} where jurisdiction_code is null") == truth["unknown_jurisdiction"]
+    by_district = dict(query(f"select district_code, count(*) from {fct} where district_code is not null group by 1"))
+    assert by_district == truth["incidents_by_district"]
+    assert scalar(f"select count(*) from {fct} where street_code is not null") == truth["located_to_street"]
+    assert scalar(f"select count(*) from {fct} where incident_type_code is null") == truth["unknown_type"]
+    assert scalar(f"select count(*) from {fct} where category_code is not null") == truth["with_category"]
+    assert scalar(f"select count(*) filter (is_dispute) from {fct}") == truth["disputes"]
+    assert scalar(f"select count(*) filter (is_closed) from {fct}") == truth["closed"]
+    assert scalar(f"select count(response_minutes) from {fct}") == truth["attended"]
+
+
+def test_emergency_events_match_the_ground_truth(built):
+    truth = expected(built, "emergency_events")
+    fct = "marts.fct_emergency_event"
+    assert scalar(f"select count(*) from {fct}") == truth["distinct_events"]
+    by_district = dict(query(f"select district_code, count(*) from {fct} where district_code is not null group by 1"))
+    assert by_district == truth["events_by_district"]
+    assert scalar(f"select count(*) from {fct} where district_code is null") == truth["unknown_district"]
+    assert scalar(f"select count(*) from {fct} where severity_level is null") == truth["unknown_severity"]
+    assert scalar(f"select count(*) filter (was_escalated) from {fct}") == truth["escalated"]
+    assert dict(query(f"select highest_command_level, count(*) from {fct} group by 1")) == \
+        truth["events_by_highest_command_level"]
+    assert scalar(f"select count(*) from {fct} where first_response_at is null or response_minutes is null") == 0
+    assert scalar("select count(*) from marts.fct_emergency_response_step") == truth["response_steps"]
+    assert scalar("select count(*) from marts.fct_emergency_response_step where step_at is null "
+                  "or command_level_code is null or action_code is null") == 0
+
+
 def test_unmapped_code_report_counts_the_injected_unknown_values(built):
     unmapped = dict(((source, element), rows) for source, element, rows in query(
         "select source, element, sum(rows) from ops.ops_unmapped_codes group by all"))
@@ -139,6 +173,11 @@ def test_unmapped_code_report_counts_the_injected_unknown_values(built):
     assert unmapped.get(("grid_events", "category")) == grid["unknown_category"]
     assert unmapped.get(("mediation_cases", "district")) == mediation["unknown_district"]
     assert scalar("select count(*) from ops.ops_unmapped_codes where code_set <> 'map_' || element || '__' || source") == 0
+    police, emergency = (expected(built, s) for s in ("police_incidents", "emergency_events"))
+    assert unmapped.get(("police_incidents", "jurisdiction")) == police["unknown_jurisdiction"]
+    assert unmapped.get(("police_incidents", "incident_type")) == police["unknown_type"]
+    assert unmapped.get(("emergency_events", "district")) == emergency["unknown_district"]
+    assert unmapped.get(("emergency_events", "severity")) == emergency["unknown_severity"]
 
 
 def test_scorecard_adds_up_to_the_facts(built):

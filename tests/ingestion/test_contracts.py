@@ -89,7 +89,7 @@ def _rename_key(mapping: dict, old: str, new: str) -> None:
          "error_below_ratio:", "must not be larger than warn_below_ratio"),
         (lambda raw: raw["delivery"].pop("format"), "delivery.format", "delivery:", "missing required key 'format'"),
         (lambda raw: raw["delivery"].update(format="dbf"), "delivery.format", "format: dbf",
-         "'dbf' is not one of 'csv', 'jsonl' or 'xlsx'"),
+         "'dbf' is not one of 'csv', 'jsonl', 'xlsx'"),
         (lambda raw: raw["delivery"].update(file_pattern="orders.csv"), "delivery.file_pattern", "orders.csv",
          "needs a {partition:FMT} placeholder"),
         (lambda raw: raw["delivery"].update(file_pattern="../o_{partition:%Y%m%d}.csv"), "delivery.file_pattern",

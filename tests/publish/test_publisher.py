@@ -127,11 +127,14 @@ def test_a_personal_column_fails_the_publish_and_leaves_the_serving_file(workdir
         build.execute(f"alter table marts.mart_b add column {personal} varchar")
     with pytest.raises(PersonalColumnError, match=rf"marts\.mart_b\.{personal} is named after a personal column"):
         publish_marts()
+    cleared = (Mart("mart_a", ()), Mart("mart_b", (), (personal,)))  # declared de-identified in its YAML
+    second = publish_marts(cleared)["snapshot_id"]
+    assert second != first
     tagged = (Mart("mart_a", ("label",)), Mart("mart_b", ()))
     with pytest.raises(PersonalColumnError, match=r"marts\.mart_a\.label is tagged personal in dbt"):
         publish_marts(tagged)
-    assert serving_counts()[0] == first
-    assert len(list(settings.snapshots_dir().iterdir())) == 1
+    assert serving_counts()[0] == second
+    assert len(list(settings.snapshots_dir().iterdir())) == 2
 
 
 def test_publishing_an_unbuilt_mart_is_a_clear_error(workdirs):
