@@ -50,7 +50,7 @@ FRESHNESS_CRON = "10 * * * *"
 
 CONTRACTS = load_contracts()
 DAILY_SOURCES = [c for c in CONTRACTS.values() if c.partition_type == "daily"]
-MONTHLY_SOURCES = [c for c in CONTRACTS.values() if c.partition_type == "monthly"]
+MONTHLY_SOURCES = [c for c in CONTRACTS.values() if c.partition_type != "daily"]  # and weekly: one job each
 
 city_standard_job = define_asset_job(
     "city_standard_job",
@@ -99,9 +99,10 @@ schedules = [
     ),
     *(
         build_schedule_from_partitioned_job(
-            monthly_landing_jobs[contract.source], day_of_month=1, **_at_latest_deadline([contract]),
+            monthly_landing_jobs[contract.source], **_at_latest_deadline([contract]),
+            **({"day_of_week": 1} if contract.partition_type == "weekly" else {"day_of_month": 1}),
             default_status=DefaultScheduleStatus.RUNNING,
-            description=f"Last month's partition of {contract.source} on the 1st, once its delivery is due.",
+            description=f"The last {contract.grain}'s partition of {contract.source}, once its delivery is due.",
         )
         for contract in MONTHLY_SOURCES
     ),

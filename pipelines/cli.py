@@ -114,7 +114,7 @@ def build(start: date, end: date, instance: DagsterInstance, debug: bool = False
     report = BuildReport()
     report.add(city_standard_job.name, _run(city_standard_job.name, instance, None, debug=debug))
     for contract in MONTHLY_SOURCES:
-        first_month, last_month = start.replace(day=1).isoformat(), end.replace(day=1).isoformat()
+        first_month, last_month = contract.period_start(start).isoformat(), contract.period_start(end).isoformat()
         last_complete = partitions_for(contract).get_last_partition_key()
         if last_complete is None or last_month > last_complete:
             report.notes.append(f"{contract.source}: the month {last_month[:7]} has not ended; it lands once it "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import cache
 
-from dagster import DailyPartitionsDefinition, MonthlyPartitionsDefinition, PartitionsDefinition
+from dagster import DailyPartitionsDefinition, MonthlyPartitionsDefinition, PartitionsDefinition, WeeklyPartitionsDefinition
 
 from pipelines import settings
 from pipelines.ingestion.contracts import SourceContract, load_contracts
@@ -14,6 +14,9 @@ from pipelines.ingestion.contracts import SourceContract, load_contracts
 def partitions_for(contract: SourceContract) -> PartitionsDefinition:
     """Daily sources share the governance models' daily partitions, so one run can land them and build on them.
     A monthly source's partitions end with the last complete month."""
+    if contract.partition_type == "weekly":  # keyed by the Monday of the ISO week
+        return WeeklyPartitionsDefinition(start_date=contract.start_date.isoformat(), day_offset=1,
+                                          timezone=settings.TIMEZONE)
     if contract.partition_type == "monthly":
         return MonthlyPartitionsDefinition(
             start_date=contract.start_date.isoformat(), timezone=settings.TIMEZONE

@@ -56,7 +56,7 @@ partition_spine as (
         cast(unnest(generate_series(
             min(cast(ledger.partition_key as timestamp)),
             max(cast(ledger.partition_key as timestamp)),
-            case when contract.partition_type = 'monthly' then interval 1 month else interval 1 day end
+            {{ partition_period('contract.partition_type') }}
         )) as date) as partition_key
     from contract
     inner join ledger on ledger.source = contract.source
