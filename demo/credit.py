@@ -21,6 +21,7 @@ from pipelines.ingestion.contracts import load_contracts
 
 SOURCE = "credit_lists"
 DEFAULT_SIZE = 40  # new entries per week
+MIN_SIZE = 35  # a week of one day in the window still gets 5 entries: one for each row defect
 ID_PREFIX = "XY"
 ROOT_ELEMENT = "信用名单"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -18,6 +18,7 @@ from demo.standard import CityStandard, Contract, read_seed
 
 SOURCE = "volunteer_services"
 DEFAULT_SIZE = 100  # records per day
+MIN_SIZE = 5  # one record for each defect in a one-day window
 RECORD_PREFIX, VOLUNTEER_PREFIX, ACTIVITY_PREFIX = "ZY", "V", "HD"
 VOLUNTEERS_PER_RECORD_PER_DAY = 3  # the pool of volunteers is this many times a day's records
 MEAN_VOLUNTEERS_PER_ACTIVITY = 5
