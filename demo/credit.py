@@ -116,42 +116,51 @@ def _weeks(start: date, days: int, source_start: date) -> list[tuple[date, date,
 
 
 def uscc_check(body: str) -> str:
-    values = np.array([USCC_ALPHABET.index(character) for character in body])
-    return USCC_ALPHABET[(31 - int(values @ USCC_WEIGHTS) % 31) % 31]
-
-
-def _uscc(rng: np.random.Generator, division: str) -> str:
-    body = str(rng.choice(USCC_KINDS)) + division + "".join(rng.choice(list(USCC_ALPHABET), size=9))
-    return body + uscc_check(body)
+    values = [USCC_ALPHABET.index(character) for character in body]
+    return USCC_ALPHABET[(31 - sum(v * w for v, w in zip(values, USCC_WEIGHTS.tolist())) % 31) % 31]
 
 
 def _new_entries(rng: np.random.Generator, std: CityStandard, credit: CreditStandard,
                  weeks: list[tuple[date, date, date]], per_week: int) -> list[Entry]:
+    """Each week's new entries; a week the window covers only in part gets its share, at least one."""
+    counts = [max(1, round(per_week * ((last - first).days + 1) / 7)) for _, first, last in weeks]
+    n = sum(counts)
+    week = np.repeat(np.arange(len(weeks)), counts)
+    first = np.array([first.toordinal() for _, first, _ in weeks])[week]
+    span = np.array([(last - first).days + 1 for _, first, last in weeks])[week]
+    district = rng.integers(len(std.district_codes), size=n)
+    is_person = rng.random(n) < PERSON_SHARE
+    list_type = rng.choice(len(credit.list_types), size=n, p=LIST_TYPE_SHARES)
+    listed = first + (rng.random(n) * span).astype(np.int64)
+    low, high = np.array(VALID_DAYS).T
+    valid_days = rng.integers(low[list_type], high[list_type] + 1)
+    city_registered = rng.random(n) < CITY_REGISTERED_SHARE
+    district_given = rng.random(n) >= DISTRICT_LEFT_OUT_SHARE
+    citizen_ids = citizen_id_texts(citizen_id_bodies(rng, n, std.id_address_codes), np.zeros(n, np.int64)).to_pylist()
+    person = person_names(person_indexes(rng, n)).to_pylist()
+    uscc_kind, kind = rng.integers(len(USCC_KINDS), size=n), rng.integers(len(ENTERPRISE_KINDS), size=n)
+    organization = rng.integers(len(USCC_ALPHABET), size=(n, 9))
+    company = rng.integers((len(COMPANY_WORDS), len(COMPANY_KINDS)), size=(n, 2))
+    authority, basis = rng.integers(len(AUTHORITIES), size=n), rng.integers(len(BASES), size=n)
+    seq = np.concatenate([np.arange(1, count + 1) for count in counts])
     entries = []
-    for week, (monday, first, last) in enumerate(weeks):
-        count = max(1, round(per_week * ((last - first).days + 1) / 7))
-        for seq in range(1, count + 1):
-            district = int(rng.integers(len(std.district_codes)))
-            is_person = bool(rng.random() < PERSON_SHARE)
-            list_type = int(rng.choice(len(credit.list_types), p=LIST_TYPE_SHARES))
-            listed = first + timedelta(days=int(rng.integers((last - first).days + 1)))
-            registered = None if is_person or rng.random() < CITY_REGISTERED_SHARE else district
-            if is_person:
-                body = citizen_id_bodies(rng, 1, std.id_address_codes)
-                code, kind = citizen_id_texts(body, np.zeros(1, np.int64))[0].as_py(), PERSON_KIND
-                name = person_names(person_indexes(rng, 1))[0].as_py()
-            else:
-                code = _uscc(rng, credit.city_division if registered is None else std.district_codes[district])
-                kind = str(rng.choice(ENTERPRISE_KINDS))
-                name = std.city_name + str(rng.choice(COMPANY_WORDS)) + str(rng.choice(COMPANY_KINDS))
-            low, high = VALID_DAYS[list_type]
-            entries.append(Entry(
-                entry_id=f"{ID_PREFIX}{monday:%G%V}{seq:05d}", week=week, is_person=is_person, kind=kind, name=name,
-                code=code, registered_district=registered, district=district,
-                district_given=bool(rng.random() >= DISTRICT_LEFT_OUT_SHARE), list_type=list_type, listed=listed,
-                valid_until=listed + timedelta(days=int(rng.integers(low, high + 1))),
-                authority=std.city_name + str(rng.choice(AUTHORITIES)), basis=str(rng.choice(BASES)),
-            ))
+    for k in range(n):
+        registered = None if is_person[k] or city_registered[k] else int(district[k])
+        if is_person[k]:
+            code, subject_kind, name = citizen_ids[k], PERSON_KIND, person[k]
+        else:
+            division = credit.city_division if registered is None else std.district_codes[registered]
+            body = USCC_KINDS[uscc_kind[k]] + division + "".join(USCC_ALPHABET[v] for v in organization[k])
+            code, subject_kind = body + uscc_check(body), ENTERPRISE_KINDS[kind[k]]
+            name = std.city_name + COMPANY_WORDS[company[k, 0]] + COMPANY_KINDS[company[k, 1]]
+        day = date.fromordinal(int(listed[k]))
+        entries.append(Entry(
+            entry_id=f"{ID_PREFIX}{weeks[week[k]][0]:%G%V}{seq[k]:05d}", week=int(week[k]), is_person=bool(is_person[k]),
+            kind=subject_kind, name=name, code=code, registered_district=registered, district=int(district[k]),
+            district_given=bool(district_given[k]), list_type=int(list_type[k]), listed=day,
+            valid_until=day + timedelta(days=int(valid_days[k])),
+            authority=std.city_name + AUTHORITIES[authority[k]], basis=BASES[basis[k]],
+        ))
     return entries
 
 
@@ -183,7 +192,7 @@ def _later_versions(rng: np.random.Generator, entries: list[Entry], weeks: list,
     eligible = np.flatnonzero([entry.week < len(weeks) - 1 for entry in entries] & ~members(len(entries), lost))
     counts = [min(len(eligible), max(1, round(share * len(eligible)))) for share in (RENEWED_SHARE, REMOVED_SHARE)]
     chosen = rng.permutation(eligible)
-    renewed, removed = chosen[:counts[0]], chosen[counts[0]:counts[0] + counts[1]]
+    renewed, removed = set(chosen[:counts[0]].tolist()), chosen[counts[0]:counts[0] + counts[1]].tolist()
     later = []
     for row in sorted([*renewed, *removed]):
         entry = entries[row]
@@ -234,13 +243,14 @@ def _write_files(inbox: Path, std: CityStandard, credit: CreditStandard, contrac
     folder = reset_folder(inbox / SOURCE)
     duplicate, missing = set(picks["duplicate_record"].tolist()), set(picks["missing_required"].tolist())
     files, written = [], 0
+    by_week: dict[int, list[str]] = {}
+    for row, entry in enumerate(entries):
+        element = _entry_xml(std, credit, entry, without_list_type=row in missing)
+        by_week.setdefault(entry.week, []).extend([element, element] if row in duplicate else [element])
+    for _, week, changed in later:
+        by_week.setdefault(week, []).append(_entry_xml(std, credit, changed))
     for week, (monday, _, _) in enumerate(weeks):
-        elements = []
-        for row, entry in enumerate(entries):
-            if entry.week == week:
-                element = _entry_xml(std, credit, entry, without_list_type=row in missing)
-                elements += [element, element] if row in duplicate else [element]
-        elements += [_entry_xml(std, credit, changed) for _, later_week, changed in later if later_week == week]
+        elements = by_week.get(week, [])
         name = contract.file_name(monday)
         (folder / name).write_bytes(_document(elements))
         files.append(f"{SOURCE}/{name}")
