@@ -2,8 +2,8 @@
 
     python -m demo.generate --inbox DIR --start 2026-01-01 --days 60 --size hotline_12345=400 --seed 20261127
 
-`--size SOURCE=N` sets a source's records per delivery period (per day for a daily source, per month for a
-monthly one); without it a source gets its generator's `DEFAULT_SIZE`.
+`--size SOURCE=N` sets a source's records per delivery period (per day for a daily source, per week for a
+weekly one, per month for a monthly one); without it a source gets its generator's `DEFAULT_SIZE`.
 
 Without `--start`, the days end yesterday (Asia/Shanghai), the pipeline's latest complete partition.
 
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from demo import emergency, grid, hotline, mediation, police
+from demo import credit, emergency, grid, hotline, mediation, police, volunteers
 from demo.standard import CityStandard
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.partitions import day_range
@@ -40,7 +40,7 @@ DELIVERY_TIME = clock(1, 0)  # departments deliver at 01:00 after the day (month
 
 # The demo generator of each source, in a fixed order: a generator's position numbers its random stream, so
 # changing one source's size (or adding a generator at the end) leaves the other sources' files unchanged.
-GENERATORS = (hotline, grid, mediation, police, emergency)
+GENERATORS = (hotline, grid, mediation, police, emergency, credit, volunteers)
 
 
 def generate(inbox: Path, start: date, days: int, sizes: Mapping[str, int] | None = None,
@@ -79,7 +79,7 @@ def scaled_sizes(fraction: float) -> dict[str, int]:
 
 
 def _date_deliveries(inbox: Path, sources: dict) -> None:
-    """Give each file the mtime of its delivery: 01:00 after its partition, and at the latest a day ago.
+    """Give each file the mtime of its delivery: 01:00 after its partition ends, and at the latest a day ago.
 
     Landing takes a file only once it has been unchanged for its contract's `complete_after_seconds`; a demo
     lands its files right after writing them, as if they had been delivered on time.
@@ -89,9 +89,7 @@ def _date_deliveries(inbox: Path, sources: dict) -> None:
     for source, part in sources.items():
         contract = contracts[source]
         for relative in part["files"]:
-            day = date.fromisoformat(contract.partition_key_of(Path(relative).name))
-            after = day + timedelta(days=1) if contract.partition_type == "daily" \
-                else (day + timedelta(days=32)).replace(day=1)
+            after = contract.period_end(date.fromisoformat(contract.partition_key_of(Path(relative).name)))
             delivered = datetime.combine(after, DELIVERY_TIME, tzinfo=ZoneInfo(TIMEZONE)).timestamp()
             moment = min(delivered, latest)
             os.utime(inbox / relative, (moment, moment))

@@ -7,7 +7,8 @@
   Per model:
   - conformed:   (element, delivered column, conformed code column, code-set seed[, condition]) — a delivered
                  value is valid when it conformed to the city standard's code set (validity);
-  - identifiers: `*_is_valid` flags (GB 11643 citizen IDs); NULL when nothing was delivered (validity);
+  - identifiers: `*_is_valid` flags (GB 11643 citizen IDs, GB 32100 USCCs); NULL when nothing was delivered
+                 (validity);
   - consistency: boolean SQL expressions every record must satisfy; NULL when not applicable (consistency). The
                  facts' durations are NULL when negative, so order and plausibility are checked on the dates.
 -#}
@@ -56,6 +57,22 @@
             ('street', 'street_name', 'street_code', 'std_division_street', 'district_code is not null'),
         ],
     },
+    'int_credit_lists__entries': {
+        'conformed': [
+            ('credit_subject_type', 'subject_type_name', 'subject_type', 'std_credit_subject_type'),
+            ('credit_list_type', 'list_type_name', 'list_type_code', 'std_credit_list_type'),
+            ('district', 'district_name', 'district_code', 'std_division_district'),
+        ],
+        'identifiers': ['code_is_valid'],
+    },
+    'int_volunteer_services__service_records': {
+        'conformed': [
+            ('community', 'community_name', 'community_code', 'std_division_community'),
+            ('volunteer_service_category', 'service_category_name', 'service_category_code',
+             'std_volunteer_service_category'),
+            ('volunteer_record_status', 'record_status_name', 'record_status_code', 'std_volunteer_record_status'),
+        ],
+    },
     'fct_service_request': {
         'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
     },
@@ -70,6 +87,12 @@
     },
     'fct_emergency_event': {
         'consistency': ['not has_implausible_dates'],
+    },
+    'fct_credit_list_entry': {
+        'consistency': ['valid_until >= listed_date', 'removed_date >= listed_date'],
+    },
+    'fct_volunteer_service': {
+        'consistency': ['ended_at > started_at', 'hours_are_valid'],
     },
 }) }}
 {%- endmacro %}
@@ -122,15 +145,19 @@ case when coalesce({{ denominator }}, 0) > 0 then cast({{ numerator }} as double
 coalesce(source_file, '') <> '' and status not in ('no_delivery', 'refused', 'incomplete')
 {%- endmacro %}
 
-{#- When a partition's delivery is due: `expected_by` local time on the day after the partition's period ends (the
-    contract's freshness.expected_by; session time zone is local). -#}
-{% macro delivery_deadline(partition_key, partition_type, expected_by) -%}
-cast(cast({{ partition_key }} + {{ partition_period(partition_type) }} as date) + {{ expected_by }} as timestamptz)
-{%- endmacro %}
-
-{#- The length of a partition of `partition_type` (a SQL expression of the contract's partitioning.type). -#}
+{#- partition_period(partition_type): the length of one partition of that type (a SQL expression holding
+    'daily', 'weekly' or 'monthly'), as an interval. -#}
 {% macro partition_period(partition_type) -%}
 case {{ partition_type }} when 'monthly' then interval 1 month when 'weekly' then interval 7 day else interval 1 day end
+{%- endmacro %}
+
+{#- When a partition's delivery is due: `expected_by` local time on the first day after the partition (the next
+    day, the Monday after a week, the 1st of the next month; the contract's freshness.expected_by; session time
+    zone is local). -#}
+{% macro delivery_deadline(partition_key, partition_type, expected_by) -%}
+cast(
+    cast({{ partition_key }} + {{ partition_period(partition_type) }} as date) + {{ expected_by }}
+    as timestamptz)
 {%- endmacro %}
 
 {#- The number of important columns of the source in `source_column` (a CASE over the scored sources). -#}

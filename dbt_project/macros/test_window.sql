@@ -2,7 +2,7 @@
   Data tests of what a run rebuilds check the run's window, not the whole table. A test's rows are narrowed to
   the window vars (macro partition_window_filter on `partition_key`) when the tested relation carries the landed
   partition: a landed source, a staging view or an incremental model. Monthly data (a source whose meta says
-  `partitioning: monthly`, and every model built from one) compares months. Without window vars, or with the var
+  `partitioning: monthly`, and every model built from one) compares months, weekly data weeks. Without window vars, or with the var
   `full_table_tests` true, every test checks the whole table. A test's own `where` config still applies.
   Overrides dbt's get_where_subquery, the documented hook for the `where` config.
 -#}
@@ -50,17 +50,18 @@
     {{ return(node.resource_type == 'model' and node.config.materialized in ('incremental', 'view')) }}
 {%- endmacro %}
 
-{#- 'month' when the node is, or is built from, a monthly source; else 'day'. -#}
+{#- 'month' when the node is, or is built from, a monthly source; else 'week' when from a weekly one; else 'day'. -#}
 {% macro partition_grain(node) -%}
     {%- if node.resource_type == 'source' -%}
         {%- set meta = node.config.get('meta') or node.get('meta') or {} -%}
-        {{ return('month' if meta.get('partitioning') == 'monthly' else 'day') }}
+        {{ return({'monthly': 'month', 'weekly': 'week'}.get(meta.get('partitioning'), 'day')) }}
     {%- endif -%}
+    {%- set grains = [] -%}
     {%- for parent_id in node.depends_on.nodes -%}
         {%- set parent = graph.sources.get(parent_id) or graph.nodes.get(parent_id) -%}
-        {%- if parent and parent.resource_type in ('source', 'model') and partition_grain(parent) == 'month' -%}
-            {{ return('month') }}
+        {%- if parent and parent.resource_type in ('source', 'model') -%}
+            {%- do grains.append(partition_grain(parent)) -%}
         {%- endif -%}
     {%- endfor -%}
-    {{ return('day') }}
+    {{ return('month' if 'month' in grains else 'week' if 'week' in grains else 'day') }}
 {%- endmacro %}

@@ -2,7 +2,8 @@
   Incremental windows. Vars `window_start` / `window_end` (ISO dates, inclusive) bound the landed partitions a run
   reads; unset (null or empty) means all history, and so does a full refresh (`--full-refresh` rebuilds every
   incremental model from all landed partitions, whatever the window). Monthly partitions are keyed by the month's first day, so for
-  grain='month' the months are compared (a window 2026-01-15..2026-01-15 reads the partition 2026-01-01).
+  grain='month' the months are compared (a window 2026-01-15..2026-01-15 reads the partition 2026-01-01); weekly
+  ones by the Monday of the ISO week, so for grain='week' the weeks are compared.
 -#}
 
 {% macro window_bound(name) -%}
@@ -27,16 +28,16 @@
 {% macro partition_window_filter(column, grain='day') -%}
 {%- set start = window_bound('window_start') -%}
 {%- set end = window_bound('window_end') -%}
-{%- if grain not in ('day', 'month') -%}
-    {{ exceptions.raise_compiler_error("partition_window_filter: grain must be 'day' or 'month', got '" ~ grain ~ "'") }}
+{%- if grain not in ('day', 'week', 'month') -%}
+    {{ exceptions.raise_compiler_error("partition_window_filter: grain must be 'day', 'week' or 'month', got '" ~ grain ~ "'") }}
 {%- endif -%}
 {%- if not window_is_set() -%}
 true
-{%- elif grain == 'month' -%}
+{%- elif grain in ('week', 'month') -%}
 (
-    {%- if start is not none %}date_trunc('month', cast({{ column }} as date)) >= date_trunc('month', date '{{ start }}'){% endif -%}
+    {%- if start is not none %}date_trunc('{{ grain }}', cast({{ column }} as date)) >= date_trunc('{{ grain }}', date '{{ start }}'){% endif -%}
     {%- if start is not none and end is not none %} and {% endif -%}
-    {%- if end is not none %}date_trunc('month', cast({{ column }} as date)) <= date_trunc('month', date '{{ end }}'){% endif -%}
+    {%- if end is not none %}date_trunc('{{ grain }}', cast({{ column }} as date)) <= date_trunc('{{ grain }}', date '{{ end }}'){% endif -%}
 )
 {%- else -%}
 (

@@ -1,12 +1,13 @@
 """When a source's partitions end and when their deliveries are due, from its contract (`freshness:`).
 
 A partition is due at `freshness.expected_by` (local time, Asia/Shanghai) on the first day after it ends: the
-next day for a daily partition, the 1st of the next month for a monthly one.
+next day for a daily partition, the Monday after the week for a weekly one, the 1st of the next month for a
+monthly one.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pipelines import settings
@@ -17,10 +18,7 @@ CITY_TIME = ZoneInfo(settings.TIMEZONE)
 
 def partition_end(contract: SourceContract, partition_key: str) -> date:
     """The first day after the partition (exclusive end of its period)."""
-    start = date.fromisoformat(partition_key)
-    if contract.partition_type == "monthly":
-        return (start.replace(day=1) + timedelta(days=32)).replace(day=1)
-    return start + timedelta(days=1)
+    return contract.period_end(date.fromisoformat(partition_key))
 
 
 def next_partition_key(contract: SourceContract, partition_key: str) -> str:
@@ -28,8 +26,7 @@ def next_partition_key(contract: SourceContract, partition_key: str) -> str:
 
 
 def first_partition_key(contract: SourceContract) -> str:
-    start = contract.start_date
-    return (start.replace(day=1) if contract.partition_type == "monthly" else start).isoformat()
+    return contract.period_start(contract.start_date).isoformat()
 
 
 def delivery_deadline(contract: SourceContract, partition_key: str) -> datetime:

@@ -33,8 +33,8 @@ LINEAGE_COLUMNS = (
     ("_load_id", "varchar", "Lineage (加载批次): identifier of the landing run that wrote the row."),
     ("_ingested_at", "timestamp with time zone", "Lineage (入湖时间): when the row was landed."),
     ("_record_hash", "varchar", "Lineage (记录指纹): sha256 hex of the delivered record."),
-    ("partition_key", "date", "Landed partition (分区键): the day, or the first day of the month for a monthly "
-                              "source."),
+    ("partition_key", "date", "Landed partition (分区键): the day, the Monday of the ISO week for a weekly source, "
+                              "or the first day of the month for a monthly one."),
 )
 _STAGED_AS = {
     "string": "text, full-width folded to half-width, trimmed, empty to NULL",
@@ -85,7 +85,7 @@ def contract_metadata(contract: SourceContract, seeds_dir: Path) -> dict:
         "partition_type": contract.partition_type,
         "expected_by": contract.freshness.expected_by.strftime("%H:%M"),
         "important_columns": important_columns(contract),
-        "grain": "month" if contract.partition_type == "monthly" else "day",
+        "grain": contract.grain,
         "record_key": list(contract.record_key),
         "staging_model": staging_model_name(contract),
         "columns": columns,

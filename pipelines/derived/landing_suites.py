@@ -106,7 +106,7 @@ def landing_suite_document(contract: SourceContract, seeds_dir: Path, supplement
             "asset_key": ["landing", contract.source],
             "key_column": contract.record_key[0],
             "window_column": "partition_key",
-            "window_grain": "month" if contract.partition_type == "monthly" else "day",
+            "window_grain": contract.grain,
         },
         "expectations": landing_expectations(contract, seeds_dir) + list((supplement or {}).get("expectations", [])),
     }

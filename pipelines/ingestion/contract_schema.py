@@ -12,9 +12,11 @@ from datetime import date, datetime, time
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator, model_validator,
+)
 
-FORMATS = ("csv", "jsonl", "xlsx", "parquet", "json")
+FORMATS = ("csv", "jsonl", "xlsx", "parquet", "json", "xml")
 PARTITION_TYPES = ("daily", "weekly", "monthly")
 ELEMENT_TYPES = (
     "string", "code", "timestamp", "date", "epoch_ms", "integer", "decimal", "json", "citizen_id", "boolean_zh",
@@ -26,6 +28,7 @@ _FORMATTED_TYPES = ("timestamp", "date")
 _ROUND_TRIP_PROBE = datetime(2031, 12, 25, 13, 47, 59)  # every component distinct, day > 12
 _Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 _Text = Annotated[str, Field(min_length=1)]
+_XmlName = Annotated[str, Field(pattern=r"^[^\s/@<>&'\"=]+$")]
 
 
 class ContractError(ValueError):
@@ -46,6 +49,7 @@ class DeliveryModel(_Section):
     file_pattern: _Text
     encoding: _Text = "utf-8"
     sheet: _Text | None = None
+    record_element: _XmlName | None = None
     complete_after_seconds: Annotated[int, Field(ge=0)] = 60
     done_marker: _Text | None = None
     max_rows: Annotated[int, Field(gt=0)] = 1_000_000
@@ -80,6 +84,19 @@ class DeliveryModel(_Section):
         if value is not None and info.data.get("format") != "xlsx":
             raise ValueError("'sheet' applies to xlsx deliveries only")
         return value
+
+    @field_validator("record_element")
+    @classmethod
+    def _record_element_only_for_xml(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("format") != "xml":
+            raise ValueError("'record_element' applies to xml deliveries only")
+        return value
+
+    @model_validator(mode="after")
+    def _xml_names_its_records(self) -> DeliveryModel:
+        if self.format == "xml" and self.record_element is None:
+            raise ValueError("an xml delivery needs 'record_element': the element holding one record")
+        return self
 
 
 class PartitioningModel(_Section):

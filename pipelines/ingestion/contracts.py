@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -75,8 +75,14 @@ class SourceContract:
     max_rows: int = 1_000_000
     max_columns: int = 200
     max_field_bytes: int = 1_048_576
+    record_element: str | None = None
     freshness: FreshnessSpec = field(default_factory=FreshnessSpec)
     volume: VolumeSpec = field(default_factory=VolumeSpec)
+
+    @property
+    def grain(self) -> str:
+        """The window grain of the source's partitions: 'day', 'week' or 'month'."""
+        return {"daily": "day", "weekly": "week", "monthly": "month"}[self.partition_type]
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -88,10 +94,23 @@ class SourceContract:
         if not match:
             return None
         try:
-            day = datetime.strptime(match.group("partition"), _placeholder_format(self.file_pattern)).date()
+            day = _parse_partition_text(match.group("partition"), _placeholder_format(self.file_pattern))
         except ValueError:
             return None
-        return (day.replace(day=1) if self.partition_type == "monthly" else day).isoformat()
+        return self.period_start(day).isoformat()
+
+    def period_start(self, day: date) -> date:
+        """The first day of the partition holding `day` (its partition key): the day itself, the Monday of its
+        ISO week, or the first of its month."""
+        if self.partition_type == "weekly":
+            return day - timedelta(days=day.weekday())
+        return day.replace(day=1) if self.partition_type == "monthly" else day
+
+    def period_end(self, partition_start: date) -> date:
+        """The first day after the partition starting at `partition_start` (exclusive end of its period)."""
+        if self.partition_type == "monthly":
+            return (partition_start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return partition_start + timedelta(days=7 if self.partition_type == "weekly" else 1)
 
     def file_glob(self, partition_start: date) -> str:
         """The contract's file pattern with its `{partition:FMT}` placeholder filled for one partition."""
@@ -102,7 +121,16 @@ def _placeholder_format(file_pattern: str) -> str:
     return _PARTITION_PLACEHOLDER.search(file_pattern).group(1)
 
 
-_STRFTIME_REGEX = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%M": r"\d{2}"}
+_STRFTIME_REGEX = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%M": r"\d{2}",
+                   "%G": r"\d{4}", "%V": r"\d{2}"}
+_ISO_WEEK_DIRECTIVES = ("%G", "%V")
+
+
+def _parse_partition_text(text: str, date_format: str) -> date:
+    """The date a file name's partition text names; an ISO week (`%G-W%V`) names its Monday."""
+    if all(directive in date_format for directive in _ISO_WEEK_DIRECTIVES):
+        return datetime.strptime(f"{text} 1", f"{date_format} %u").date()
+    return datetime.strptime(text, date_format).date()
 
 
 def _glob_to_regex(glob: str) -> str:
@@ -135,6 +163,17 @@ def _checked(model: ContractModel, source: ContractSource) -> None:
     except KeyError as directive:
         raise source.error(("delivery", "file_pattern"),
                            f"uses {directive}; supported: {', '.join(_STRFTIME_REGEX)}") from None
+    date_format = _placeholder_format(pattern)
+    if ("%G" in date_format) != ("%V" in date_format):
+        raise source.error(("delivery", "file_pattern"), "an ISO week needs both %G (ISO year) and %V (ISO week)")
+    partition_type = model.partitioning.type
+    if ("%V" in date_format or "%d" not in date_format) and partition_type == "daily":
+        raise source.error(("delivery", "file_pattern"), "a daily partition's file name needs the day (%d)")
+    if "%V" in date_format and partition_type != "weekly":
+        raise source.error(("delivery", "file_pattern"), "%G/%V (ISO week) applies to weekly partitions only")
+    if partition_type == "weekly" and model.partitioning.start_date.weekday() != 0:
+        raise source.error(("partitioning", "start_date"),
+                           f"a weekly partition starts on a Monday; {model.partitioning.start_date} is not one")
 
 
 def parse_contract(text: str, path: Path) -> SourceContract:
@@ -162,6 +201,7 @@ def parse_contract(text: str, path: Path) -> SourceContract:
         max_rows=delivery.max_rows,
         max_columns=delivery.max_columns,
         max_field_bytes=delivery.max_field_bytes,
+        record_element=delivery.record_element,
         freshness=FreshnessSpec(**model.freshness.model_dump()),
         volume=VolumeSpec(**model.volume.model_dump()),
     )

@@ -33,6 +33,7 @@ from pipelines.ingestion.records import (
     line_records,
     map_columns,
 )
+from pipelines.ingestion.readers_xml import read_xml
 from pipelines.ingestion.xlsx import read_xlsx
 
 _MAX_BLOCK_BYTES = (1 << 31) - 1
@@ -41,7 +42,7 @@ _SHOWN_CHARACTERS = 200  # of a value too large to copy into the quarantine
 
 def read_delivery(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
     readers = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx, "parquet": read_parquet,
-               "json": read_json_document}
+               "json": read_json_document, "xml": read_xml}
     read = readers[contract.format](raw, contract, engine)
     _refuse_oversized_fields(read, contract.max_field_bytes, engine)
     return read

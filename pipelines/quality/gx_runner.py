@@ -7,7 +7,7 @@ A suite is a GX 1.x ExpectationSuite serialization whose top-level `meta` says w
              "asset_key": ["landing", "hotline_12345"],
              "key_column": "work_order_id",          (record key: splits the rows into batches)
              "window_column": "partition_key",       (optional: rows of a time window)
-             "window_grain": "day" | "month"}
+             "window_grain": "day" | "week" | "month"}
 
 and every expectation carries `meta.severity` = "error" or "warn".
 
@@ -37,7 +37,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from pipelines import settings
 BATCH_ROWS = 250_000
 SAMPLE_SIZE = 5
 SEVERITIES = ("error", "warn")
-WINDOW_GRAINS = ("day", "month")
+WINDOW_GRAINS = ("day", "week", "month")
 AGGREGATABLE_TYPES = frozenset(
     {
         "expect_column_values_to_not_be_null",
@@ -315,6 +315,9 @@ def _window_conditions(suite: Suite, window: tuple[date, date] | None) -> tuple[
     if suite.window_grain == "month":  # a monthly source is validated for whole months
         start = start.replace(day=1)
         end = end.replace(day=calendar.monthrange(end.year, end.month)[1])
+    elif suite.window_grain == "week":  # a weekly source for whole ISO weeks, Monday to Sunday
+        start = start - timedelta(days=start.weekday())
+        end = end + timedelta(days=6 - end.weekday())
     return [f"CAST({_quote(suite.window_column)} AS DATE) BETWEEN ? AND ?"], [start, end]
 
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
+from pipelines.deliveries.rules import delivery_deadline
 from pipelines.ingestion.contracts import ContractError, load_contract, load_contracts
 from pipelines.settings import CONTRACTS_DIR
 
@@ -27,6 +30,13 @@ def test_every_repository_contract_loads_with_unique_columns():
         ("grid_events", "grid_events_20260102.jsonl", "2026-01-02"),
         ("mediation_cases", "mediation_cases_202611.xlsx", "2026-11-01"),
         ("mediation_cases", "notes.txt", None),
+        # weekly: the ISO week names its Monday; ISO week 1 of 2027 begins in December 2026
+        ("credit_lists", "credit_lists_2026-W10.xml", "2026-03-02"),
+        ("credit_lists", "credit_lists_2026-W10_supplement.xml", "2026-03-02"),
+        ("credit_lists", "credit_lists_2026-W53.xml", "2026-12-28"),
+        ("credit_lists", "credit_lists_2027-W01.xml", "2027-01-04"),
+        ("credit_lists", "credit_lists_2026-W54.xml", None),
+        ("credit_lists", "credit_lists_2026-10.xml", None),
     ],
 )
 def test_partition_key_is_read_from_the_file_name(source, file_name, partition_key):
@@ -89,7 +99,7 @@ def _rename_key(mapping: dict, old: str, new: str) -> None:
          "error_below_ratio:", "must not be larger than warn_below_ratio"),
         (lambda raw: raw["delivery"].pop("format"), "delivery.format", "delivery:", "missing required key 'format'"),
         (lambda raw: raw["delivery"].update(format="dbf"), "delivery.format", "format: dbf",
-         "'dbf' is not one of 'csv', 'jsonl', 'xlsx'"),
+         "'dbf' is not one of 'csv', 'jsonl',"),
         (lambda raw: raw["delivery"].update(file_pattern="orders.csv"), "delivery.file_pattern", "orders.csv",
          "needs a {partition:FMT} placeholder"),
         (lambda raw: raw["delivery"].update(file_pattern="../o_{partition:%Y%m%d}.csv"), "delivery.file_pattern",
@@ -103,6 +113,16 @@ def _rename_key(mapping: dict, old: str, new: str) -> None:
         (lambda raw: raw["columns"][0].update(type="blob"), "columns[0].type", "type: blob", "'blob' is not one of"),
         (lambda raw: raw["columns"][0].update(name="工单编号"), "columns[0].name", "name: 工单编号",
          "must be snake_case ASCII"),
+        (lambda raw: raw["partitioning"].update(type="weekly"), "partitioning.start_date", "start_date:",
+         "a weekly partition starts on a Monday; 2026-01-01 is not one"),
+        (lambda raw: raw["delivery"].update(file_pattern="o_{partition:%G-W%V}.csv"), "delivery.file_pattern",
+         "file_pattern:", "needs the day (%d)"),
+        (lambda raw: raw["delivery"].update(file_pattern="o_{partition:%Y-W%V}.csv"), "delivery.file_pattern",
+         "file_pattern:", "needs both %G (ISO year) and %V (ISO week)"),
+        (lambda raw: raw["delivery"].update(format="xml"), "delivery", "delivery:",
+         "an xml delivery needs 'record_element'"),
+        (lambda raw: raw["delivery"].update(record_element="条目"), "delivery.record_element", "record_element:",
+         "'record_element' applies to xml deliveries only"),
     ],
 )
 def test_a_broken_contract_names_its_file_the_key_and_the_line(tmp_path, change, key, line_text, message):
@@ -132,3 +152,16 @@ def test_new_delivery_keys_have_defaults_and_can_be_set(tmp_path):
         raw.update(freshness={"expected_by": "09:30", "warn_after_hours": 1, "error_after_hours": 2}))))
     assert (changed.complete_after_seconds, changed.done_marker, changed.max_field_bytes) == (0, "{name}.done", 10)
     assert (changed.freshness.expected_by.isoformat(), changed.freshness.error_after_hours) == ("09:30:00", 2)
+
+
+@pytest.mark.parametrize("partition_type, day, start, end", [
+    ("daily", date(2026, 3, 4), date(2026, 3, 4), date(2026, 3, 5)),
+    ("weekly", date(2026, 3, 4), date(2026, 3, 2), date(2026, 3, 9)),
+    ("weekly", date(2027, 1, 3), date(2026, 12, 28), date(2027, 1, 4)),
+    ("monthly", date(2026, 2, 14), date(2026, 2, 1), date(2026, 3, 1)),
+])
+def test_a_partition_period_starts_on_its_key_and_ends_the_day_after_it(partition_type, day, start, end):
+    contract = replace(next(iter(load_contracts().values())), partition_type=partition_type)
+    assert contract.period_start(day) == start
+    assert contract.period_end(start) == end
+    assert delivery_deadline(contract, start.isoformat()).date() == end

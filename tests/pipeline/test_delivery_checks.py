@@ -60,6 +60,16 @@ def test_the_deadline_is_local_time_across_a_month_end():
     assert freshness_result(monthly, {"2026-02-01"}, _at(2026, 3, 20, 7, 0)).passed
 
 
+def test_a_week_is_due_on_the_monday_after_it():
+    weekly = _contract("weekly")
+    # the ISO week of Monday 2026-03-02 ends on Sunday 03-08: due on Monday 03-09 at expected_by
+    result = freshness_result(weekly, {"2026-02-23"}, _at(2026, 3, 9, 5, 0))
+    assert result.passed and result.metadata["next_partition_due"].value == "2026-03-02"
+    assert result.metadata["due_at"].value == "2026-03-09T06:00+08:00"
+    assert freshness_result(weekly, {"2026-02-23"}, _at(2026, 3, 10, 7, 0)).severity == AssetCheckSeverity.ERROR
+    assert freshness_result(weekly, {"2026-03-02"}, _at(2026, 3, 15, 7, 0)).passed
+
+
 def test_the_contract_sets_the_deadline_and_the_grace(tmp_path):
     contract = _contract("daily", tmp_path, freshness={"expected_by": "09:30", "warn_after_hours": 1,
                                                        "error_after_hours": 2})
