@@ -66,8 +66,9 @@ def expected(built, source: str) -> dict:
 def test_every_run_succeeds_and_no_error_check_fails(built):
     report: BuildReport = built["report"]
     assert report.success, report.runs
-    assert [name for name, _ in report.runs] == ["city_standard_job", "mediation_cases_landing_job",
-                                                 "daily_governance_job"]
+    monthly = [f"{source}_landing_job" for source, contract in load_contracts().items()
+               if contract.partition_type == "monthly"]
+    assert [name for name, _ in report.runs] == ["city_standard_job", *monthly, "daily_governance_job"]
     assert report.checks_passed > 100
     # the window ended months ago: every source's next partition is long overdue
     stale = [failed for failed in report.checks_failed if ":delivery_freshness " in failed]
@@ -127,6 +128,38 @@ def test_dispute_cases_match_the_ground_truth(built):
         == truth["invalid_citizen_id"]
 
 
+def test_enterprise_history_matches_the_ground_truth(built):
+    import hashlib
+
+    from demo.enterprises import history_lines
+
+    truth = expected(built, "enterprise_register")
+    dim = "marts.dim_enterprise"
+    history = query(f"select uscc, cast(valid_from as varchar), cast(valid_to as varchar), closed_reason from {dim}")
+    assert hashlib.sha256("\n".join(history_lines(history)).encode("utf-8")).hexdigest() == truth["history_sha256"]
+    assert scalar(f"select count(*) from {dim}") == truth["versions"]
+    assert scalar(f"select count(*) filter (is_current) from {dim}") == truth["current_versions"]
+    current = dict(query(f"select district_code, count(*) from {dim} where is_current group by 1"))
+    assert current == truth["current_by_district"]
+    assert scalar(f"select count(distinct uscc) filter (not code_is_valid) from {dim}") == truth["invalid_uscc"]
+    assert scalar(f"select count(*) from {dim} where industry_code is null or registration_status_code is null") == 0
+
+
+def test_community_population_matches_the_ground_truth(built):
+    truth = expected(built, "community_population")
+    fct = "marts.fct_community_population"
+    assert scalar(f"select count(*) from {fct}") == truth["community_months"]
+    assert scalar(f"select count(*) from {fct} where community_code is null") == truth["unknown_community"]
+    by_month = dict(query(f"select cast(month as varchar), sum(resident_population) from {fct} "
+                          "where community_code is not null group by 1"))
+    assert by_month == truth["resident_by_month"]
+    flags = query(f"""select count(*) filter (has_negative_count), count(*) filter (has_more_elderly_than_residents),
+                             count(*) filter (has_resident_jump), count(*) filter (not is_plausible) from {fct}""")[0]
+    implausible = truth["implausible"]
+    assert flags == (implausible["negative_count"], implausible["more_elderly_than_residents"],
+                     implausible["resident_jump"], implausible["implausible"])
+
+
 def test_unmapped_code_report_counts_the_injected_unknown_values(built):
     unmapped = dict(((source, element), rows) for source, element, rows in query(
         "select source, element, sum(rows) from ops.ops_unmapped_codes group by all"))
@@ -136,6 +169,9 @@ def test_unmapped_code_report_counts_the_injected_unknown_values(built):
     assert unmapped.get(("grid_events", "grid")) == grid["unknown_grid"]
     assert unmapped.get(("grid_events", "category")) == grid["unknown_category"]
     assert unmapped.get(("mediation_cases", "district")) == mediation["unknown_district"]
+    assert unmapped.get(("community_population", "community")) == expected(built, "community_population")[
+        "unknown_community"]
+    assert not any(source == "enterprise_register" for source, _ in unmapped)  # status variants map by seed
     assert scalar("select count(*) from ops.ops_unmapped_codes where code_set <> 'map_' || element || '__' || source") == 0
 
 
@@ -155,7 +191,8 @@ def test_no_raw_personal_information_reaches_a_mart(built):
         select caller_phone from read_parquet('{landed}/hotline_12345/*/*.parquet') union
         select caller_id_number from read_parquet('{landed}/hotline_12345/*/*.parquet') union
         select applicant_name from read_parquet('{landed}/mediation_cases/*/*.parquet') union
-        select applicant_id_number from read_parquet('{landed}/mediation_cases/*/*.parquet')
+        select applicant_id_number from read_parquet('{landed}/mediation_cases/*/*.parquet') union
+        select legal_representative from read_parquet('{landed}/enterprise_register/*/*.parquet')
     """
     looks_like_phone_or_id = "'(^|[^0-9])(1[3-9][0-9]{9}|[0-9]{17}[0-9X])([^0-9]|$)'"
     for table, column in columns:
