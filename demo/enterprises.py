@@ -26,6 +26,7 @@ from demo.values import ROADS, person_indexes, person_names, pick_within
 
 SOURCE = "enterprise_register"
 DEFAULT_SIZE = 3_000  # enterprises in the first snapshot
+MIN_SIZE = 20  # every month then has a row for each defect
 NEW_SHARE = 0.01  # new registrations a month, of the first snapshot's size
 OPERATING_SWITCH_SHARE = 0.01  # 存续 <-> 在业
 CLOSING_SHARES = {"revoked": 0.003, "deregistered": 0.005, "moved_out": 0.002}  # by the status seed's closing_reason

@@ -27,6 +27,7 @@ from pipelines.settings import DBT_PROJECT_DIR
 SOURCE = "community_population"
 COMMUNITY_SEED = "standard/std_division_community.csv"
 DEFAULT_SIZE = len(read_seed(COMMUNITY_SEED))  # communities a month: every community of the standard
+MIN_SIZE = 10  # every month then has a row for each defect
 MONTHLY_DRIFT = 0.02  # usual month-on-month change of a community's resident population
 # The plausibility rule's jump threshold, read from the dbt var it is configured by: the truth flags what the rule does.
 MAX_CHANGE_SHARE = float(
