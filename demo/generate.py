@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from demo import credit, emergency, grid, hotline, mediation, police, volunteers
+from demo import credit, emergency, enterprises, grid, hotline, mediation, police, population, volunteers
 from demo.standard import CityStandard
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.partitions import day_range
@@ -40,7 +40,7 @@ DELIVERY_TIME = clock(1, 0)  # departments deliver at 01:00 after the day (month
 
 # The demo generator of each source, in a fixed order: a generator's position numbers its random stream, so
 # changing one source's size (or adding a generator at the end) leaves the other sources' files unchanged.
-GENERATORS = (hotline, grid, mediation, police, emergency, credit, volunteers)
+GENERATORS = (hotline, grid, mediation, police, emergency, credit, volunteers, enterprises, population)
 
 
 def generate(inbox: Path, start: date, days: int, sizes: Mapping[str, int] | None = None,

@@ -73,6 +73,22 @@
             ('volunteer_record_status', 'record_status_name', 'record_status_code', 'std_volunteer_record_status'),
         ],
     },
+    'int_enterprise_register__snapshots': {
+        'conformed': [
+            ('registration_status', 'registration_status', 'registration_status_code', 'std_registration_status'),
+            ('district', 'registration_authority', 'district_code', 'map_district__enterprise_register'),
+            ('industry', 'industry_code_delivered', 'industry_code', 'std_industry'),
+        ],
+        'identifiers': ['code_is_valid'],
+    },
+    'int_community_population__months': {
+        'conformed': [
+            ('community', 'community_code_delivered', 'community_code', 'std_division_community'),
+        ],
+    },
+    'fct_community_population': {
+        'consistency': ['is_plausible'],
+    },
     'fct_service_request': {
         'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
     },

@@ -198,6 +198,38 @@ def test_volunteer_services_match_the_ground_truth(built):
     assert scalar(f"select count(distinct volunteer_pseudonym) from {fct}") == truth["volunteers"]
 
 
+def test_enterprise_history_matches_the_ground_truth(built):
+    import hashlib
+
+    from demo.enterprises import history_lines
+
+    truth = expected(built, "enterprise_register")
+    dim = "marts.dim_enterprise"
+    history = query(f"select uscc, cast(valid_from as varchar), cast(valid_to as varchar), closed_reason from {dim}")
+    assert hashlib.sha256("\n".join(history_lines(history)).encode("utf-8")).hexdigest() == truth["history_sha256"]
+    assert scalar(f"select count(*) from {dim}") == truth["versions"]
+    assert scalar(f"select count(*) filter (is_current) from {dim}") == truth["current_versions"]
+    current = dict(query(f"select district_code, count(*) from {dim} where is_current group by 1"))
+    assert current == truth["current_by_district"]
+    assert scalar(f"select count(distinct uscc) filter (not code_is_valid) from {dim}") == truth["invalid_uscc"]
+    assert scalar(f"select count(*) from {dim} where industry_code is null or registration_status_code is null") == 0
+
+
+def test_community_population_matches_the_ground_truth(built):
+    truth = expected(built, "community_population")
+    fct = "marts.fct_community_population"
+    assert scalar(f"select count(*) from {fct}") == truth["community_months"]
+    assert scalar(f"select count(*) from {fct} where community_code is null") == truth["unknown_community"]
+    by_month = dict(query(f"select cast(month as varchar), sum(resident_population) from {fct} "
+                          "where community_code is not null group by 1"))
+    assert by_month == truth["resident_by_month"]
+    flags = query(f"""select count(*) filter (has_negative_count), count(*) filter (has_more_elderly_than_residents),
+                             count(*) filter (has_resident_jump), count(*) filter (not is_plausible) from {fct}""")[0]
+    implausible = truth["implausible"]
+    assert flags == (implausible["negative_count"], implausible["more_elderly_than_residents"],
+                     implausible["resident_jump"], implausible["implausible"])
+
+
 def test_unmapped_code_report_counts_the_injected_unknown_values(built):
     unmapped = dict(((source, element), rows) for source, element, rows in query(
         "select source, element, sum(rows) from ops.ops_unmapped_codes group by all"))
@@ -208,6 +240,9 @@ def test_unmapped_code_report_counts_the_injected_unknown_values(built):
     assert unmapped.get(("grid_events", "category")) == grid["unknown_category"]
     assert unmapped.get(("mediation_cases", "district")) == mediation["unknown_district"]
     assert unmapped.get(("volunteer_services", "community")) == expected(built, "volunteer_services")["unknown_community"]
+    assert unmapped.get(("community_population", "community")) == expected(built, "community_population")[
+        "unknown_community"]
+    assert not any(source == "enterprise_register" for source, _ in unmapped)  # status variants map by seed
     assert scalar("select count(*) from ops.ops_unmapped_codes where code_set <> 'map_' || element || '__' || source") == 0
     police, emergency = (expected(built, s) for s in ("police_incidents", "emergency_events"))
     assert unmapped.get(("police_incidents", "jurisdiction")) == police["unknown_jurisdiction"]
@@ -235,12 +270,15 @@ def test_no_raw_personal_information_reaches_a_mart(built):
         select applicant_id_number from read_parquet('{landed}/mediation_cases/*/*.parquet') union
         select subject_name from read_parquet('{landed}/credit_lists/*/*.parquet') union
         select citizen_id_number from read_parquet('{landed}/credit_lists/*/*.parquet') union
-        select volunteer_id from read_parquet('{landed}/volunteer_services/*/*.parquet')
+        select volunteer_id from read_parquet('{landed}/volunteer_services/*/*.parquet') union
+        select legal_representative from read_parquet('{landed}/enterprise_register/*/*.parquet')
     """
     looks_like_phone_or_id = "'(^|[^0-9])(1[3-9][0-9]{9}|[0-9]{17}[0-9X])([^0-9]|$)'"
     for table, column in columns:
         # a 64-hex pseudonym may contain 11 digits in a row by chance; its format is checked by dbt and GX
-        pattern_check = "false" if column.endswith("_pseudonym") else f'regexp_matches("{column}", {looks_like_phone_or_id})'
+        # so may a USCC (GB 32100), an enterprise's code: 17 digits and a check character like a citizen ID
+        pattern_check = "false" if column.endswith("_pseudonym") or column == "uscc" \
+            else f'regexp_matches("{column}", {looks_like_phone_or_id})'
         leaks = scalar(f"""select count(*) from marts."{table}" where "{column}" in ({raw_values}) or {pattern_check}""")
         assert leaks == 0, f"marts.{table}.{column} carries raw personal values"
 
