@@ -135,7 +135,6 @@ def check_result(outcome: SuiteOutcome) -> AssetCheckResult:
         "target": outcome.target,
         "window": f"{outcome.window[0]} .. {outcome.window[1]}" if outcome.window else "all history",
         "rows_validated": outcome.row_count,
-        "batches": outcome.batch_count,
         "error_failures": len(outcome.error_failures),
         "warn_failures": len(outcome.warn_failures),
     }

@@ -71,7 +71,7 @@ def expectation(severity: str, success: bool) -> ExpectationOutcome:
 
 
 def suite_outcome(*expectations: ExpectationOutcome, no_data_reason: str | None = None) -> SuiteOutcome:
-    return SuiteOutcome("s", "marts.t", None, 1, 1, expectations, no_data_reason)
+    return SuiteOutcome("s", "marts.t", None, 1, expectations, no_data_reason)
 
 
 def test_check_result_passed_and_severity():

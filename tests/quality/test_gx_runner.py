@@ -1,9 +1,8 @@
-"""The GX runner on hand-made marts and landed files with known defects: exact counts, severities, batching."""
+"""The GX runner on hand-made marts and landed files with known defects: exact counts and severities."""
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import re
 from datetime import date
 
@@ -37,7 +36,7 @@ def test_mart_defects_are_counted_exactly_with_their_severity(service_requests):
     with duckdb.connect(str(service_requests)) as connection:
         outcome = run_suite(connection, "fct_service_request")
 
-    assert outcome.row_count == 20 and outcome.batch_count == 1
+    assert outcome.row_count == 20
     assert failures(outcome.error_failures) == {
         ("expect_column_values_to_be_unique", ("work_order_id",)),
         ("expect_column_values_to_be_in_set", ("channel_code",)),
@@ -74,28 +73,14 @@ def test_seed_parameters_are_resolved_from_the_warehouse(service_requests):
     assert (after.success, after.unexpected_count) == (True, 0)
 
 
-def test_batches_give_the_same_totals_as_one_batch(service_requests):
-    with duckdb.connect(str(service_requests)) as connection:
-        whole = run_suite(connection, "fct_service_request")
-        batched = run_suite(connection, "fct_service_request", batch_rows=3)
-    assert batched.batch_count == 7
-    assert batched.expectations == whole.expectations
-    assert dataclasses.replace(batched, batch_count=1) == whole
-
-
-def test_duplicates_are_caught_whatever_the_number_of_batches(warehouse):
+def test_every_row_of_a_duplicated_key_is_unexpected(warehouse):
     rows = [service_request(number, work_order_id=f"WO{number % 5:04d}") for number in range(1, 21)]  # 5 keys × 4
+    rows.append(service_request(21, work_order_id="WO-unique"))
     with duckdb.connect(str(warehouse)) as connection:
         create_table(connection, "marts.fct_service_request", FCT_SERVICE_REQUEST_COLUMNS, rows)
-        counts = {
-            batch_rows: outcome_of(
-                run_suite(connection, "fct_service_request", batch_rows=batch_rows),
-                "expect_column_values_to_be_unique",
-                "work_order_id",
-            ).unexpected_count
-            for batch_rows in (1, 2, 7, 100)
-        }
-    assert counts == {1: 20, 2: 20, 7: 20, 100: 20}
+        unique = outcome_of(run_suite(connection, "fct_service_request"), "expect_column_values_to_be_unique",
+                            "work_order_id")
+    assert (unique.unexpected_count, unique.element_count, unique.success) == (20, 21, False)
 
 
 def test_window_selects_the_partitions_of_the_window(service_requests):
@@ -205,7 +190,7 @@ def test_every_suite_only_names_columns_of_its_target():
 
 def test_every_suite_builds_as_a_gx_suite():
     for suite in load_suites().values():
-        assert len(gx_runner._gx_suite(suite).expectations) == len(suite.expectations)
+        assert len(gx_runner.gx_suite(suite).expectations) == len(suite.expectations)
 
 
 def test_no_landing_suite_errors_on_what_landing_already_guarantees():
