@@ -121,7 +121,7 @@ def _column_description(column) -> str:
 
 def sources_yaml(contract: SourceContract) -> dict:
     landing = ("read_parquet('{{ env_var('CITYBRAIN_LANDING', '../warehouse/landing') }}/"
-               f"{contract.source}/*/*.parquet', hive_partitioning = true, union_by_name = true)")
+               f"{contract.source}/*/*.parquet', hive_partitioning = true)")  # one schema per source: landed_schema.py
     columns = [{"name": column.name, "data_type": "varchar",
                 "description": f"{_column_description(column)} Delivered as `{column.source}`.", **_personal(column)}
                for column in contract.columns]
