@@ -30,7 +30,7 @@ def test_error_failure_fails_the_check_with_error_severity(service_requests):
     [evaluation] = materialize([fct_service_request, check], raise_on_error=False).get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR
     assert evaluation.metadata["error_failures"].value == 3 and evaluation.metadata["warn_failures"].value == 3
-    assert "| **FAILED** | error | column_values_to_be_in_set | channel_code | 1 | 20 | 5.00 | 1 | 99 |" in (
+    assert "| **FAILED** | error | column_values_to_match_regex | caller_pseudonym | 1 | 20 | 5.00 | 1 | not-a-pseudonym |" in (
         evaluation.metadata["expectations"].value
     )
 

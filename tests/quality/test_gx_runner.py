@@ -12,7 +12,14 @@ import yaml
 
 from pipelines import settings
 from pipelines.quality import gx_runner
-from pipelines.quality.gx_runner import expectation_columns, load_suites, run_suite, seed_references, suites_for_asset
+from pipelines.quality.gx_runner import (
+    expectation_columns,
+    load_suites,
+    parse_suite_document,
+    run_suite,
+    seed_references,
+    suites_for_asset,
+)
 from tests.quality.helpers import (
     FCT_SERVICE_REQUEST_COLUMNS,
     SEEDS_DIR,
@@ -38,39 +45,49 @@ def test_mart_defects_are_counted_exactly_with_their_severity(service_requests):
 
     assert outcome.row_count == 20
     assert failures(outcome.error_failures) == {
-        ("expect_column_values_to_be_unique", ("work_order_id",)),
-        ("expect_column_values_to_be_in_set", ("channel_code",)),
+        ("expect_column_values_to_be_between", ("time_limit_hours",)),
+        ("expect_column_values_to_match_regex", ("caller_pseudonym",)),
         ("expect_column_values_to_match_regex", ("caller_phone_masked",)),
     }
     assert failures(outcome.warn_failures) == {
-        ("expect_column_values_to_not_be_null", ("district_code",)),
+        ("expect_column_values_to_be_between", ("response_minutes",)),
         ("expect_column_pair_values_a_to_be_greater_than_b", ("closed_at", "accepted_at")),
         ("expect_column_values_to_be_in_set", ("lifecycle_in_order",)),
     }
-    assert outcome_of(outcome, "expect_column_values_to_be_unique", "work_order_id").unexpected_count == 2
-    channel = outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_code")
-    assert (channel.unexpected_count, channel.element_count, channel.sample_unexpected) == (1, 20, ("99",))
+    limit = outcome_of(outcome, "expect_column_values_to_be_between", "time_limit_hours")
+    assert (limit.unexpected_count, limit.element_count, limit.sample_unexpected) == (1, 20, ("0",))
+    pseudonym = outcome_of(outcome, "expect_column_values_to_match_regex", "caller_pseudonym")
+    assert (pseudonym.unexpected_count, pseudonym.sample_unexpected) == (1, ("not-a-pseudonym",))
     phone = outcome_of(outcome, "expect_column_values_to_match_regex", "caller_phone_masked")
     assert phone.sample_unexpected == ("13812348000",)
-    district_null = outcome_of(outcome, "expect_column_values_to_not_be_null", "district_code")
-    assert (district_null.unexpected_count, district_null.unexpected_percent) == (1, 5.0)
+    response = outcome_of(outcome, "expect_column_values_to_be_between", "response_minutes")
+    assert (response.unexpected_count, response.unexpected_percent) == (1, 5.0)
+    closed = outcome_of(outcome, "expect_column_pair_values_a_to_be_greater_than_b", "closed_at", "accepted_at")
+    assert closed.unexpected_count == 1 and closed.missing_count == 0
     id_valid = outcome_of(outcome, "expect_column_values_to_be_in_set", "caller_id_is_valid")
     assert id_valid.success and id_valid.unexpected_count == 1 and id_valid.severity == "warn"
-    street = outcome_of(outcome, "expect_column_values_to_be_in_set", "street_code")
-    assert street.success and street.missing_count == 20  # NULL codes are the not-null check's business
 
 
 def channel_in_set(outcome):
-    return outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_code")
+    return outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_name", severity="warn")
 
 
-def test_seed_parameters_are_resolved_from_the_warehouse(service_requests):
-    with duckdb.connect(str(service_requests)) as connection:
-        before = channel_in_set(run_suite(connection, "fct_service_request"))
-        connection.execute("INSERT INTO standard.std_channel VALUES ('99', '小程序')")
-        after = channel_in_set(run_suite(connection, "fct_service_request"))
-    assert (before.success, before.unexpected_count) == (False, 1)
+def test_seed_parameters_are_resolved_from_the_warehouse(hotline_landing):
+    with duckdb.connect(str(hotline_landing)) as connection:
+        before = channel_in_set(run_suite(connection, "hotline_12345"))
+        connection.execute("INSERT INTO standard.std_channel VALUES ('99', '热线电话')")
+        after = channel_in_set(run_suite(connection, "hotline_12345"))
+    assert (before.success, before.unexpected_count) == (False, 2)
     assert (after.success, after.unexpected_count) == (True, 0)
+
+
+UNIQUE_WORK_ORDERS = parse_suite_document({
+    "name": "unique_work_orders",
+    "meta": {"target": {"kind": "relation", "relation": "marts.fct_service_request"},
+             "asset_key": ["marts", "fct_service_request"], "key_column": "work_order_id"},
+    "expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "work_order_id"},
+                      "meta": {"severity": "error"}}],
+}, "a test's suite")
 
 
 def test_every_row_of_a_duplicated_key_is_unexpected(warehouse):
@@ -78,7 +95,7 @@ def test_every_row_of_a_duplicated_key_is_unexpected(warehouse):
     rows.append(service_request(21, work_order_id="WO-unique"))
     with duckdb.connect(str(warehouse)) as connection:
         create_table(connection, "marts.fct_service_request", FCT_SERVICE_REQUEST_COLUMNS, rows)
-        unique = outcome_of(run_suite(connection, "fct_service_request"), "expect_column_values_to_be_unique",
+        unique = outcome_of(run_suite(connection, UNIQUE_WORK_ORDERS), "expect_column_values_to_be_unique",
                             "work_order_id")
     assert (unique.unexpected_count, unique.element_count, unique.success) == (20, 21, False)
 
