@@ -33,6 +33,10 @@ def test_error_failure_fails_the_check_with_error_severity(service_requests):
     assert "| **FAILED** | error | column_values_to_match_regex | caller_pseudonym | 1 | 20 | 5.00 | 1 | not-a-pseudonym |" in (
         evaluation.metadata["expectations"].value
     )
+    [pseudonym] = [r for r in evaluation.metadata["gx_results"].value if r["columns"] == ["caller_pseudonym"]]
+    assert pseudonym["result"] == {
+        "element_count": 20, "missing_count": 0, "missing_percent": 0.0, "unexpected_count": 1,
+        "unexpected_percent": 5.0, "partial_unexpected_list": ["not-a-pseudonym"]}
 
 
 def test_an_error_failure_stops_what_depends_on_the_checked_asset(service_requests):
