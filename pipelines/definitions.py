@@ -9,6 +9,7 @@ from pipelines.dbt_project import dbt_resource
 from pipelines.deliveries.checks import build_delivery_checks
 from pipelines.publish.asset import publication
 from pipelines.quality.asset_checks import build_gx_asset_checks
+from pipelines.quality.full_table_tests import full_table_tests_schedule
 from pipelines.quality.scorecard import ops_table_specs
 from pipelines.sharing.asset import sharing_exports
 
@@ -26,7 +27,7 @@ defs = Definitions(
             *ops_table_specs(dbt_manifest())],
     asset_checks=[*build_gx_asset_checks(partitions_by_asset), *build_delivery_checks()],
     jobs=jobs,
-    schedules=schedules,
+    schedules=[*schedules, full_table_tests_schedule],
     sensors=sensors,
     resources={"dbt": dbt_resource()},
 )
