@@ -170,12 +170,16 @@ class PeerResult:
     differing_rows: int
 
 
-def peer_comparison(folder: Path, scale: float) -> PeerResult:
-    """The project's hotline path and the peer on the same files, alternating; the fact tables compared."""
+def peer_comparison(folder: Path, scale: float, year_inbox: Path | None = None) -> PeerResult:
+    """The project's hotline path and the peer on the same files, alternating; the fact tables compared. The year's
+    deliveries of the source are taken from `year_inbox` (a year generated with the same rows) when given."""
     source = CONFIG["peer_source"]
     env = scenario_env(folder)
-    run_stage(env, "bench.stages", "generate", "--start", YEAR_START.isoformat(), "--days", str(YEAR_DAYS),
-              "--sizes", json.dumps(sizes([source], scale)))
+    if year_inbox:
+        shutil.copytree(year_inbox / source, Path(env["CITYBRAIN_INBOX"]) / source, copy_function=os.link)
+    else:
+        run_stage(env, "bench.stages", "generate", "--start", YEAR_START.isoformat(), "--days", str(YEAR_DAYS),
+                  "--sizes", json.dumps(sizes([source], scale)))
     end = YEAR_START + timedelta(days=YEAR_DAYS - 1)
     full = dbt_vars(None, None, True)
     project, bare = [], []
@@ -254,7 +258,9 @@ def main(argv: list[str] | None = None) -> None:
                             {CONFIG["peer_source"]: multiple}, next_day=False)
             for multiple in CONFIG["hotline_multiples"]}
     if "peer" not in args.skip:
-        results["peer"] = peer_comparison(RESULTS / "peer", scale)
+        # the first departments' year holds the same deliveries of the source: no second generation
+        year_inbox = RESULTS / "first_365" / "inbox" if "first" in results else None
+        results["peer"] = peer_comparison(RESULTS / "peer", scale, year_inbox)
 
     print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; rows scale {scale:g}; sources: {', '.join(every)}")
