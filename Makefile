@@ -63,8 +63,11 @@ dev: setup
 serve: setup
 	$(BIN)/python -m pipelines.sharing.app --host 127.0.0.1 --port $(SERVE_PORT)
 
+# BENCH_ARGS: options of bench/run.py, e.g. `--scale 0.1 --skip multiples,sharing` for a quick run.
+BENCH_ARGS ?=
+
 bench: setup
-	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} $(BIN)/python -m bench.run
+	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf warehouse/inbox warehouse/landing warehouse/serving warehouse/exports warehouse/*.duckdb* $(DAGSTER_HOME) \

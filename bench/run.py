@@ -1,15 +1,27 @@
-"""`make bench`: time each stage of a year's full build and of one more day, with peak memory, on this machine;
-then the sharing service's load run (bench/sharing_load.py).
+"""`make bench`: the issue 9 figures on this machine, each printed with its target (bench/config.yaml), then the
+sharing service's load run (bench/sharing_load.py).
+
+    python -m bench.run [--scale 0.1] [--skip peer,multiples,...]
+
+- first / all departments: a year's full build (land, one dbt build, the GX suites), then one more day alone
+  (incremental), and the same day after 30 days of history; the checks' share counts dbt's data tests and GX.
+- hotline ×N: the first departments' full build with N times the hotline rows (peak memory, time ratio).
+- peer: the project's hotline path (land + dbt models) against the bare DuckDB script of bench/peer.py on the same
+  files, alternating, with its output compared row for row with the project's fact table.
 
 Each stage runs in a child process; `os.wait4` gives that process tree's own peak RSS. The data lives in a
-scratch folder (bench/results/, git-ignored), never in the demo warehouse.
+scratch folder (bench/results/, git-ignored), never in the demo warehouse. `--scale` multiplies every row count
+(a quick run); the figures are only comparable with their targets at scale 1.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -17,74 +29,131 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench import sharing_load
+import yaml
 
+from bench import peer, sharing_load
+from demo.generate import GENERATORS
+from pipelines.assets.dbt import GOVERNANCE, UNIT_TESTS
+from pipelines.ingestion.contracts import load_contracts
+from pipelines.quality.scorecard import source_contract_vars
+
+BENCH = Path(__file__).resolve().parent
+CONFIG = yaml.safe_load((BENCH / "config.yaml").read_text(encoding="utf-8"))
+RESULTS = BENCH / "results"
 YEAR_START = date(2026, 1, 1)
 YEAR_DAYS = 365
 SHORT_HISTORY_DAYS = 30
-ROWS = {"hotline": 1_000_000, "grid": 300_000, "mediation": 20_000}
-RESULTS = Path(__file__).resolve().parent / "results"
-TARGET_FULL_BUILD_SECONDS = 120
-TARGET_PEAK_GIB = 2.0
-TARGET_DAY_SECONDS = 20
+PERIODS_PER_YEAR = {"daily": 365, "weekly": 52, "monthly": 12}
+PEER_ROUNDS = 2
+SCENARIOS = ("first", "all", "multiples", "peer", "sharing")
 
 
 @dataclass
 class Timing:
-    scenario: str
-    stage: str
     seconds: float
     peak_mib: float
+    test_seconds: float = 0.0  # dbt data tests inside a dbt stage
 
 
-def run_stage(scenario: str, stage: str, env: dict[str, str], *args: str) -> Timing:
+@dataclass
+class Build:
+    """A full build's stages (land, dbt, checks) and the next day's."""
+
+    stages: dict[str, Timing]
+    next_day: dict[str, Timing] | None = None
+
+    @staticmethod
+    def total(stages: dict[str, Timing]) -> float:
+        return sum(t.seconds for t in stages.values())
+
+    @staticmethod
+    def peak_gib(stages: dict[str, Timing]) -> float:
+        return max(t.peak_mib for t in stages.values()) / 1024
+
+    @staticmethod
+    def checks_share(stages: dict[str, Timing]) -> float:
+        checks = stages["checks"].seconds + sum(t.test_seconds for t in stages.values())
+        return checks / Build.total(stages)
+
+
+def run_stage(env: dict[str, str], module: str, *args: str, report: Path | None = None) -> Timing:
+    print(f"bench: {Path(env['CITYBRAIN_WAREHOUSE']).parent.name}: {module} {args[0]}", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "bench.stages", stage, *args], env=env)
+    process = subprocess.Popen([sys.executable, "-m", module, *args, *(["--report", str(report)] if report else [])],
+                               env=env)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"bench stage '{stage}' ({scenario}) failed with exit code {os.waitstatus_to_exitcode(status)}")
-    return Timing(scenario, stage, seconds, usage.ru_maxrss / 1024)
+        sys.exit(f"bench stage {module} {' '.join(args[:1])} failed with exit code {os.waitstatus_to_exitcode(status)}")
+    test_seconds = json.loads(report.read_text(encoding="utf-8"))["test_seconds"] if report else 0.0
+    return Timing(seconds, usage.ru_maxrss / 1024, test_seconds)
 
 
-def scenario_env(name: str) -> dict[str, str]:
-    folder = RESULTS / name
+def scenario_env(folder: Path) -> dict[str, str]:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return {**os.environ, "CITYBRAIN_WAREHOUSE": str(folder / "city.duckdb"),
             "CITYBRAIN_INBOX": str(folder / "inbox"), "CITYBRAIN_LANDING": str(folder / "landing")}
 
 
-def history_then_one_day(name: str, days: int, rows_scale: float) -> list[Timing]:
-    """Build `days` of history in full, then deliver and run the next day alone (incremental)."""
-    env = scenario_env(name)
-    rows = {source: max(1, int(count * rows_scale)) for source, count in ROWS.items()}
+def bench_sources() -> list[str]:
+    """The configured sources that have a contract and a demo generator, in the contracts' order."""
+    generated = {module.SOURCE for module in GENERATORS}
+    return [source for source in load_contracts() if source in generated and source in CONFIG["year_rows"]]
+
+
+def sizes(sources: list[str], scale: float, multiples: dict[str, int] | None = None) -> dict[str, int]:
+    """Records per delivery period of each source: the year's rows over its contract's periods, and at least the
+    generator's DEFAULT_SIZE (a generator needs some rows to carry its defects). The generator writes every source:
+    one not benched gets its DEFAULT_SIZE and is not landed."""
+    contracts = load_contracts()
+    per_period = {}
+    for module in GENERATORS:
+        if module.SOURCE in contracts and module.SOURCE in sources:
+            rows = CONFIG["year_rows"][module.SOURCE] * scale * (multiples or {}).get(module.SOURCE, 1)
+            periods = PERIODS_PER_YEAR[contracts[module.SOURCE].partition_type]
+            per_period[module.SOURCE] = max(module.DEFAULT_SIZE, round(rows / periods))
+    return per_period
+
+
+def dbt_vars(start: date | None, end: date | None, full_table_tests: bool) -> str:
+    """The vars the pipeline's governance run passes (pipelines/assets/dbt.py, window_vars)."""
+    return json.dumps({"window_start": start.isoformat() if start else None,
+                       "window_end": end.isoformat() if end else None,
+                       "full_table_tests": full_table_tests, "source_contracts": source_contract_vars()},
+                      ensure_ascii=False)
+
+
+def build(folder: Path, sources: list[str], days: int, scale: float, multiples: dict[str, int] | None = None,
+          next_day: bool = True) -> Build:
+    """`days` of history built in full (one dbt invocation: the standard and every model and test), then the next
+    day alone as the daily run does it (the governance models of its window, tests on the window)."""
+    env = scenario_env(folder)
     end = YEAR_START + timedelta(days=days - 1)
-    next_day = end + timedelta(days=1)
+    source_list = ",".join(sources)
+    run_stage(env, "bench.stages", "generate", "--start", YEAR_START.isoformat(), "--days", str(days),
+              "--sizes", json.dumps(sizes(sources, scale, multiples)))
     window = ["--start", YEAR_START.isoformat(), "--end", end.isoformat()]
-    day = ["--start", next_day.isoformat(), "--end", next_day.isoformat()]
-    # one day's share of the daily sources; the monthly source's generator gives the day its share of a month
-    next_day_rows = {"hotline": ROWS["hotline"] // YEAR_DAYS, "grid": ROWS["grid"] // YEAR_DAYS,
-                     "mediation": ROWS["mediation"] // 12}
-    timings = [
-        run_stage(name, "generate", env, "--days", str(days), *window[:2],
-                  *(f"--{source}={count}" for source, count in rows.items())),
-        run_stage(name, "land", env, *window),
-        run_stage(name, "dbt-build", env),
-        run_stage(name, "checks", env),
-    ]
-    next_inbox = RESULTS / name / "next_day_inbox"
-    run_stage(name, "generate", env, "--days", "1", *day[:2], "--inbox", str(next_inbox),
-              *(f"--{source}={count}" for source, count in next_day_rows.items()))
-    _move_deliveries(next_inbox, Path(env["CITYBRAIN_INBOX"]))
-    timings += [
-        run_stage(name, "land", env, *day),
-        run_stage(name, "dbt-build", env, *day),
-        run_stage(name, "checks", env, *day),
-    ]
-    for timing in timings[4:]:
-        timing.stage = "next day: " + timing.stage
-    return timings
+    result = Build({
+        "land": run_stage(env, "bench.stages", "land", *window, "--sources", source_list),
+        "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(None, None, True),
+                         report=folder / "dbt_full.json"),
+        "checks": run_stage(env, "bench.stages", "checks"),
+    })
+    if next_day:
+        day = end + timedelta(days=1)
+        next_inbox = folder / "next_day_inbox"
+        run_stage(env, "bench.stages", "generate", "--start", day.isoformat(), "--days", "1", "--inbox",
+                  str(next_inbox), "--sizes", json.dumps(sizes(sources, scale, multiples)))
+        _move_deliveries(next_inbox, Path(env["CITYBRAIN_INBOX"]))
+        one_day = ["--start", day.isoformat(), "--end", day.isoformat()]
+        result.next_day = {
+            "land": run_stage(env, "bench.stages", "land", *one_day, "--sources", source_list),
+            "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(day, day, False), "--select", GOVERNANCE,
+                             "--exclude", f"tag:city_standard {UNIT_TESTS}", report=folder / "dbt_day.json"),
+            "checks": run_stage(env, "bench.stages", "checks", *one_day),
+        }
+    return result
 
 
 def _move_deliveries(source_inbox: Path, inbox: Path) -> None:
@@ -94,27 +163,139 @@ def _move_deliveries(source_inbox: Path, inbox: Path) -> None:
             shutil.move(str(path), target)
 
 
-def print_table(timings: list[Timing]) -> None:
-    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'scenario':<16} {'stage':<22} {'seconds':>9} {'peak MiB':>9}")
-    for t in timings:
-        print(f"{t.scenario:<16} {t.stage:<22} {t.seconds:>9.1f} {t.peak_mib:>9.0f}")
-    for scenario in dict.fromkeys(t.scenario for t in timings):
-        rows = [t for t in timings if t.scenario == scenario]
-        build = [t for t in rows if t.stage in ("land", "dbt-build", "checks")]
-        day = [t for t in rows if t.stage.startswith("next day")]
-        build_seconds, day_seconds = sum(t.seconds for t in build), sum(t.seconds for t in day)
-        peak = max(t.peak_mib for t in build) / 1024
-        print(f"{scenario}: full build {build_seconds:.1f} s (target {TARGET_FULL_BUILD_SECONDS} s), "
-              f"peak {peak:.2f} GiB (target {TARGET_PEAK_GIB}), next day {day_seconds:.1f} s "
-              f"(target {TARGET_DAY_SECONDS} s)")
+@dataclass
+class PeerResult:
+    project: list[Timing]
+    peer: list[Timing]
+    differing_rows: int
 
 
-def main() -> None:
-    timings = history_then_one_day(f"{SHORT_HISTORY_DAYS}_days", SHORT_HISTORY_DAYS, SHORT_HISTORY_DAYS / YEAR_DAYS)
-    timings += history_then_one_day("365_days", YEAR_DAYS, 1.0)
-    print_table(timings)
-    if sharing_load.main([]) != 0:
+def peer_comparison(folder: Path, scale: float, year_inbox: Path | None = None) -> PeerResult:
+    """The project's hotline path and the peer on the same files, alternating; the fact tables compared. The year's
+    deliveries of the source are taken from `year_inbox` (a year generated with the same rows) when given."""
+    source = CONFIG["peer_source"]
+    env = scenario_env(folder)
+    if year_inbox:
+        shutil.copytree(year_inbox / source, Path(env["CITYBRAIN_INBOX"]) / source, copy_function=os.link)
+    else:
+        run_stage(env, "bench.stages", "generate", "--start", YEAR_START.isoformat(), "--days", str(YEAR_DAYS),
+                  "--sizes", json.dumps(sizes([source], scale)))
+    end = YEAR_START + timedelta(days=YEAR_DAYS - 1)
+    full = dbt_vars(None, None, True)
+    project, bare = [], []
+    for round_number in range(PEER_ROUNDS):
+        for stale in ("city.duckdb", "city.duckdb.wal", "landing", "peer.duckdb", "peer.duckdb.wal"):
+            path = folder / stale
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        land = run_stage(env, "bench.stages", "land", "--start", YEAR_START.isoformat(), "--end", end.isoformat(),
+                         "--sources", source)
+        models = run_stage(env, "bench.stages", "dbt", "--vars", full, "--select", peer.TARGETS,
+                           "--resource-type", "seed", "--resource-type", "model")
+        project.append(Timing(land.seconds + models.seconds, max(land.peak_mib, models.peak_mib)))
+        if round_number == 0:
+            # compiled against a scratch database of the peer's name: the SQL names its relations with the catalog
+            (folder / "compile").mkdir()
+            run_stage(env, "bench.peer", "prepare", "--folder", str(folder), "--warehouse",
+                      str(folder / "compile" / "peer.duckdb"), "--landing", env["CITYBRAIN_LANDING"], "--vars", full)
+        bare.append(run_stage(env, "bench.peer", "run", "--folder", str(folder), "--inbox", env["CITYBRAIN_INBOX"],
+                              "--database", str(folder / "peer.duckdb")))
+    return PeerResult(project, bare, peer.compare(folder / "peer.duckdb", folder / "city.duckdb"))
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report_line(figure: str, value: str, target: str, ok: bool | None) -> None:
+    print(f"{figure:<58} {value:>16}   target {target:<14} {'' if ok is None else _verdict(ok)}")
+
+
+def report_builds(label: str, year: Build, month: Build, build_target: float) -> None:
+    targets = CONFIG["targets"]
+    total = Build.total(year.stages)
+    print(f"  {label}: land {year.stages['land'].seconds:.1f} s, dbt {year.stages['dbt'].seconds:.1f} s "
+          f"(of which tests {year.stages['dbt'].test_seconds:.1f} s), GX {year.stages['checks'].seconds:.1f} s")
+    report_line(f"{label}: full build, 365 days", f"{total:.1f} s", f"<= {build_target} s", total <= build_target)
+    share = Build.checks_share(year.stages)
+    report_line(f"{label}: checks' share of the full build", f"{share:.0%}", f"<= {targets['checks_share']:.0%}",
+                share <= targets["checks_share"])
+    peak = Build.peak_gib(year.stages)
+    report_line(f"{label}: peak memory of the full build", f"{peak:.2f} GiB", f"<= {targets['peak_gib']} GiB",
+                peak <= targets["peak_gib"])
+    day_year, day_month = Build.total(year.next_day), Build.total(month.next_day)
+    report_line(f"{label}: next day after 365 days", f"{day_year:.1f} s", f"<= {targets['next_day_seconds']} s",
+                day_year <= targets["next_day_seconds"])
+    spread = abs(day_year - day_month) / day_month
+    report_line(f"{label}: next day after 30 days ({day_month:.1f} s), difference", f"{spread:.0%}",
+                f"<= {targets['next_day_30_vs_365']:.0%}", spread <= targets["next_day_30_vs_365"])
+    for name, day in (("365", year), ("30", month)):
+        print(f"    next day after {name} days: " + ", ".join(f"{stage} {t.seconds:.1f} s" for stage, t in day.next_day.items())
+              + f"; peak {Build.peak_gib(day.next_day):.2f} GiB")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every row count (quick runs)")
+    parser.add_argument("--skip", type=lambda text: [s for s in text.split(",") if s], default=[],
+                        help=f"scenarios to leave out, of {', '.join(SCENARIOS)}")
+    args = parser.parse_args(argv)
+    targets, scale = CONFIG["targets"], args.scale
+    first = [source for source in bench_sources() if source in CONFIG["first_departments"]]
+    every = bench_sources()
+    results: dict[str, object] = {}
+    if "first" not in args.skip:
+        results["first"] = (build(RESULTS / "first_365", first, YEAR_DAYS, scale),
+                            build(RESULTS / "first_30", first, SHORT_HISTORY_DAYS, scale))
+    if "all" not in args.skip and every != first:
+        results["all"] = (build(RESULTS / "all_365", every, YEAR_DAYS, scale),
+                          build(RESULTS / "all_30", every, SHORT_HISTORY_DAYS, scale))
+    if "multiples" not in args.skip:
+        results["multiples"] = {
+            multiple: build(RESULTS / f"hotline_x{multiple}", first, YEAR_DAYS, scale,
+                            {CONFIG["peer_source"]: multiple}, next_day=False)
+            for multiple in CONFIG["hotline_multiples"]}
+    if "peer" not in args.skip:
+        # the first departments' year holds the same deliveries of the source: no second generation
+        year_inbox = RESULTS / "first_365" / "inbox" if "first" in results else None
+        results["peer"] = peer_comparison(RESULTS / "peer", scale, year_inbox)
+
+    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}; rows scale {scale:g}; sources: {', '.join(every)}")
+    if "first" in results:
+        report_builds(f"{len(first)} departments", *results["first"], targets["first_departments_full_build_seconds"])
+    if "all" in results:
+        report_builds(f"{len(every)} departments", *results["all"], targets["all_departments_full_build_seconds"])
+    if "multiples" in results:
+        base = Build.total(results["first"][0].stages) if "first" in results else None
+        for multiple, result in results["multiples"].items():
+            total, peak = Build.total(result.stages), Build.peak_gib(result.stages)
+            label = f"hotline x{multiple} ({CONFIG['year_rows'][CONFIG['peer_source']] * multiple * scale:,.0f} rows)"
+            if multiple == 3 and base:
+                ratio = total / base
+                report_line(f"{label}: full build / 1x build ({total:.1f} s)", f"{ratio:.2f}x",
+                            f"<= {targets['three_times_rows_build_ratio']}x",
+                            ratio <= targets["three_times_rows_build_ratio"])
+            else:
+                report_line(f"{label}: full build completes", f"{total:.1f} s", "(reported)", None)
+            report_line(f"{label}: peak memory", f"{peak:.2f} GiB", f"<= {targets['peak_gib']} GiB",
+                        peak <= targets["peak_gib"])
+    if "peer" in results:
+        result = results["peer"]
+        project_s = statistics.median(t.seconds for t in result.project)
+        peer_s = statistics.median(t.seconds for t in result.peer)
+        project_m = max(t.peak_mib for t in result.project)
+        peer_m = max(t.peak_mib for t in result.peer)
+        print(f"  hotline path: project {project_s:.1f} s, {project_m:.0f} MiB; bare DuckDB peer {peer_s:.1f} s, "
+              f"{peer_m:.0f} MiB (median of {PEER_ROUNDS} alternating rounds)")
+        report_line("peer: fact table rows that differ", str(result.differing_rows), "0", result.differing_rows == 0)
+        report_line("peer: hotline path wall time / peer", f"{project_s / peer_s:.2f}x",
+                    f"<= {targets['peer_wall_ratio']}x", project_s / peer_s <= targets["peer_wall_ratio"])
+        report_line("peer: hotline path peak memory / peer", f"{project_m / peer_m:.2f}x",
+                    f"<= {targets['peer_memory_ratio']}x", project_m / peer_m <= targets["peer_memory_ratio"])
+    if "sharing" not in args.skip and sharing_load.main([]) != 0:
         sys.exit("sharing load run failed (5xx, a failed build or a broken audit chain)")
 
 

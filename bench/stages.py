@@ -1,9 +1,12 @@
 """Benchmark stages, each run in its own process by bench.run so that its time and peak memory are its own.
 
-    python -m bench.stages generate --start 2026-01-01 --days 365 --hotline 1000000 --grid 300000 --mediation 20000
-    python -m bench.stages land --start 2026-01-01 --end 2026-12-31
-    python -m bench.stages dbt-build [--start D --end D]      (seeds + all models, or the models for a window)
-    python -m bench.stages checks [--start D --end D]         (dbt tests + every GX suite)
+    python -m bench.stages generate --start 2026-01-01 --days 365 --sizes '{"hotline_12345": 2739}' [--inbox DIR]
+    python -m bench.stages land --start 2026-01-01 --end 2026-12-31 --sources hotline_12345,grid_events
+    python -m bench.stages dbt --vars JSON [--select S] [--exclude S] [--report FILE]   (one `dbt build`)
+    python -m bench.stages checks [--start D --end D]                      (every GX suite)
+
+The dbt stage writes the wall seconds dbt spent in data tests to `--report` (their share of the nodes' time in
+run_results.json), so the checks' share of a build counts the dbt tests as well as the GX suites.
 """
 
 from __future__ import annotations
@@ -21,55 +24,50 @@ from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partitions
 from pipelines.warehouse import warehouse_connection
 
+# dbt's unit tests check logic, not data: the pipeline runs them in CI, not in a build (pipelines/assets/dbt.py)
+BUILD_EXCLUDE = "test_type:unit"
 
-def generate(start: date, days: int, hotline: int, grid: int, mediation: int, inbox: Path | None = None) -> None:
+
+def generate(start: date, days: int, sizes: dict[str, int], inbox: Path | None = None) -> None:
     from demo.generate import generate as generate_deliveries
 
-    months = max(1, round(days / 30.4))
-    sizes = {"hotline_12345": hotline // days, "grid_events": grid // days, "mediation_cases": mediation // months}
     generate_deliveries(inbox or settings.inbox_dir(), start, days, sizes, seed=20261127)
 
 
 def partition_keys(partition_type: str, start: date, end: date) -> list[str]:
-    if partition_type == "monthly":
-        months = sorted({date(d.year, d.month, 1) for d in _days(start, end)})
-        return [m.isoformat() for m in months]
-    return [d.isoformat() for d in _days(start, end)]
+    """The partition keys of a contract's partitioning that a date range touches."""
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    first_day = {"daily": lambda d: d, "weekly": lambda d: d - timedelta(days=d.weekday()),
+                 "monthly": lambda d: d.replace(day=1)}[partition_type]
+    return [key.isoformat() for key in dict.fromkeys(first_day(d) for d in days)]
 
 
-def _days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
-
-
-def land(start: date, end: date) -> None:
+def land(start: date, end: date, sources: list[str]) -> None:
+    contracts = load_contracts()
     with warehouse_connection() as connection:
-        for contract in load_contracts().values():
+        for source in sources:
+            contract = contracts[source]
             land_partitions(contract, partition_keys(contract.partition_type, start, end), connection)
 
 
-def _dbt(*args: str) -> None:
-    command = [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(settings.DBT_PROJECT_DIR),
-               "--profiles-dir", str(settings.DBT_PROJECT_DIR), "--quiet"]
+def dbt(dbt_vars: str, select: str | None, exclude: str, resource_types: list[str], report: Path | None) -> None:
+    command = [str(Path(sys.executable).with_name("dbt")), "build", "--exclude", exclude, "--vars", dbt_vars,
+               "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+               "--quiet", *(["--select", select] if select else []),
+               *(option for kind in resource_types for option in ("--resource-type", kind))]
     subprocess.run(command, check=True, env={**os.environ, **settings.dbt_environment()})
-
-
-def _window_args(start: date | None, end: date | None) -> list[str]:
-    if start is None:
-        return []
-    return ["--vars", json.dumps({"window_start": start.isoformat(), "window_end": end.isoformat()})]
-
-
-def dbt_build(start: date | None, end: date | None) -> None:
-    """A full build loads the seeds first; a windowed (daily) run only runs the models, as the daily job does."""
-    if start is None:
-        _dbt("seed")
-    _dbt("run", *_window_args(start, end))
+    if report:
+        results = json.loads((settings.DBT_PROJECT_DIR / "target" / "run_results.json").read_text(encoding="utf-8"))
+        # dbt runs nodes on several threads: the tests' share of the nodes' time, of the invocation's wall time
+        node_seconds = sum(r["execution_time"] for r in results["results"]) or 1.0
+        test_seconds = sum(r["execution_time"] for r in results["results"] if r["unique_id"].startswith("test."))
+        report.write_text(json.dumps({"test_seconds": results["elapsed_time"] * test_seconds / node_seconds}),
+                          encoding="utf-8")
 
 
 def checks(start: date | None, end: date | None) -> None:
     from pipelines.quality.gx_runner import load_suites, run_suite
 
-    _dbt("test", "--exclude", "test_type:unit")  # as the pipeline runs them; unit tests run in CI
     window = (start, end) if start else None
     with warehouse_connection() as connection:
         for name in load_suites():
@@ -78,21 +76,25 @@ def checks(start: date | None, end: date | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("stage", choices=["generate", "land", "dbt-build", "checks"])
+    parser.add_argument("stage", choices=["generate", "land", "dbt", "checks"])
     parser.add_argument("--start", type=date.fromisoformat)
     parser.add_argument("--end", type=date.fromisoformat)
     parser.add_argument("--days", type=int)
-    parser.add_argument("--hotline", type=int)
-    parser.add_argument("--grid", type=int)
-    parser.add_argument("--mediation", type=int)
+    parser.add_argument("--sizes", type=json.loads)
+    parser.add_argument("--sources", type=lambda text: text.split(","))
     parser.add_argument("--inbox", type=Path)
+    parser.add_argument("--vars", default="{}")
+    parser.add_argument("--select")
+    parser.add_argument("--exclude", default=BUILD_EXCLUDE)
+    parser.add_argument("--resource-type", action="append", default=[])
+    parser.add_argument("--report", type=Path)
     args = parser.parse_args(argv)
     if args.stage == "generate":
-        generate(args.start, args.days, args.hotline, args.grid, args.mediation, args.inbox)
+        generate(args.start, args.days, args.sizes, args.inbox)
     elif args.stage == "land":
-        land(args.start, args.end)
-    elif args.stage == "dbt-build":
-        dbt_build(args.start, args.end)
+        land(args.start, args.end, args.sources)
+    elif args.stage == "dbt":
+        dbt(args.vars, args.select, args.exclude, args.resource_type, args.report)
     else:
         checks(args.start, args.end)
 

@@ -14,6 +14,7 @@ from pipelines.deliveries.checks import build_delivery_checks
 from pipelines.ingestion.contracts import SourceContract, load_contracts
 from pipelines.publish.asset import publication
 from pipelines.quality.asset_checks import build_gx_asset_checks
+from pipelines.quality.full_table_tests import full_table_tests_schedule
 from pipelines.quality.scorecard import ops_table_specs
 from pipelines.sharing.asset import sharing_exports
 
@@ -34,7 +35,7 @@ def city_brain_definitions(contracts: Mapping[str, SourceContract]) -> Definitio
                 *ops_table_specs(dbt_manifest())],
         asset_checks=[*build_gx_asset_checks(partitions_by_asset), *build_delivery_checks(contracts)],
         jobs=automation.jobs,
-        schedules=automation.schedules,
+        schedules=[*automation.schedules, full_table_tests_schedule],
         sensors=automation.sensors,
         resources={"dbt": dbt_resource()},
     )

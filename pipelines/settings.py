@@ -37,6 +37,8 @@ def dbt_environment() -> dict[str, str]:
         "CITYBRAIN_LANDING": str(landing_dir()),
         # the profile's plugin that sets the pseudonym salt as a DuckDB variable (never as SQL text)
         "CITYBRAIN_DBT_PLUGINS": str(DBT_PROJECT_DIR / "plugins"),
+        "CITYBRAIN_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
+        "CITYBRAIN_DUCKDB_THREADS": str(duckdb_threads()),
     }
 
 
@@ -116,3 +118,22 @@ def governance_start_date() -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"CITYBRAIN_GOVERNANCE_START={text!r}: give an ISO date YYYY-MM-DD") from None
+
+
+# --- engine resources (perf, issue 9) ---
+# DuckDB spills to disk past its memory limit instead of growing; the dbt profile and every warehouse connection
+# take both values from here (dbt through the environment of dbt_environment()).
+
+def duckdb_memory_limit() -> str:
+    """CITYBRAIN_DUCKDB_MEMORY_LIMIT, a DuckDB size such as `1.2GB`: what one DuckDB process may hold in memory."""
+    return os.environ.get("CITYBRAIN_DUCKDB_MEMORY_LIMIT", "1.2GB")
+
+
+def duckdb_threads() -> int:
+    """CITYBRAIN_DUCKDB_THREADS: DuckDB's worker threads (default: one per core)."""
+    return int(os.environ.get("CITYBRAIN_DUCKDB_THREADS", str(os.cpu_count() or 1)))
+
+
+def duckdb_config() -> dict[str, str | int]:
+    """The resource settings of a DuckDB connection the pipeline opens on the warehouse."""
+    return {"memory_limit": duckdb_memory_limit(), "threads": duckdb_threads()}

@@ -76,10 +76,11 @@ def warehouse_lock(database: Path, timeout_seconds: float | None = None) -> Iter
 def warehouse_connection(
     database: Path | None = None, lock_timeout_seconds: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection to the warehouse, opened under the warehouse lock, with the city's time zone."""
+    """A DuckDB connection to the warehouse, opened under the warehouse lock, with the city's time zone and the
+    memory limit and threads of the settings."""
     database = database or settings.warehouse_path()
     with warehouse_lock(database, lock_timeout_seconds):
-        connection = duckdb.connect(str(database))
+        connection = duckdb.connect(str(database), config=settings.duckdb_config())
         restrict_to_owner(database, database.with_name(database.name + ".wal"),
                           database.with_name(database.name + ".lock"))
         try:

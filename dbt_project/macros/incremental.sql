@@ -55,14 +55,16 @@ where {{ partition_window_filter('partition_key', grain=grain) }}
 {#- delete_versions_gone_from(upstream_model, record_key, grain): post-hook of an incremental model. Deletes the
     built rows of the window's partitions whose version (record key, partition_key) the upstream no longer has:
     a record removed from a re-landed partition (and landed nowhere else) leaves the model without a full refresh.
-    Every other record of the window was just rebuilt from its latest version, which the upstream still has. -#}
+    Every other record of the window was just rebuilt from its latest version, which the upstream still has. Only
+    the upstream's rows of the window are read (a row of the window can only match one of them). -#}
 {% macro delete_versions_gone_from(upstream_model, record_key, grain='day') -%}
 {%- if execute and is_incremental() -%}
 delete from {{ this }}
 where {{ partition_window_filter('partition_key', grain=grain) }}
   and not exists (
     select 1 from {{ ref(upstream_model) }} as upstream
-    where upstream.{{ record_key }} = {{ this }}.{{ record_key }}
+    where {{ partition_window_filter('upstream.partition_key', grain=grain) }}
+      and upstream.{{ record_key }} = {{ this }}.{{ record_key }}
       and upstream.partition_key = {{ this }}.partition_key
   )
 {%- endif -%}

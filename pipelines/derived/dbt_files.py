@@ -21,6 +21,7 @@ import yaml
 
 from pipelines.departments import department_of
 from pipelines.derived.code_sets import MAPPING_COLUMNS, coded_columns
+from pipelines.derived.landing_suites import has_format_expectation
 from pipelines.ingestion.contract_schema import FORMAT_ALTERNATIVE_SEPARATOR
 from pipelines.ingestion.contracts import SourceContract
 
@@ -130,7 +131,7 @@ def _column_description(column) -> str:
 
 def sources_yaml(contract: SourceContract) -> dict:
     landing = ("read_parquet('{{ env_var('CITYBRAIN_LANDING', '../warehouse/landing') }}/"
-               f"{contract.source}/*/*.parquet', hive_partitioning = true, union_by_name = true)")
+               f"{contract.source}/*/*.parquet', hive_partitioning = true)")  # one schema per source: landed_schema.py
     columns = [{"name": column.name, "data_type": "varchar",
                 "description": f"{_column_description(column)} Delivered as `{column.source}`.", **_personal(column)}
                for column in contract.columns]
@@ -156,9 +157,11 @@ def sources_yaml(contract: SourceContract) -> dict:
 
 
 def _staging_tests(contract: SourceContract, column) -> dict:
+    """No check runs twice: a required value that did not parse is the landing suite's format expectation on the
+    column (pipelines/derived/landing_suites.py) when it has one; staging tests it only when it has none."""
     if column.name in contract.record_key:
         return {"data_tests": ["not_null"]}
-    if column.required and column.type in PARSED_TYPES:  # delivered (landing checks it) but did not parse
+    if column.required and column.type in PARSED_TYPES and not has_format_expectation(column):
         return {"data_tests": [{"not_null": {"config": {"severity": "warn"}}}]}
     return {}
 
@@ -178,9 +181,8 @@ def staging_yaml(contract: SourceContract) -> dict:
         **_personal(column),
         **_staging_tests(contract, column),
     } for column in contract.columns]
-    columns += [{"name": name, "description": description, **({"data_tests": ["not_null"]}
-                                                              if name == "partition_key" else {})}
-                for name, _, description in LINEAGE_COLUMNS]
+    # no test of partition_key: the landing folder's name sets it for every row of a file
+    columns += [{"name": name, "description": description} for name, _, description in LINEAGE_COLUMNS]
     personal = [column.name for column in contract.columns if column.personal]
     return {"version": 2, "models": [{
         "name": staging_model_name(contract),

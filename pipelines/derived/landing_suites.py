@@ -78,11 +78,16 @@ def _format_expectation(column, severity: str, mostly: float) -> dict:
                         mostly=mostly)
 
 
+def has_format_expectation(column) -> bool:
+    """The suite checks the column's delivered text against its format or its type's pattern."""
+    return bool(column.format) or column.type in TYPE_REGEX
+
+
 def landing_expectations(contract: SourceContract, seeds_dir: Path) -> list[dict]:
     expectations = [_format_expectation(column, "error", BROKEN_FORMAT_MOSTLY) for column in contract.columns
-                    if column.required and column.type in TIME_TYPES and (column.format or column.type in TYPE_REGEX)]
+                    if column.required and column.type in TIME_TYPES and has_format_expectation(column)]
     for column in contract.columns:
-        if column.format or column.type in TYPE_REGEX:
+        if has_format_expectation(column):
             mostly = CODE_SET_MOSTLY if column.type == "citizen_id" else FORMAT_MOSTLY
             expectations.append(_format_expectation(column, "warn", mostly))
     for coded in coded_columns(contract, seeds_dir):

@@ -39,6 +39,7 @@ from pipelines.ingestion.inbox import (
     partition_deliveries,
     read_delivery_bytes,
 )
+from pipelines.ingestion.landed_schema import conform_landed_files
 from pipelines.ingestion.ledger import (
     FILE_REJECT_SCHEMA,
     NOT_READ_STATUSES,
@@ -86,6 +87,10 @@ def land_partitions(
     for keys in passes(deliveries):
         loads += _land_pass(contract, {key: deliveries[key] for key in keys}, connection, landing,
                             allow_empty_replace)
+    written = [load.landed_path for load in loads if not load.kept_landed_data]
+    if written:
+        others = sorted(set((landing / contract.source).glob("*/*.parquet")) - set(written))
+        conform_landed_files(connection, written[-1], others)
     return loads
 
 

@@ -39,7 +39,14 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,  # not exported by dagster; AssetCheckResult fills it the same way
 )
 
-from pipelines.quality.gx_runner import ExpectationOutcome, Suite, SuiteOutcome, load_suites, run_suite
+from pipelines.quality.gx_runner import (
+    ExpectationOutcome,
+    Suite,
+    SuiteOutcome,
+    gx_result,
+    load_suites,
+    run_suite,
+)
 from pipelines.warehouse import warehouse_connection
 
 
@@ -135,7 +142,6 @@ def check_result(outcome: SuiteOutcome) -> AssetCheckResult:
         "target": outcome.target,
         "window": f"{outcome.window[0]} .. {outcome.window[1]}" if outcome.window else "all history",
         "rows_validated": outcome.row_count,
-        "batches": outcome.batch_count,
         "error_failures": len(outcome.error_failures),
         "warn_failures": len(outcome.warn_failures),
     }
@@ -143,6 +149,10 @@ def check_result(outcome: SuiteOutcome) -> AssetCheckResult:
         metadata["no_data"] = outcome.no_data_reason
     else:
         metadata["expectations"] = MetadataValue.md(expectations_table(outcome.expectations))
+        # each expectation's result as GX reports it (type, columns, success and GX's BASIC `result`)
+        metadata["gx_results"] = MetadataValue.json([
+            {"type": o.expectation_type, "columns": list(o.columns), "severity": o.severity, "success": o.success,
+             "result": gx_result(o)} for o in outcome.expectations])
     return AssetCheckResult(
         passed=outcome.success,
         severity=AssetCheckSeverity.ERROR if outcome.error_failures else AssetCheckSeverity.WARN,

@@ -5,20 +5,19 @@ A suite is a GX 1.x ExpectationSuite serialization whose top-level `meta` says w
     "meta": {"target": {"kind": "landing", "source": "hotline_12345"}        (landed Parquet of a source)
                    or {"kind": "relation", "relation": "marts.fct_service_request"},
              "asset_key": ["landing", "hotline_12345"],
-             "key_column": "work_order_id",          (record key: splits the rows into batches)
+             "key_column": "work_order_id",          (record key)
              "window_column": "partition_key",       (optional: rows of a time window)
              "window_grain": "day" | "week" | "month"}
 
 and every expectation carries `meta.severity` = "error" or "warn".
 
 Why the runner is built this way:
-- GX's SQL datasource returns empty results against DuckDB, so the runner selects the referenced columns with
-  DuckDB itself and validates pandas DataFrames with one cached ephemeral GX context.
-- Memory stays bounded: the rows are split into n batches by `hash(key_column) % n`, with n chosen so that a batch
-  holds at most `batch_rows` rows. Per expectation the counts of all batches are added up and success is decided
-  again from the totals against `mostly`. All rows of one key fall into the same batch, so uniqueness of the key
-  is exact across batches; a suite may therefore only ask uniqueness of (a column list holding) its key column.
-- Only column map expectations (which report per-row unexpected counts) can be added up; others are refused.
+- Checks run inside the engine: GX on pandas turned every batch into a DataFrame (a daily mart suite took minutes
+  over a long demo), and GX 1.x's SQL datasource returns empty results against DuckDB. So each expectation is
+  computed as SQL aggregates in DuckDB (`sql_expectations.py`: one scan per suite, with GX's meaning of missing and
+  unexpected rows) and reported in GX's result format (`gx_result`); GX stays the vocabulary of the suites, checks
+  their kwargs (`gx_suite`) and renders data docs from results in its format.
+- Only column map expectations (which report per-row unexpected counts) are supported; others are refused.
 - Contract values: `{"$CONTRACT": "source.column.format"}` is that column's `format` in `contracts/<source>.yaml`
   (for example the strftime format a timestamp is delivered in), so a suite never repeats the contract.
 - Suite parameters: `{"$PARAMETER": "schema.table.column"}` is the set of distinct values of that seed column in
@@ -33,24 +32,28 @@ import calendar
 import copy
 import functools
 import json
-import math
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from pipelines import settings
+from pipelines.quality.sql_expectations import (
+    ExpectationSql,
+    expectation_sql,
+    quote,
+    uniqueness_counts,
+)
 
-BATCH_ROWS = 250_000
 SAMPLE_SIZE = 5
+SAMPLE_SCAN = 100  # failing rows read to find SAMPLE_SIZE distinct unexpected values
 SEVERITIES = ("error", "warn")
 WINDOW_GRAINS = ("day", "week", "month")
-AGGREGATABLE_TYPES = frozenset(
+SUPPORTED_TYPES = frozenset(
     {
         "expect_column_values_to_not_be_null",
         "expect_column_values_to_be_unique",
@@ -65,12 +68,10 @@ AGGREGATABLE_TYPES = frozenset(
         "expect_compound_columns_to_be_unique",
     }
 )
-UNIQUENESS_TYPES = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
 COLUMN_KWARGS = ("column", "column_A", "column_B")
 PARAMETER_KEY = "$PARAMETER"
 CONTRACT_KEY = "$CONTRACT"
 _SEED_REFERENCE = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
-_POSITION = "_position"  # meta key that ties a GX result back to its expectation (GX reorders results)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,6 @@ class SuiteOutcome:
     target: str
     window: tuple[date, date] | None
     row_count: int
-    batch_count: int
     expectations: tuple[ExpectationOutcome, ...]
     no_data_reason: str | None = None  # set when there was nothing to validate at all
 
@@ -233,12 +233,10 @@ def _suite_problems(suite: Suite) -> list[str]:
         problems.append(f"window_grain must be one of {WINDOW_GRAINS}")
     for position, expectation in enumerate(suite.expectations):
         label = f"expectation {position} ({expectation['type']})"
-        if expectation["type"] not in AGGREGATABLE_TYPES:
-            problems.append(f"{label} is not a column map expectation the runner can add up over batches")
+        if expectation["type"] not in SUPPORTED_TYPES:
+            problems.append(f"{label} is not a column map expectation the runner computes in SQL")
         if severity_of(expectation) not in SEVERITIES:
             problems.append(f"{label} needs meta.severity in {SEVERITIES}")
-        if expectation["type"] in UNIQUENESS_TYPES and suite.key_column not in expectation_columns(expectation):
-            problems.append(f"{label} asks uniqueness without the key column, which batching cannot check")
         problems += [
             f"{label}: $PARAMETER {reference!r} is not schema.table.column"
             for reference in seed_references(expectation)
@@ -259,35 +257,71 @@ def run_suite(
     connection: duckdb.DuckDBPyConnection,
     suite_name: str | Suite,
     window: tuple[date, date] | None = None,
-    batch_rows: int = BATCH_ROWS,
 ) -> SuiteOutcome:
     """Validate the suite's target: the rows of `window` (dates inclusive) or, without a window or without a
-    window column in the suite (dimensions), all rows. `suite_name` may also be a parsed suite."""
+    window column in the suite (dimensions), all rows. `suite_name` may also be a parsed suite.
+
+    The whole suite is one scan in DuckDB: per expectation its element, missing and unexpected counts are
+    aggregates (`sql_expectations`), and only a failing expectation reads a few of its unexpected values."""
     suite = suite_name if isinstance(suite_name, Suite) else load_suites()[suite_name]
     source, missing_reason = _source(connection, suite)
     window = window if suite.window_column else None
     if missing_reason:
-        return SuiteOutcome(suite.name, _target_label(suite), window, 0, 0, (), no_data_reason=missing_reason)
+        return SuiteOutcome(suite.name, _target_label(suite), window, 0, (), no_data_reason=missing_reason)
 
     conditions, parameters = _window_conditions(suite, window)
-    row_count = _count_rows(connection, source, conditions, parameters)
-    batch_count = math.ceil(row_count / batch_rows)
-    gx_suite = _gx_suite(suite)
-    seed_values = _resolve_seed_values(connection, suite)
-    tallies = [_Tally() for _ in suite.expectations]
-    for frame in _batches(connection, suite, source, conditions, parameters, batch_count):
-        for result in _validate(frame, gx_suite, seed_values):
-            tallies[result.expectation_config.meta[_POSITION]].add(suite.name, result)
-    outcomes = tuple(tally.outcome(expectation) for tally, expectation in zip(tallies, suite.expectations))
-    return SuiteOutcome(suite.name, _target_label(suite), window, row_count, batch_count, outcomes)
+    value_sets = _resolve_seed_values(connection, suite)
+    sqls = [expectation_sql(position, _with_contract_values(expectation), value_sets)
+            for position, expectation in enumerate(suite.expectations)]
+    counts = [f"count(*) FILTER (WHERE NOT ({sql.missing})) AS evaluated_{n}, "
+              f"count(*) FILTER (WHERE NOT ({sql.missing}) AND ({sql.unexpected})) AS unexpected_{n}"
+              for n, sql in enumerate(sqls)]
+    rows = _scan(suite, source, conditions)
+    totals = connection.execute(f"SELECT count(*), {', '.join(counts)} FROM {rows}", parameters).fetchone() \
+        if sqls else connection.execute(f"SELECT count(*) FROM {rows}", parameters).fetchone()
+    row_count, outcomes = totals[0], []
+    for n, (expectation, sql) in enumerate(zip(suite.expectations, sqls)):
+        evaluated, unexpected = totals[1 + 2 * n], totals[2 + 2 * n]
+        samples = _samples(connection, rows, sql, parameters) if unexpected else ()
+        outcomes.append(_outcome(expectation, row_count, row_count - evaluated, unexpected, samples))
+    return SuiteOutcome(suite.name, _target_label(suite), window, row_count, tuple(outcomes))
+
+
+def _scan(suite: Suite, source: str, conditions: list[str]) -> str:
+    """The rows the suite validates, with the window counts its uniqueness expectations need."""
+    extra = uniqueness_counts(suite.expectations)
+    return f"(SELECT *{''.join(', ' + count for count in extra)} FROM {source}{_where(conditions)}) AS validated"
+
+
+def _samples(connection: duckdb.DuckDBPyConnection, rows: str, sql: ExpectationSql, parameters: list[date]
+             ) -> tuple[str, ...]:
+    values = connection.execute(
+        f"SELECT {sql.sample} FROM {rows} WHERE NOT ({sql.missing}) AND ({sql.unexpected}) LIMIT {SAMPLE_SCAN}",
+        parameters).fetchall()
+    return tuple(dict.fromkeys(_sample_text(value) for (value,) in values))[:SAMPLE_SIZE]
+
+
+def _outcome(expectation: dict[str, Any], element_count: int, missing_count: int, unexpected_count: int,
+             samples: tuple[str, ...]) -> ExpectationOutcome:
+    """GX's verdict from the counts: success when the evaluated rows' share of expected ones reaches `mostly`."""
+    evaluated = element_count - missing_count
+    mostly = float(expectation["kwargs"].get("mostly", 1.0))
+    return ExpectationOutcome(
+        expectation_type=expectation["type"],
+        columns=expectation_columns(expectation),
+        severity=severity_of(expectation),
+        success=evaluated == 0 or (evaluated - unexpected_count) / evaluated >= mostly,
+        unexpected_count=unexpected_count,
+        element_count=element_count,
+        missing_count=missing_count,
+        unexpected_percent=100.0 * unexpected_count / evaluated if evaluated else 0.0,
+        mostly=mostly,
+        sample_unexpected=samples,
+    )
 
 
 def _target_label(suite: Suite) -> str:
     return f"landing/{suite.target}" if suite.target_kind == "landing" else suite.target
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _source(connection: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[str, str | None]:
@@ -297,15 +331,15 @@ def _source(connection: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[str, s
         if not any(folder.glob("*/*.parquet")):
             return "", f"No landed Parquet for source {suite.target!r} under {folder}: nothing was validated."
         pattern = (folder / "*" / "*.parquet").as_posix().replace("'", "''")
-        # union_by_name: an older partition may predate a column added to the contract later.
-        return f"read_parquet('{pattern}', hive_partitioning = true, union_by_name = true)", None
+        # landing keeps one schema per source (pipelines/ingestion/landed_schema.py)
+        return f"read_parquet('{pattern}', hive_partitioning = true)", None
     schema, table = suite.target.split(".")
     exists = connection.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
     ).fetchone()[0]
     if not exists:
         return "", f"Relation {suite.target} does not exist in the warehouse (not built yet?): nothing was validated."
-    return f"{_quote(schema)}.{_quote(table)}", None
+    return f"{quote(schema)}.{quote(table)}", None
 
 
 def _window_conditions(suite: Suite, window: tuple[date, date] | None) -> tuple[list[str], list[date]]:
@@ -318,125 +352,67 @@ def _window_conditions(suite: Suite, window: tuple[date, date] | None) -> tuple[
     elif suite.window_grain == "week":  # a weekly source for whole ISO weeks, Monday to Sunday
         start = start - timedelta(days=start.weekday())
         end = end + timedelta(days=6 - end.weekday())
-    return [f"CAST({_quote(suite.window_column)} AS DATE) BETWEEN ? AND ?"], [start, end]
+    return [f"CAST({quote(suite.window_column)} AS DATE) BETWEEN ? AND ?"], [start, end]
 
 
 def _where(conditions: list[str]) -> str:
     return " WHERE " + " AND ".join(conditions) if conditions else ""
 
 
-def _count_rows(
-    connection: duckdb.DuckDBPyConnection, source: str, conditions: list[str], parameters: list[date]
-) -> int:
-    return connection.execute(f"SELECT count(*) FROM {source}{_where(conditions)}", parameters).fetchone()[0]
+def _with_contract_values(expectation: dict[str, Any]) -> dict[str, Any]:
+    """The expectation with each `$CONTRACT` reference replaced by the contract's value."""
+    kwargs = {name: contract_value(value[CONTRACT_KEY]) if isinstance(value, dict) and CONTRACT_KEY in value
+              else value for name, value in expectation["kwargs"].items()}
+    return {**expectation, "kwargs": kwargs}
 
 
-def _select_list(suite: Suite) -> str:
-    text_columns = {column for e in suite.expectations if seed_references(e) for column in expectation_columns(e)}
-    columns = dict.fromkeys(column for e in suite.expectations for column in expectation_columns(e))
-    return ", ".join(
-        f"CAST({_quote(column)} AS VARCHAR) AS {_quote(column)}" if column in text_columns else _quote(column)
-        for column in columns
-    )
-
-
-def _batches(
-    connection: duckdb.DuckDBPyConnection,
-    suite: Suite,
-    source: str,
-    conditions: list[str],
-    parameters: list[date],
-    batch_count: int,
-) -> Iterator[pd.DataFrame]:
-    """The rows as `batch_count` DataFrames; all rows of one key value land in the same one."""
-    select = f"SELECT {_select_list(suite)} FROM {source}"
-    for batch in range(batch_count):
-        batch_conditions = conditions
-        if batch_count > 1:
-            batch_conditions = [*conditions, f"hash({_quote(suite.key_column)}) % {batch_count} = {batch}"]
-        yield connection.execute(select + _where(batch_conditions), parameters).df()
+def _resolve_seed_values(connection: duckdb.DuckDBPyConnection, suite: Suite) -> dict[int, list[str]]:
+    """Per expectation (by position) with a seed parameter (a `schema.table.column` or a list of them): the
+    distinct values of those seed columns, as text."""
+    values = {}
+    for position, expectation in enumerate(suite.expectations):
+        references = seed_references(expectation)
+        if not references:
+            continue
+        selects = []
+        for reference in references:
+            schema, table, column = reference.split(".")
+            selects.append(f"SELECT CAST({quote(column)} AS VARCHAR) AS v FROM {quote(schema)}.{quote(table)} "
+                           f"WHERE {quote(column)} IS NOT NULL")
+        rows = connection.execute(f"SELECT DISTINCT v FROM ({' UNION ALL '.join(selects)}) ORDER BY 1").fetchall()
+        values[position] = [row[0] for row in rows]
+    return values
 
 
 def _gx_parameter_name(parameter: str | list[str]) -> str:
     return "__or__".join(reference.replace(".", "__") for reference in _references(parameter))
 
 
-def _resolve_seed_values(connection: duckdb.DuckDBPyConnection, suite: Suite) -> dict[str, list[str]]:
-    """Each parameter of the suite (a `schema.table.column` or a list of them) → the distinct values of those seed
-    columns, as text."""
-    parameters = {
-        json.dumps(value[PARAMETER_KEY]): value[PARAMETER_KEY]
-        for expectation in suite.expectations
-        for value in expectation["kwargs"].values()
-        if isinstance(value, dict) and PARAMETER_KEY in value
-    }
-    values = {}
-    for parameter in parameters.values():
-        selects = []
-        for reference in _references(parameter):
-            schema, table, column = reference.split(".")
-            selects.append(f"SELECT CAST({_quote(column)} AS VARCHAR) AS v FROM {_quote(schema)}.{_quote(table)} "
-                           f"WHERE {_quote(column)} IS NOT NULL")
-        rows = connection.execute(f"SELECT DISTINCT v FROM ({' UNION ALL '.join(selects)}) ORDER BY 1").fetchall()
-        values[_gx_parameter_name(parameter)] = [row[0] for row in rows]
-    return values
-
-
-def _gx_suite(suite: Suite):
-    """The GX ExpectationSuite, with parameter names GX can parse and each expectation's position in its meta."""
-    import great_expectations as gx  # imported here: it takes seconds, and Dagster imports this module early
+def gx_suite(suite: Suite):
+    """The suite as a GX ExpectationSuite (GX's vocabulary and checks of the kwargs; data docs render it), with
+    seed parameters named as GX can parse them and contract values filled in."""
+    import great_expectations as gx  # imported here: it takes seconds, and the pipeline's checks do not need it
 
     expectations = []
-    for position, expectation in enumerate(suite.expectations):
-        expectation = copy.deepcopy(expectation)
-        for name, value in expectation["kwargs"].items():
+    for expectation in suite.expectations:
+        expectation = copy.deepcopy(_with_contract_values(expectation))
+        for value in expectation["kwargs"].values():
             if isinstance(value, dict) and PARAMETER_KEY in value:
                 value[PARAMETER_KEY] = _gx_parameter_name(value[PARAMETER_KEY])
-            elif isinstance(value, dict) and CONTRACT_KEY in value:
-                expectation["kwargs"][name] = contract_value(value[CONTRACT_KEY])
-        expectation["meta"][_POSITION] = position
         expectations.append(expectation)
     return gx.ExpectationSuite(name=suite.name, expectations=expectations)
 
 
-@functools.cache
-def _batch_definition():
-    """A whole-DataFrame batch definition of one ephemeral GX context (creating a context is slow)."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    context = gx.get_context(
-        mode="ephemeral",
-        project_config=DataContextConfig(
-            store_backend_defaults=InMemoryStoreBackendDefaults(),
-            analytics_enabled=False,  # no network calls from the pipelines
-            progress_bars=ProgressBarsConfig(globally=False),
-        ),
-    )
-    frames = context.data_sources.add_pandas("warehouse").add_dataframe_asset("frame")
-    return frames.add_batch_definition_whole_dataframe("whole_frame")
-
-
-def _validate(frame: pd.DataFrame, gx_suite, seed_values: dict[str, list[str]]) -> list:
-    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(
-        gx_suite,
-        expectation_parameters=seed_values,
-        result_format={"result_format": "BASIC", "partial_unexpected_count": SAMPLE_SIZE},
-    )
-    return result.results
-
-
-def _exception_message(result) -> str | None:
-    """GX reports an exception either flat or per metric; None when the expectation was evaluated."""
-    info = result.exception_info or {}
-    reports = [info] if "raised_exception" in info else list(info.values())
-    messages = [report.get("exception_message") for report in reports if report.get("raised_exception")]
-    return "; ".join(str(message) for message in messages) if messages else None
+def gx_result(outcome: ExpectationOutcome) -> dict[str, Any]:
+    """An outcome's counts in GX's BASIC result format (the `result` of an ExpectationValidationResult)."""
+    return {
+        "element_count": outcome.element_count,
+        "missing_count": outcome.missing_count,
+        "missing_percent": 100.0 * outcome.missing_count / outcome.element_count if outcome.element_count else None,
+        "unexpected_count": outcome.unexpected_count,
+        "unexpected_percent": outcome.unexpected_percent,
+        "partial_unexpected_list": list(outcome.sample_unexpected),
+    }
 
 
 def _sample_text(value: Any) -> str:
@@ -445,49 +421,8 @@ def _sample_text(value: Any) -> str:
         return " / ".join(_sample_text(item) for item in value)
     if isinstance(value, dict):
         return ", ".join(f"{key}={_sample_text(item)}" for key, item in value.items())
-    if value is None or pd.isna(value):
+    if value is None:
         return "NULL"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
-
-
-@dataclass
-class _Tally:
-    """Counts of one expectation, added up over batches."""
-
-    element_count: int = 0
-    missing_count: int = 0
-    unexpected_count: int = 0
-    samples: list[str] = field(default_factory=list)
-
-    def add(self, suite_name: str, result) -> None:
-        message = _exception_message(result)
-        if message:
-            config = result.expectation_config
-            raise RuntimeError(f"Suite {suite_name}: {config.type} on {config.kwargs} could not run: {message}")
-        counts = result.result
-        self.element_count += counts["element_count"]
-        self.missing_count += counts.get("missing_count", 0)  # not_be_null counts NULLs as unexpected instead
-        self.unexpected_count += counts["unexpected_count"]
-        for value in counts.get("partial_unexpected_list", []):
-            text = _sample_text(value)
-            if text not in self.samples and len(self.samples) < SAMPLE_SIZE:
-                self.samples.append(text)
-
-    def outcome(self, expectation: dict[str, Any]) -> ExpectationOutcome:
-        evaluated = self.element_count - self.missing_count
-        mostly = float(expectation["kwargs"].get("mostly", 1.0))
-        success = evaluated == 0 or (evaluated - self.unexpected_count) / evaluated >= mostly
-        return ExpectationOutcome(
-            expectation_type=expectation["type"],
-            columns=expectation_columns(expectation),
-            severity=severity_of(expectation),
-            success=success,
-            unexpected_count=self.unexpected_count,
-            element_count=self.element_count,
-            missing_count=self.missing_count,
-            unexpected_percent=100.0 * self.unexpected_count / evaluated if evaluated else 0.0,
-            mostly=mostly,
-            sample_unexpected=tuple(self.samples),
-        )

@@ -127,3 +127,19 @@ def test_a_file_growing_while_it_is_read_is_not_complete(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "lstat", lstat_after_more_was_written)
     with pytest.raises(DeliveryChanged, match="changed while it was read"):
         read_delivery_bytes(delivery)
+
+
+def test_a_partition_landed_under_an_older_contract_takes_the_current_schema(workdirs):
+    """Readers need no union_by_name: a source's landed files keep one schema, the one landing writes now."""
+    _deliver(workdirs["inbox"], "12345_workorders_20261102.csv", [ROW.format(n=1)])
+    _deliver(workdirs["inbox"], "12345_workorders_20261103.csv", [ROW.format(n=2)])
+    _land("2026-11-02")
+    older = workdirs["landing"] / "hotline_12345" / "partition_key=2026-11-02" / "data.parquet"
+    with duckdb.connect() as engine:  # as a contract without `satisfaction_name` would have landed it
+        engine.execute(f"copy (select * exclude (satisfaction_name) from '{older}') to '{older}.old' (format parquet)")
+    os.replace(f"{older}.old", older)
+    _land("2026-11-03")
+    schemas = _query(workdirs, f"select distinct list(name order by name) over (partition by file_name) "
+                               f"from parquet_schema('{workdirs['landing']}/hotline_12345/*/*.parquet')")
+    assert len(schemas) == 1
+    assert _query(workdirs, f"select work_order_id, satisfaction_name from '{older}'") == [("RX1", None)]

@@ -12,13 +12,14 @@ from pipelines.ingestion.contracts import load_contracts
 from pipelines.partitions import governance_daily_partitions
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+FULL_TABLE_TESTS = "full_table_tests_schedule"  # the weekly full-table test run of the daily job
 
 
 def _requested(job_name: str, tick: datetime) -> list[str]:
     from pipelines.definitions import defs
 
     repository = defs.get_repository_def()
-    [schedule] = [s for s in repository.schedule_defs if s.job_name == job_name]
+    [schedule] = [s for s in repository.schedule_defs if s.job_name == job_name and s.name != FULL_TABLE_TESTS]
     result = schedule.evaluate_tick(build_schedule_context(scheduled_execution_time=tick, repository_def=repository))
     return [request.partition_key for request in result.run_requests]
 
@@ -52,7 +53,7 @@ DUE_DAY = {"daily": "* * *", "weekly": "* * 1", "monthly": "1 * *"}  # the day a
 def test_each_source_is_scheduled_in_shanghai_when_its_delivery_is_due():
     from pipelines.definitions import defs
 
-    schedules = {s.job_name: s for s in defs.get_repository_def().schedule_defs}
+    schedules = {s.job_name: s for s in defs.get_repository_def().schedule_defs if s.name != FULL_TABLE_TESTS}
     for contract in load_contracts().values():
         schedule = schedules[f"{contract.source}_landing_job"]
         due = contract.freshness.expected_by
@@ -70,3 +71,15 @@ def test_a_day_is_a_partition_once_it_has_ended_in_shanghai():
     # 15:30 UTC on 28 February is 23:30 the same day in Shanghai: the 28th is still running
     assert partitions.get_partition_keys(current_time=datetime(2026, 2, 28, 15, 30, tzinfo=timezone.utc))[-1] \
         == "2026-02-27"
+
+
+def test_a_weekly_run_tests_every_table_whole():
+    from dagster import build_schedule_context
+
+    from pipelines.definitions import defs
+    from pipelines.quality.full_table_tests import full_table_tests_schedule
+
+    assert defs.get_schedule_def(FULL_TABLE_TESTS).job_name == "daily_governance_job"
+    request = full_table_tests_schedule(build_schedule_context())
+    assert request.run_config == {"ops": {"governance_dbt": {"config": {"full_table_tests": True}}}}
+    assert request.partition_key == governance_daily_partitions().get_last_partition_key()

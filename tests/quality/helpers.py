@@ -84,9 +84,9 @@ def service_request(number: int, **overrides) -> dict:
 
 def defective_service_requests() -> list[dict]:
     rows = [service_request(number) for number in range(1, 21)]
-    rows[1]["work_order_id"] = "WO0001"  # duplicate key (2 rows)                ERROR
-    rows[2]["channel_code"] = "99"  # code outside std_channel                    ERROR
-    rows[3]["district_code"] = None  # unmapped district: 1/20 NULL > 3%           WARN
+    rows[1]["time_limit_hours"] = 0  # no time limit                               ERROR
+    rows[2]["caller_pseudonym"] = "not-a-pseudonym"  # not a salted hash           ERROR
+    rows[3]["response_minutes"] = -5.0  # negative duration: 1/20 > 2%            WARN
     rows[4]["caller_phone_masked"] = "13812348000"  # unmasked phone              ERROR
     rows[5]["closed_at"] = rows[5]["accepted_at"] - timedelta(hours=1)  # 1/20 > 2%  WARN
     rows[5]["lifecycle_in_order"] = False  # 1/20 > 2%                            WARN

@@ -30,9 +30,13 @@ def test_error_failure_fails_the_check_with_error_severity(service_requests):
     [evaluation] = materialize([fct_service_request, check], raise_on_error=False).get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR
     assert evaluation.metadata["error_failures"].value == 3 and evaluation.metadata["warn_failures"].value == 3
-    assert "| **FAILED** | error | column_values_to_be_in_set | channel_code | 1 | 20 | 5.00 | 1 | 99 |" in (
+    assert "| **FAILED** | error | column_values_to_match_regex | caller_pseudonym | 1 | 20 | 5.00 | 1 | not-a-pseudonym |" in (
         evaluation.metadata["expectations"].value
     )
+    [pseudonym] = [r for r in evaluation.metadata["gx_results"].value if r["columns"] == ["caller_pseudonym"]]
+    assert pseudonym["result"] == {
+        "element_count": 20, "missing_count": 0, "missing_percent": 0.0, "unexpected_count": 1,
+        "unexpected_percent": 5.0, "partial_unexpected_list": ["not-a-pseudonym"]}
 
 
 def test_an_error_failure_stops_what_depends_on_the_checked_asset(service_requests):
@@ -71,7 +75,7 @@ def expectation(severity: str, success: bool) -> ExpectationOutcome:
 
 
 def suite_outcome(*expectations: ExpectationOutcome, no_data_reason: str | None = None) -> SuiteOutcome:
-    return SuiteOutcome("s", "marts.t", None, 1, 1, expectations, no_data_reason)
+    return SuiteOutcome("s", "marts.t", None, 1, expectations, no_data_reason)
 
 
 def test_check_result_passed_and_severity():

@@ -1,9 +1,8 @@
-"""The GX runner on hand-made marts and landed files with known defects: exact counts, severities, batching."""
+"""The GX runner on hand-made marts and landed files with known defects: exact counts and severities."""
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import re
 from datetime import date
 
@@ -13,7 +12,14 @@ import yaml
 
 from pipelines import settings
 from pipelines.quality import gx_runner
-from pipelines.quality.gx_runner import expectation_columns, load_suites, run_suite, seed_references, suites_for_asset
+from pipelines.quality.gx_runner import (
+    expectation_columns,
+    load_suites,
+    parse_suite_document,
+    run_suite,
+    seed_references,
+    suites_for_asset,
+)
 from tests.quality.helpers import (
     FCT_SERVICE_REQUEST_COLUMNS,
     SEEDS_DIR,
@@ -37,65 +43,61 @@ def test_mart_defects_are_counted_exactly_with_their_severity(service_requests):
     with duckdb.connect(str(service_requests)) as connection:
         outcome = run_suite(connection, "fct_service_request")
 
-    assert outcome.row_count == 20 and outcome.batch_count == 1
+    assert outcome.row_count == 20
     assert failures(outcome.error_failures) == {
-        ("expect_column_values_to_be_unique", ("work_order_id",)),
-        ("expect_column_values_to_be_in_set", ("channel_code",)),
+        ("expect_column_values_to_be_between", ("time_limit_hours",)),
+        ("expect_column_values_to_match_regex", ("caller_pseudonym",)),
         ("expect_column_values_to_match_regex", ("caller_phone_masked",)),
     }
     assert failures(outcome.warn_failures) == {
-        ("expect_column_values_to_not_be_null", ("district_code",)),
+        ("expect_column_values_to_be_between", ("response_minutes",)),
         ("expect_column_pair_values_a_to_be_greater_than_b", ("closed_at", "accepted_at")),
         ("expect_column_values_to_be_in_set", ("lifecycle_in_order",)),
     }
-    assert outcome_of(outcome, "expect_column_values_to_be_unique", "work_order_id").unexpected_count == 2
-    channel = outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_code")
-    assert (channel.unexpected_count, channel.element_count, channel.sample_unexpected) == (1, 20, ("99",))
+    limit = outcome_of(outcome, "expect_column_values_to_be_between", "time_limit_hours")
+    assert (limit.unexpected_count, limit.element_count, limit.sample_unexpected) == (1, 20, ("0",))
+    pseudonym = outcome_of(outcome, "expect_column_values_to_match_regex", "caller_pseudonym")
+    assert (pseudonym.unexpected_count, pseudonym.sample_unexpected) == (1, ("not-a-pseudonym",))
     phone = outcome_of(outcome, "expect_column_values_to_match_regex", "caller_phone_masked")
     assert phone.sample_unexpected == ("13812348000",)
-    district_null = outcome_of(outcome, "expect_column_values_to_not_be_null", "district_code")
-    assert (district_null.unexpected_count, district_null.unexpected_percent) == (1, 5.0)
+    response = outcome_of(outcome, "expect_column_values_to_be_between", "response_minutes")
+    assert (response.unexpected_count, response.unexpected_percent) == (1, 5.0)
+    closed = outcome_of(outcome, "expect_column_pair_values_a_to_be_greater_than_b", "closed_at", "accepted_at")
+    assert closed.unexpected_count == 1 and closed.missing_count == 0
     id_valid = outcome_of(outcome, "expect_column_values_to_be_in_set", "caller_id_is_valid")
     assert id_valid.success and id_valid.unexpected_count == 1 and id_valid.severity == "warn"
-    street = outcome_of(outcome, "expect_column_values_to_be_in_set", "street_code")
-    assert street.success and street.missing_count == 20  # NULL codes are the not-null check's business
 
 
 def channel_in_set(outcome):
-    return outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_code")
+    return outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_name", severity="warn")
 
 
-def test_seed_parameters_are_resolved_from_the_warehouse(service_requests):
-    with duckdb.connect(str(service_requests)) as connection:
-        before = channel_in_set(run_suite(connection, "fct_service_request"))
-        connection.execute("INSERT INTO standard.std_channel VALUES ('99', '小程序')")
-        after = channel_in_set(run_suite(connection, "fct_service_request"))
-    assert (before.success, before.unexpected_count) == (False, 1)
+def test_seed_parameters_are_resolved_from_the_warehouse(hotline_landing):
+    with duckdb.connect(str(hotline_landing)) as connection:
+        before = channel_in_set(run_suite(connection, "hotline_12345"))
+        connection.execute("INSERT INTO standard.std_channel VALUES ('99', '热线电话')")
+        after = channel_in_set(run_suite(connection, "hotline_12345"))
+    assert (before.success, before.unexpected_count) == (False, 2)
     assert (after.success, after.unexpected_count) == (True, 0)
 
 
-def test_batches_give_the_same_totals_as_one_batch(service_requests):
-    with duckdb.connect(str(service_requests)) as connection:
-        whole = run_suite(connection, "fct_service_request")
-        batched = run_suite(connection, "fct_service_request", batch_rows=3)
-    assert batched.batch_count == 7
-    assert batched.expectations == whole.expectations
-    assert dataclasses.replace(batched, batch_count=1) == whole
+UNIQUE_WORK_ORDERS = parse_suite_document({
+    "name": "unique_work_orders",
+    "meta": {"target": {"kind": "relation", "relation": "marts.fct_service_request"},
+             "asset_key": ["marts", "fct_service_request"], "key_column": "work_order_id"},
+    "expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "work_order_id"},
+                      "meta": {"severity": "error"}}],
+}, "a test's suite")
 
 
-def test_duplicates_are_caught_whatever_the_number_of_batches(warehouse):
+def test_every_row_of_a_duplicated_key_is_unexpected(warehouse):
     rows = [service_request(number, work_order_id=f"WO{number % 5:04d}") for number in range(1, 21)]  # 5 keys × 4
+    rows.append(service_request(21, work_order_id="WO-unique"))
     with duckdb.connect(str(warehouse)) as connection:
         create_table(connection, "marts.fct_service_request", FCT_SERVICE_REQUEST_COLUMNS, rows)
-        counts = {
-            batch_rows: outcome_of(
-                run_suite(connection, "fct_service_request", batch_rows=batch_rows),
-                "expect_column_values_to_be_unique",
-                "work_order_id",
-            ).unexpected_count
-            for batch_rows in (1, 2, 7, 100)
-        }
-    assert counts == {1: 20, 2: 20, 7: 20, 100: 20}
+        unique = outcome_of(run_suite(connection, UNIQUE_WORK_ORDERS), "expect_column_values_to_be_unique",
+                            "work_order_id")
+    assert (unique.unexpected_count, unique.element_count, unique.success) == (20, 21, False)
 
 
 def test_window_selects_the_partitions_of_the_window(service_requests):
@@ -205,7 +207,7 @@ def test_every_suite_only_names_columns_of_its_target():
 
 def test_every_suite_builds_as_a_gx_suite():
     for suite in load_suites().values():
-        assert len(gx_runner._gx_suite(suite).expectations) == len(suite.expectations)
+        assert len(gx_runner.gx_suite(suite).expectations) == len(suite.expectations)
 
 
 def test_no_landing_suite_errors_on_what_landing_already_guarantees():

@@ -4,10 +4,11 @@
   closed, closing = accepted -> closed; NULL when negative or when the record's dates are implausible (outside the
   plausible window of its partition, has_implausible_dates). Time limits from cfg_service_time_limit by request type.
   Repeat request: an earlier work order accepted within the previous repeat_window_days days with the same caller
-  pseudonym, category and district, looked up in the whole already-built intermediate history (so an incremental
-  day sees the days before it). A run rebuilds its window's records and also the later requests whose repeat flag
-  they decide (same caller and matter, accepted up to repeat_window_days after a request of the window as built
-  before or now), so a backfilled or corrected day updates the days after it.
+  pseudonym, category and district, looked up in the already-built intermediate history (so an incremental day sees
+  the days before it); an incremental run reads only the span of history its requests can reach. A run rebuilds
+  its window's records and also the later requests whose repeat flag they decide (same caller and matter, accepted
+  up to repeat_window_days after a request of the window as built before or now), so a backfilled or corrected day
+  updates the days after it.
 -#}
 {{ config(
     materialized='incremental',
@@ -19,7 +20,38 @@
 
 {%- set repeat_window_days = var('repeat_window_days', 30) | int -%}
 
-with history as (
+{%- set incremental_window = is_incremental() and window_is_set() -%}
+
+with
+
+{%- if incremental_window %}
+window_request as (
+    {{ records_in_window('int_hotline_12345__work_orders', 'work_order_id') }}
+),
+
+changed as (
+    -- the window's requests as they are now and as they were built: they decide the repeat flags of later ones
+    select caller_pseudonym, category_code, district_code, accepted_at
+    from {{ ref('int_hotline_12345__work_orders') }}
+    where {{ partition_window_filter('partition_key') }}
+    union all
+    select caller_pseudonym, category_code, district_code, accepted_at
+    from {{ this }}
+    where {{ partition_window_filter('partition_key') }}
+),
+
+-- the span of history a run needs: repeat_window_days before its earliest request to as many after its latest
+history_span as (
+    select
+        least(min(accepted_at), (select min(accepted_at) from window_request))
+            - interval '{{ repeat_window_days }} days' as earliest,
+        greatest(max(accepted_at), (select max(accepted_at) from window_request))
+            + interval '{{ repeat_window_days }} days' as latest
+    from changed
+),
+{%- endif %}
+
+history as (
 
     select work_order_id, accepted_at, caller_pseudonym, category_code, district_code
     from {{ ref('int_hotline_12345__work_orders') }}
@@ -27,25 +59,20 @@ with history as (
       and category_code is not null
       and district_code is not null
       and accepted_at is not null
+      {%- if incremental_window %}
+      and accepted_at between (select earliest from history_span) and (select latest from history_span)
+      {%- endif %}
 
 ),
 
 request as (
 
     {{ records_in_window('int_hotline_12345__work_orders', 'work_order_id') }}
-    {%- if is_incremental() and window_is_set() %}
+    {%- if incremental_window %}
     -- later requests whose repeat flag the window's requests decide, as they are now and as they were built
     or work_order_id in (
         select later.work_order_id
-        from (
-            select caller_pseudonym, category_code, district_code, accepted_at
-            from {{ ref('int_hotline_12345__work_orders') }}
-            where {{ partition_window_filter('partition_key') }}
-            union all
-            select caller_pseudonym, category_code, district_code, accepted_at
-            from {{ this }}
-            where {{ partition_window_filter('partition_key') }}
-        ) as changed
+        from changed
         inner join history as later
             on later.caller_pseudonym = changed.caller_pseudonym
             and later.category_code = changed.category_code
