@@ -74,6 +74,7 @@ def contract_metadata(contract: SourceContract, seeds_dir: Path) -> dict:
         columns.append(entry)
     return {
         "entity": contract.entity,
+        "department_code": contract.department_code,
         "contract": f"contracts/{contract.path.name}",
         "partition_type": contract.partition_type,
         "grain": "month" if contract.partition_type == "monthly" else "day",
