@@ -184,13 +184,12 @@ class Scenario:
             if outcome != "administrative" and not self.mediators:
                 outcome = "administrative"
             source = self._dispute_sources[int(rng.integers(len(self._dispute_sources)))]
-            moment = self._moment(day)
-            self._add(source, matter, moment, place,
-                      self._categories.code(self._categories.dispute_group), is_dispute=True)
+            moment, category = self._moment(day), self._categories.code(self._categories.dispute_group)
+            self._add(source, matter, moment, place, category, is_dispute=True)
             stages = ["administrative_mediation"]
             if outcome != "administrative":
                 mediation = moment + timedelta(days=int(rng.integers(1, 5)))
-                self._add(self.mediators[0], matter, mediation, place, "", is_dispute=True,
+                self._add(self.mediators[0], matter, mediation, place, category, is_dispute=True,
                           is_closed=outcome != "pending", outcome=outcome)
                 stages.append("people_mediation")
                 if outcome == "litigation":
