@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from demo import credit, emergency, enterprises, grid, hotline, mediation, police, population, volunteers
+from demo.scenarios import MEDIATION, Scenario
 from demo.standard import CityStandard
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.partitions import day_range
@@ -56,19 +57,30 @@ def generate(inbox: Path, start: date, days: int, sizes: Mapping[str, int] | Non
         raise ValueError(f"no demo generator for {', '.join(sorted(unknown))}")
     positions = {module.SOURCE: k for k, module in enumerate(GENERATORS)}
     inbox.mkdir(parents=True, exist_ok=True)
-    sources, without_generator = {}, []
-    for source in load_contracts():
-        if source not in positions:
-            without_generator.append(source)
-            continue
-        stream = np.random.default_rng([seed, positions[source]])
-        module = GENERATORS[positions[source]]
-        sources[source] = module.deliver(inbox, std, stream, start, days, sizes.get(source, module.DEFAULT_SIZE))
+    contracts = load_contracts()
+    without_generator = [source for source in contracts if source not in positions]
+    modules = [GENERATORS[positions[source]] for source in contracts if source in positions]
+    scenario = _scenario(std, seed, start, days, modules)
+    sources = {}
+    # mediation last: it writes the ids of the records that referred its disputes
+    for module in sorted(modules, key=lambda module: getattr(module, "SCENARIO_ROLE", None) == MEDIATION):
+        stream = np.random.default_rng([seed, positions[module.SOURCE]])
+        sources[module.SOURCE] = module.deliver(inbox, std, stream, start, days,
+                                                sizes.get(module.SOURCE, module.DEFAULT_SIZE), scenario=scenario)
+        scenario.register(module.SOURCE, sources[module.SOURCE].get("scenario_records", {}))
+    sources = {source: sources[source] for source in contracts if source in sources}
     _date_deliveries(inbox, sources)
     truth = {"seed": seed, "start_date": start.isoformat(), "days": days, "sources": sources,
-             "sources_without_generator": without_generator}
+             "sources_without_generator": without_generator, "scenario": scenario.truth()}
     (inbox / GROUND_TRUTH_FILE).write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return truth
+
+
+def _scenario(std: CityStandard, seed: int, start: date, days: int, modules: list) -> Scenario:
+    """The run's cross-department plan over the generators that take part (module constant SCENARIO_ROLE)."""
+    roles = {module.SOURCE: module.SCENARIO_ROLE for module in modules if hasattr(module, "SCENARIO_ROLE")}
+    disputes = {module.SOURCE for module in modules if getattr(module, "SCENARIO_REFERS_DISPUTES", False)}
+    return Scenario(std, seed, start, days, roles, disputes)
 
 
 def scaled_sizes(fraction: float) -> dict[str, int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +12,14 @@ import pyarrow.compute as pc
 
 from demo.defects import DefectPicker, defect_counts, members, row_defect_days, special_days, still_unknown
 from demo.delivery import daily_layout, reset_folder, write_daily_files
+from demo.scenarios import REPORT, Scenario, ScenarioRecord, days_and_seqs, local_seconds, matter_ids
 from demo.standard import CityStandard, Contract
 from demo.values import day_starts, day_tags, join, pick, replace_at, seconds_of_day, text, utc_offsets, with_nulls
 from pipelines.settings import TIMEZONE
 
 SOURCE = "grid_events"
 DEFAULT_SIZE = 150  # records per day
+SCENARIO_ROLE = REPORT
 ID_PREFIX = "SJ"
 REPORTER_PREFIX = "WGY"
 # Grid workers report on patrol, in working hours.
@@ -53,7 +55,8 @@ class Events:
         return Events(**{field.name: getattr(self, field.name)[index] for field in fields(self)})
 
 
-def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: date, days: int, per_day: int) -> dict:
+def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: date, days: int, per_day: int,
+            scenario: Scenario | None = None) -> dict:
     """Write the daily files into `<inbox>/<source>/` and return this source's ground truth."""
     contract = Contract.load(SOURCE)
     events = _clean_events(rng, std, start, days, per_day)
@@ -62,11 +65,50 @@ def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: dat
     values = _json_values(std, start, events)
     _untidy_values(rng, std, values, events, picks)
     lines = _truncate(_json_lines(contract, values), picks["malformed_json"])
+    records = scenario.records_for(SOURCE) if scenario else []
+    if records:
+        extra = _scenario_events(std, scenario.rng_for(SOURCE), start, days, per_day, records)
+        extra_values = _json_values(std, start, extra)
+        extra_values["event_address"] = _quoted(pa.array([record.address for record in records], pa.string()))
+        lines = pa.concat_arrays([lines, _json_lines(contract, extra_values)])
+        events = Events(**{field.name: np.concatenate([getattr(events, field.name), getattr(extra, field.name)])
+                           for field in fields(Events)})
     reexports = _reexport_lines(std, contract, start, events, picks["re_export"])
     files, resent_rows = _write_files(inbox, contract, lines, reexports, events, picks, start, days)
     injected = {name: len(rows) for name, rows in picks.items()} | {
         "redelivered_file": int(special_days(days)[0] is not None)}
-    return {"files": files, "injected": injected, "expected": _expected(std, events, picks, resent_rows)}
+    truth = {"files": files, "injected": injected, "expected": _expected(std, events, picks, resent_rows)}
+    if scenario:
+        first = len(events.day) - len(records)
+        ids = [f"{ID_PREFIX}{(start + timedelta(days=int(day))):%Y%m%d}{seq:06d}"
+               for day, seq in zip(events.day[first:], events.seq[first:])]
+        truth["scenario_records"] = matter_ids(records, ids)
+    return truth
+
+
+def _scenario_events(std: CityStandard, rng: np.random.Generator, start: date, days: int, per_day: int,
+                     records: list[ScenarioRecord]) -> Events:
+    """One event per scenario record, in a grid of its community; numbered after the day's other events."""
+    n = len(records)
+    day, seq = days_and_seqs(records, start, per_day + 1)
+    local = np.array([local_seconds(record.occurred_at) for record in records], dtype=np.int64)
+    reported = (local - utc_offsets(start, days, TIMEZONE)[day]) * 1000
+    gaps = rng.exponential(np.array(STEP_GAP_MINUTES) * 60_000, size=(n, len(STEP_GAP_MINUTES))).astype(np.int64)
+    grids = [np.flatnonzero(np.array(std.grid_community) == record.community_code) for record in records]
+    grid = np.array([options[rng.integers(len(options))] for options in grids], dtype=np.int64)
+    last = len(std.grid_status_codes) - 1
+    location = np.array(CITY_CENTRE) + rng.uniform(-DISTRICT_SPREAD, DISTRICT_SPREAD, size=(n, 2))
+    return Events(
+        day=day,
+        seq=seq,
+        times=np.cumsum(np.column_stack([reported, gaps + 60_000]), axis=1),
+        step=np.array([last if record.is_closed else 2 for record in records], dtype=np.int64),
+        grid=grid,
+        category=np.array([std.grid_category_codes.index(std.category_values[SOURCE][record.category_code])
+                           for record in records], dtype=np.int64),
+        reporter=grid * 2,
+        location=np.round(location * MICRO).astype(np.int64),
+    )
 
 
 def _clean_events(rng: np.random.Generator, std: CityStandard, start: date, days: int, per_day: int) -> Events:
@@ -135,6 +177,7 @@ def _json_values(std: CityStandard, start: date, events: Events) -> dict[str, pa
         "reported_at": text(events.times[:, 0]),
         "status_code": text(np.array(std.grid_status_codes)[events.step]),
         "status_history": _status_history(std, events),
+        "event_address": pa.nulls(len(events.day), pa.string()),  # only scenario events carry one
         "reporter_id": _quoted(join(REPORTER_PREFIX, text(events.reporter, 6))),
         "longitude": _decimal(events.location[:, 0]),
         "latitude": _decimal(events.location[:, 1]),

@@ -14,6 +14,7 @@ import pyarrow.csv as pa_csv
 
 from demo.defects import DefectPicker, defect_counts, members, row_defect_days, special_days, still_unknown
 from demo.delivery import daily_layout, reset_folder, write_daily_files
+from demo.scenarios import REPORT, Scenario, ScenarioRecord, days_and_seqs, local_seconds, matter_ids
 from demo.standard import (
     REQUEST_ACCEPTED, REQUEST_CLOSED, REQUEST_DISPATCHED, REQUEST_IN_PROGRESS, REQUEST_VISITED, CityStandard,
     Contract,
@@ -26,6 +27,8 @@ from demo.values import (
 
 SOURCE = "hotline_12345"
 DEFAULT_SIZE = 400  # records per day
+SCENARIO_ROLE = REPORT
+SCENARIO_REFERS_DISPUTES = True  # dispute requests go on to mediation (administrative mediation, 行政调解)
 ID_PREFIX = "GD"
 # Calls over the day: quiet at night, peaks mid-morning and mid-afternoon.
 HOURLY_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 13, 10, 12, 14, 14, 12, 10, 8, 7, 6, 4, 3, 2]
@@ -79,7 +82,8 @@ class Orders:
 CALLER_FIELDS = ("category", "district", "street", "address", "person", "phone", "has_id", "id_body")
 
 
-def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: date, days: int, per_day: int) -> dict:
+def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: date, days: int, per_day: int,
+            scenario: Scenario | None = None) -> dict:
     """Write the daily exports into `<inbox>/<source>/` and return this source's ground truth."""
     contract = Contract.load(SOURCE)
     orders = _clean_orders(rng, std, start, days, per_day)
@@ -89,12 +93,55 @@ def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: dat
     columns = _format(rng, std, start, orders)
     _untidy_texts(rng, std, contract, columns, picks)
     table = pa.table({name: columns[name] for name in contract.columns})
+    records = scenario.records_for(SOURCE) if scenario else []
+    if records:
+        extra, extra_table = _scenario_orders(std, scenario.rng_for(SOURCE), contract, start, per_day, records)
+        orders = Orders(**{field.name: np.concatenate([getattr(orders, field.name), getattr(extra, field.name)])
+                           for field in fields(Orders)})
+        table = pa.concat_tables([table, extra_table])
     reexports = _reexport_rows(std, orders, table, picks["re_export"])
     files, resent_rows = _write_files(inbox, contract, table, reexports, orders, picks, start, days)
     resent_day, utf8_day = special_days(days)
     injected = {name: len(rows) for name, rows in picks.items()} | {
         "redelivered_file": int(resent_day is not None), "wrong_encoding_file": int(utf8_day is not None)}
-    return {"files": files, "injected": injected, "expected": _expected(std, orders, picks, resent_rows)}
+    truth = {"files": files, "injected": injected, "expected": _expected(std, orders, picks, resent_rows)}
+    if scenario:
+        ids = table.column("work_order_id").to_pylist()[len(table) - len(records):]
+        truth["scenario_records"] = matter_ids(records, ids)
+    return truth
+
+
+def _scenario_orders(std: CityStandard, rng: np.random.Generator, contract: Contract, start: date, per_day: int,
+                     records: list[ScenarioRecord]) -> tuple[Orders, pa.Table]:
+    """One work order per scenario record, with its values; numbered after the day's other work orders."""
+    n = len(records)
+    day, seq = days_and_seqs(records, start, per_day + 1)
+    accepted = np.array([local_seconds(record.occurred_at) for record in records], dtype=np.int64)
+    dispatched = accepted + 60 + rng.integers(0, 1800, size=n)
+    responded = dispatched + 600 + rng.integers(0, 3600, size=n)
+    closed = responded + rng.integers(3600, 12 * 3600, size=n)
+    is_closed = np.array([record.is_closed for record in records])
+    status = np.where(is_closed, np.where(rng.random(n) < 0.5, REQUEST_VISITED, REQUEST_CLOSED), REQUEST_IN_PROGRESS)
+    category = [std.hotline_categories.index(std.category_values[SOURCE][record.category_code]) for record in records]
+    orders = Orders(
+        day=day, seq=seq, accepted=accepted, dispatched=dispatched, responded=responded, closed=closed,
+        status=status,
+        channel=rng.integers(0, len(std.channel_names), size=n),
+        request_type=rng.integers(0, len(std.request_type_names), size=n),
+        satisfaction=rng.integers(0, len(std.satisfaction_names), size=n),
+        category=np.array(category, dtype=np.int64),
+        district=np.array([std.district_codes.index(record.district_code) for record in records], dtype=np.int64),
+        street=np.array([std.street_codes.index(record.street_code) for record in records], dtype=np.int64),
+        address=addresses(rng, n),
+        person=person_indexes(rng, n),
+        phone=mobile_numbers(rng, n),
+        has_id=np.zeros(n, dtype=bool),
+        id_body=citizen_id_bodies(rng, n, std.id_address_codes),
+        id_shift=np.zeros(n, dtype=np.int64),
+    )
+    columns = _format(rng, std, start, orders)
+    columns["incident_address"] = pa.array([record.address for record in records], pa.string())
+    return orders, pa.table({name: columns[name] for name in contract.columns})
 
 
 def _clean_orders(rng: np.random.Generator, std: CityStandard, start: date, days: int, per_day: int) -> Orders:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from demo.defects import DefectPicker, defect_count, members, still_unknown
 from demo.delivery import reproducible_zip, reset_folder
+from demo.scenarios import MEDIATION, Scenario, ScenarioRecord, matter_ids
 from demo.standard import OUTCOME_FAILURE, OUTCOME_SUCCESS, CityStandard, Contract
 from demo.values import (
     citizen_id_bodies, citizen_id_texts, district_spellings, person_indexes, person_names, pick, pick_within,
@@ -22,6 +23,7 @@ from demo.values import (
 SOURCE = "mediation_cases"
 DEFAULT_SIZE = 300  # records per month
 MIN_SIZE = 100  # fewer cases a month cannot carry every defect
+SCENARIO_ROLE = MEDIATION
 ID_PREFIX = "TJ"
 COMMITTEE_SUFFIX = "人民调解委员会"
 SUCCESS_SHARE = 0.85
@@ -57,10 +59,11 @@ class Cases:
     amount: np.ndarray  # NaN: no amount
     referred: np.ndarray
     date_formats: np.ndarray  # (n, 2) index into DATE_FORMATS for accepted, closed
+    referral: np.ndarray  # the id of the 12345 / 110 record that referred the case; None when the parties applied
 
 
 def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: date, days: int,
-            per_month: int) -> dict:
+            per_month: int, scenario: Scenario | None = None) -> dict:
     """Write the monthly workbooks into `<inbox>/<source>/` and return this source's ground truth."""
     contract = Contract.load(SOURCE)
     months = _months(start, days)
@@ -69,9 +72,46 @@ def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: dat
     _corrupt_ids(rng, cases, picks["invalid_citizen_id"])
     rows = _rows(std, contract, cases, months)
     _untidy_cells(rng, std, contract, rows, cases, picks)
+    records = scenario.records_for(SOURCE) if scenario else []
+    if records:
+        extra = _scenario_cases(std, scenario, months, np.bincount(cases.month, minlength=len(months)), records)
+        rows += _rows(std, contract, extra, months)
+        cases = Cases(**{field.name: np.concatenate([getattr(cases, field.name), getattr(extra, field.name)])
+                         for field in fields(Cases)})
     files, written = _write_files(inbox, contract, rows, cases, picks["duplicate_record"], months)
     injected = {name: len(index) for name, index in picks.items()}
-    return {"files": files, "injected": injected, "expected": _expected(std, contract, cases, picks, written)}
+    truth = {"files": files, "injected": injected, "expected": _expected(std, contract, cases, picks, written)}
+    if scenario:
+        truth["scenario_records"] = matter_ids(records, [row[0] for row in rows[len(rows) - len(records):]])
+    return truth
+
+
+def _scenario_cases(std: CityStandard, scenario: Scenario, months: list[tuple[date, date, date]],
+                    month_counts: np.ndarray, records: list[ScenarioRecord]) -> Cases:
+    """One case per scenario record, referred by the dispute's first record; numbered after the month's cases."""
+    rng, n = scenario.rng_for(SOURCE), len(records)
+    accepted = np.array([record.occurred_at.date().toordinal() for record in records], dtype=np.int64)
+    month = np.array([next(k for k, (_, first, last) in enumerate(months) if first <= date.fromordinal(day) <= last)
+                      for day in accepted], dtype=np.int64)
+    seq = np.zeros(n, dtype=np.int64)
+    for k in np.unique(month):
+        mine = np.flatnonzero(month == k)
+        seq[mine] = month_counts[k] + 1 + np.arange(len(mine))
+    outcome = np.array([{"success": OUTCOME_SUCCESS, "pending": 0}.get(record.outcome, OUTCOME_FAILURE)
+                        for record in records], dtype=np.int64)
+    return Cases(
+        month=month, seq=seq, accepted=accepted, closed=accepted + rng.integers(3, 21, size=n), outcome=outcome,
+        district=np.array([std.district_codes.index(record.district_code) for record in records], dtype=np.int64),
+        street=np.array([std.street_codes.index(record.street_code) for record in records], dtype=np.int64),
+        category=rng.integers(0, len(std.mediation_categories), size=n),
+        parties=np.stack([person_indexes(rng, n), person_indexes(rng, n)], axis=1),
+        id_bodies=np.column_stack([citizen_id_bodies(rng, n, std.id_address_codes) for _ in range(2)]),
+        id_shifts=np.zeros((n, 2), dtype=np.int64),
+        amount=np.full(n, np.nan),
+        referred=np.array([record.outcome == "litigation" for record in records]),
+        date_formats=rng.integers(0, len(DATE_FORMATS), size=(n, 2)),
+        referral=np.array([scenario.referral_id(record.matter_id) for record in records], dtype=object),
+    )
 
 
 def _months(start: date, days: int) -> list[tuple[date, date, date]]:
@@ -121,6 +161,7 @@ def _clean_cases(rng: np.random.Generator, std: CityStandard, months: list[tuple
         amount=np.where((outcome == OUTCOME_SUCCESS) & (rng.random(n) < AMOUNT_SHARE), amount, np.nan),
         referred=(outcome == OUTCOME_FAILURE) & (rng.random(n) < LITIGATION_SHARE),
         date_formats=rng.integers(0, len(DATE_FORMATS), size=(n, 2)),
+        referral=np.full(n, None, dtype=object),
     )
 
 
@@ -165,6 +206,7 @@ def _rows(std: CityStandard, contract: Contract, cases: Cases, months: list[tupl
                              for value in cases.amount],
         "is_referred_to_litigation": [(YES if referred else NO) if is_closed else None
                                    for referred, is_closed in zip(cases.referred, closed)],
+        "referral_record_id": list(cases.referral),
     }
     return [list(row) for row in zip(*(columns[name] for name in contract.columns))]
 

@@ -88,6 +88,15 @@ class CityStandard:
     grid_category_titles: list[str]
     mediation_categories: list[str]
     outcome_names: dict[int, str]
+    # for the cross-department scenario (demo/scenarios.py)
+    street_codes: list[str]
+    street_district_code: dict[str, str]
+    community_street: dict[str, str]
+    community_short_names: dict[str, str]  # the name as addresses write it (贺家弄社区, 大港村)
+    grid_community: list[str]  # community code of every grid
+    category_parent: dict[str, str]  # level-2 category code -> its level-1 group
+    category_values: dict[str, dict[str, str]]  # source -> category code -> a value the source delivers for it
+    dispute_groups: frozenset[str]
 
     @classmethod
     def load(cls) -> CityStandard:
@@ -131,4 +140,25 @@ class CityStandard:
             mediation_categories=_column(read_seed("mappings/map_dispute_category__mediation_cases.csv"), "source_value"),
             outcome_names={int(row["outcome_code"]): row["outcome_name"]
                            for row in read_seed("standard/std_mediation_outcome.csv")},
+            street_codes=_column(streets, "street_code"),
+            street_district_code={row["street_code"]: row["district_code"] for row in streets},
+            community_street={code: row["street_code"] for code, row in communities.items()},
+            community_short_names={code: re.sub("村委会$", "村", re.sub("(社区)?居委会$", "社区", row["community_name"]))
+                                   for code, row in communities.items()},
+            grid_community=_column(grids, "community_code"),
+            category_parent={row["category_code"]: row["parent_category_code"]
+                             for row in read_seed("standard/std_category.csv") if row["parent_category_code"]},
+            category_values=_category_values(),
+            dispute_groups=frozenset(row["category_group_code"] for row in read_seed(
+                "standard/cfg_category_group.csv") if row["is_dispute"] == "true"),
         )
+
+
+def _category_values() -> dict[str, dict[str, str]]:
+    """Per source with a category mapping seed: the first delivered value of each standard category code."""
+    values: dict[str, dict[str, str]] = {}
+    for path in sorted((SEEDS_DIR / "mappings").glob("map_category__*.csv")):
+        source = path.stem.removeprefix("map_category__")
+        for row in read_seed(f"mappings/{path.name}"):
+            values.setdefault(source, {}).setdefault(row["standard_code"], row["source_value"])
+    return values

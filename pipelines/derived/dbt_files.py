@@ -80,6 +80,7 @@ def contract_metadata(contract: SourceContract, seeds_dir: Path) -> dict:
         columns.append(entry)
     return {
         "entity": contract.entity,
+        "department_code": contract.department_code,
         "contract": f"contracts/{contract.path.name}",
         "department_code": contract.department_code,
         "department_name": contract.department_name,

@@ -20,6 +20,7 @@ from demo.generate import generate, scaled_sizes
 from pipelines import settings
 from pipelines.cli import BuildReport, build
 from pipelines.ingestion.contracts import load_contracts
+from tests.governance.ground_truth import pairwise_precision_recall, scenario_matters
 from tests.publish.reader_process import ReaderProcess, judge
 
 START = date(2026, 3, 1)
@@ -256,6 +257,62 @@ def test_scorecard_adds_up_to_the_facts(built):
     assert received == scalar("select count(*) from marts.fct_service_request where district_code is not null")
     assert closed == scalar("select count(*) from marts.fct_service_request where district_code is not null and is_closed")
     assert scalar("select count(*) from marts.mart_governance_scorecard") == 7  # 7 districts x 1 month
+
+
+def test_governance_cases_merge_the_scenario_matters_across_channels(built):
+    bridge = query("select source, record_id, case_id from marts.bridge_governance_case_record")
+    precision, recall, predicted, true = pairwise_precision_recall(built["truth"], bridge)
+    print(f"governance cases: pairwise precision {precision:.3f} ({predicted} pairs), recall {recall:.3f} "
+          f"({true} true pairs)")
+    assert true > 0
+    assert precision >= 0.95 and recall >= 0.90
+
+
+def test_a_governance_case_is_closed_only_when_every_record_is(built):
+    matters = built["truth"]["scenario"]["matters"]
+    case_of = {(source, record_id): case_id for source, record_id, case_id in
+               query("select source, record_id, case_id from marts.bridge_governance_case_record")}
+    cases = {row[0]: row[1:] for row in query("select case_id, is_closed, channel_count from marts.fct_governance_case")}
+    checked = {True: 0, False: 0}
+    for matter, records in scenario_matters(built["truth"]).items():
+        case_ids = {case_of.get(record) for record in records}
+        if matters[matter]["kind"] != "multi_channel" or len(case_ids) != 1 or None in case_ids:
+            continue
+        is_closed, channel_count = cases[case_ids.pop()]
+        assert is_closed == matters[matter]["all_closed"]
+        assert channel_count == len(set(matters[matter]["channels"]))
+        checked[is_closed] += 1
+    assert checked[True] and checked[False]
+
+
+def test_dispute_journeys_follow_the_scenario_across_the_three_mediations(built):
+    truth = built["truth"]
+    journeys = truth["scenario"]["journeys"]
+    records = scenario_matters(truth)
+    rows = {row[0]: row[1:] for row in query(
+        "select origin_record_id, stage_path, resolved_stage, is_resolved_at_grassroots from marts.fct_dispute_journey"
+        " where origin_record_id is not null")}
+    assert journeys
+    for matter, expected in journeys.items():
+        origin = next(record_id for source, record_id in records[matter] if source != "mediation_cases")
+        assert rows[origin] == (">".join(expected["stages"]), expected["resolved_stage"],
+                                expected["resolved_at_grassroots"]), matter
+    assert scalar("select count(*) from marts.fct_dispute_journey where mediation_case_id is not null") \
+        == scalar("select count(*) from marts.fct_dispute_case")
+
+
+def test_hotline_addresses_find_their_community(built):
+    matters = built["truth"]["scenario"]["matters"]
+    community = dict(query("select source || ':' || record_id, community_code from marts.bridge_governance_case_record"))
+    hotline = [(matter, record_id) for matter, record_ids in
+               built["truth"]["sources"]["hotline_12345"]["scenario_records"].items() for record_id in record_ids]
+    assert hotline
+    for matter, record_id in hotline:
+        assert community[f"hotline_12345:{record_id}"] == matters[matter]["community_code"]
+    rates = dict(query("select source, sum(records_with_community) / sum(records) from marts.mart_community_match_rate"
+                       " group by source"))
+    print(f"community match rate: {rates}")
+    assert rates["grid_events"] > 0.9 and 0 < rates["hotline_12345"] < 1
 
 
 def test_no_raw_personal_information_reaches_a_mart(built):

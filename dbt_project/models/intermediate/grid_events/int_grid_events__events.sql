@@ -90,6 +90,7 @@ select
     event_status.is_closed,
     coalesce(lifecycle.status_change_count, 0) as status_change_count,
     e.reporter_id,
+    {{ address_place_key('e.event_address') }} as event_place_key,
     e.longitude,
     e.latitude,
     e.partition_key,

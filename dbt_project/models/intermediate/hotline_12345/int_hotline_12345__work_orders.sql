@@ -3,7 +3,7 @@
   Incremental: rebuilds the records of the window's landed partitions from their latest landed version (a re-run
   of an older window never replaces a newer version; a record a re-landed partition lost falls back to an older
   version or is deleted). Delivered values and seed values meet only in match_key form.
-  Raw names, phones, ID numbers and addresses stop here.
+  Raw names, phones, ID numbers and addresses stop here (the road address key, incident_place_key, too).
 -#}
 {{ config(
     materialized='incremental',
@@ -67,6 +67,18 @@ street_match as (
         partition by with_district.work_order_id order by length(street.street_key) desc, street.street_code
     ) = 1
 
+),
+
+with_street as (
+    select with_district.work_order_id, with_district.incident_address_key, with_district.district_code,
+        street_match.street_code
+    from with_district
+    left join street_match on street_match.work_order_id = with_district.work_order_id
+),
+
+-- the community named in the address, where it names one (docs/governance.md)
+community_match as (
+    {{ community_in_address('with_street', 'work_order_id', 'incident_address_key', 'street_code', 'district_code') }}
 )
 
 select
@@ -82,6 +94,8 @@ select
     r.district_name,
     r.district_code,
     street_match.street_code,
+    community_match.community_code,
+    {{ address_place_key('r.incident_address') }} as incident_place_key,
     {{ pseudonym('r.caller_phone_normalized') }} as caller_pseudonym,
     {{ mask_phone('r.caller_phone_normalized') }} as caller_phone_masked,
     regexp_full_match(r.caller_phone_normalized, '1[3-9][0-9]{9}') as caller_phone_is_mobile,
@@ -103,6 +117,7 @@ select
     r._record_hash as record_hash
 from with_district as r
 left join street_match on street_match.work_order_id = r.work_order_id
+left join community_match on community_match.work_order_id = r.work_order_id
 left join channel_lookup on channel_lookup.lookup_key = {{ match_key('r.channel_name') }}
 left join request_type_lookup on request_type_lookup.lookup_key = {{ match_key('r.request_type_name') }}
 left join status_lookup on status_lookup.lookup_key = {{ match_key('r.status_name') }}

@@ -45,6 +45,7 @@ select
     {{ citizen_id_is_valid('c.applicant_id_number') }} as applicant_id_is_valid,
     {{ citizen_id_is_valid('c.respondent_id_number') }} as respondent_id_is_valid,
     c.is_referred_to_litigation,
+    nullif(trim(c.referral_record_id), '') as referral_record_id,
     c.partition_key,
     c._source_file as source_file,
     c._source_row as source_row,

@@ -1,0 +1,61 @@
+{#-
+  Every record of a reporting channel in one shape (一件事的各个来源): the input of governance cases, dispute
+  journeys, risk hotspots and the community match rate (docs/governance.md). One select per channel, from the
+  list below; a new channel (e.g. 110 police incidents) is one more entry: its model, record key, report time, place
+  key, closure and dispute columns. Carries the road address key (part of an address): intermediate only.
+-#}
+{%- set channels = [
+    {'source': 'hotline_12345', 'model': 'int_hotline_12345__work_orders', 'record_id': 'work_order_id',
+     'occurred_at': 'accepted_at', 'place_key': 'incident_place_key', 'is_dispute': none},
+    {'source': 'grid_events', 'model': 'int_grid_events__events', 'record_id': 'event_id',
+     'occurred_at': 'reported_at', 'place_key': 'event_place_key', 'is_dispute': none},
+] -%}
+
+with category as (
+    select
+        cast(category.category_code as varchar) as category_code,
+        cast(category.parent_category_code as varchar) as category_group_code,
+        cast(category_group.is_dispute as boolean) as group_is_dispute
+    from {{ ref('std_category') }} as category
+    left join {{ ref('cfg_category_group') }} as category_group
+        on cast(category_group.category_group_code as varchar) = cast(category.parent_category_code as varchar)
+),
+
+record as (
+{%- for channel in channels %}
+    select
+        '{{ channel.source }}' as source,
+        cast({{ channel.record_id }} as varchar) as record_id,
+        cast({{ channel.occurred_at }} as timestamptz) as occurred_at,
+        cast(district_code as varchar) as district_code,
+        cast(street_code as varchar) as street_code,
+        cast(community_code as varchar) as community_code,
+        cast(category_code as varchar) as category_code,
+        cast({{ channel.place_key }} as varchar) as place_key,
+        cast(is_closed as boolean) as is_closed,
+        cast(closed_at as timestamptz) as closed_at,
+        {{ channel.is_dispute or 'cast(null as boolean)' }} as source_is_dispute
+    from {{ ref(channel.model) }}
+    {%- if not loop.last %}
+    union all{% endif %}
+{%- endfor %}
+)
+
+select
+    record.source,
+    record.record_id,
+    {{ source_department_code('record.source') }} as department_code,
+    record.occurred_at,
+    cast(timezone('Asia/Shanghai', record.occurred_at) as date) as occurred_date,
+    record.district_code,
+    record.street_code,
+    record.community_code,
+    record.category_code,
+    category.category_group_code,
+    record.place_key,
+    coalesce(record.is_closed, false) as is_closed,
+    record.closed_at,
+    coalesce(record.source_is_dispute, category.group_is_dispute, false) as is_dispute
+from record
+left join category on category.category_code = record.category_code
+where record.occurred_at is not null

@@ -1,0 +1,55 @@
+{#-
+  Governance cases (一件事), one row per underlying matter however many channels reported it (docs/governance.md).
+  The place, category and lead department are those of the first report (首报); community: the first one a record
+  of the case carries. Closed only when every record of the case is closed (全部办结).
+-#}
+with member as (
+    select
+        bridge.*,
+        record.district_code,
+        record.street_code,
+        record.category_group_code,
+        record.closed_at,
+        row_number() over (partition by bridge.case_id order by bridge.occurred_at, bridge.source, bridge.record_id)
+            as report_seq
+    from {{ ref('bridge_governance_case_record') }} as bridge
+    inner join {{ ref('int_governance__record') }} as record
+        on record.source = bridge.source and record.record_id = bridge.record_id
+),
+
+summary as (
+    select
+        case_id,
+        min(occurred_at) as first_reported_at,
+        max(occurred_at) as last_reported_at,
+        count(*) as record_count,
+        count(distinct source) as channel_count,
+        array_to_string(list_sort(list_distinct(list(source))), ',') as channels,
+        bool_and(is_closed) as is_closed,
+        max(closed_at) as last_closed_at,
+        min_by(community_code, report_seq) filter (where community_code is not null) as community_code
+    from member
+    group by case_id
+)
+
+select
+    cast(summary.case_id as varchar) as case_id,
+    cast(summary.first_reported_at as timestamptz) as first_reported_at,
+    cast(timezone('Asia/Shanghai', summary.first_reported_at) as date) as first_reported_date,
+    cast(summary.last_reported_at as timestamptz) as last_reported_at,
+    cast(first_report.source as varchar) as first_source,
+    cast(first_report.record_id as varchar) as first_record_id,
+    cast(first_report.department_code as varchar) as lead_department_code,
+    cast(first_report.district_code as varchar) as district_code,
+    cast(first_report.street_code as varchar) as street_code,
+    cast(summary.community_code as varchar) as community_code,
+    cast(first_report.category_group_code as varchar) as category_group_code,
+    cast(first_report.category_code as varchar) as category_code,
+    cast(summary.record_count as integer) as record_count,
+    cast(summary.channel_count as integer) as channel_count,
+    cast(summary.channels as varchar) as channels,
+    cast(summary.channel_count > 1 as boolean) as is_multi_channel,
+    cast(summary.is_closed as boolean) as is_closed,
+    cast(case when summary.is_closed then summary.last_closed_at end as timestamptz) as closed_at
+from summary
+inner join member as first_report on first_report.case_id = summary.case_id and first_report.report_seq = 1
