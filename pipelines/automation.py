@@ -38,6 +38,7 @@ from pipelines.assets.landing import landing_asset_key
 from pipelines.deliveries.checks import FRESHNESS_CHECK, INBOX_CHECK, inbox_result, now_in_city
 from pipelines.deliveries.inbox import InboxScan, record_unmatched, scan_inbox
 from pipelines.deliveries.ledger import processed_file_versions
+from pipelines.cockpit.asset import cockpit
 from pipelines.ingestion.contracts import SourceContract, load_contracts
 from pipelines.partitions import governance_daily_partitions
 from pipelines.publish.asset import publication, publication_held
@@ -61,11 +62,12 @@ city_standard_job = define_asset_job(
 daily_governance_job = define_asset_job(
     "daily_governance_job",
     selection=AssetSelection.assets(*(landing_asset_key(c.source) for c in DAILY_SOURCES))
-    | AssetSelection.assets(governance_models, publication, sharing_exports),
+    | AssetSelection.assets(governance_models, publication, sharing_exports, cockpit),
     partitions_def=governance_daily_partitions(),
     hooks={publication_held},
     description="Land the daily sources' deliveries for the day(s), build every governance model for them and "
-                "publish the marts when no ERROR check failed, then write the departments' export packages.",
+                "publish the marts when no ERROR check failed, then write the departments' export packages "
+                "and rebuild the cockpit.",
 )
 
 monthly_landing_jobs = {

@@ -5,6 +5,7 @@ from dagster import Definitions
 from pipelines.assets.dbt import city_standard_models, dbt_manifest, governance_models
 from pipelines.assets.landing import build_landing_assets
 from pipelines.automation import jobs, schedules, sensors
+from pipelines.cockpit.asset import cockpit
 from pipelines.dbt_project import dbt_resource
 from pipelines.deliveries.checks import build_delivery_checks
 from pipelines.publish.asset import publication
@@ -22,7 +23,7 @@ partitions_by_asset = {
 }
 
 defs = Definitions(
-    assets=[*landing_assets, city_standard_models, governance_models, publication, sharing_exports,
+    assets=[*landing_assets, city_standard_models, governance_models, publication, sharing_exports, cockpit,
             *ops_table_specs(dbt_manifest())],
     asset_checks=[*build_gx_asset_checks(partitions_by_asset), *build_delivery_checks()],
     jobs=jobs,

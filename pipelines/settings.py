@@ -98,3 +98,11 @@ def lock_timeout_seconds() -> float:
 def debug_enabled() -> bool:
     """CITYBRAIN_DEBUG=1: operator commands print tracebacks and the full run log."""
     return os.environ.get("CITYBRAIN_DEBUG", "") not in ("", "0")
+
+
+# --- cockpit (issue 8): the static HTML cockpit rebuilt from each published snapshot ---
+
+
+def cockpit_dir() -> Path:
+    """Where the cockpit's static site is written (index.html, vendored JS, dbt docs, checks): for readers."""
+    return _path_from_env("CITYBRAIN_COCKPIT_DIR", str(serving_dir() / "cockpit"))
