@@ -66,8 +66,10 @@ $(CHROMIUM) $(CJK_FONT):
 	@if [ "$$(id -u)" != 0 ]; then \
 		echo "The cockpit's browser test needs $(CHROMIUM) and $(CJK_FONT): as root, run" \
 			"'apt-get install chromium fonts-wqy-microhei' (Debian), then make test again." >&2; exit 1; fi
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei
+	@echo "Installing Debian's chromium and fonts-wqy-microhei for the cockpit's browser test (once, about a minute)."
+	@{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		chromium fonts-wqy-microhei >/dev/null; } || { echo "Could not install chromium and fonts-wqy-microhei" \
+		"with apt-get (see above): the cockpit's browser test needs them." >&2; exit 1; }
 	touch -c $(CHROMIUM) $(CJK_FONT)
 
 dev: setup
