@@ -1,5 +1,5 @@
-"""`python -m pipelines.cockpit [--open]`: build the cockpit from the current published snapshot when it is older
-than the snapshot (or missing), print its path, and open it in a browser with --open when one is at hand."""
+"""`python -m pipelines.cockpit [--open]`: build the cockpit from the current published snapshot unless it shows that
+snapshot already, print its path, and open it in a browser with --open when one is at hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import webbrowser
 
 from pipelines import settings
-from pipelines.cockpit.site import build_cockpit
+from pipelines.cockpit.site import build_cockpit, is_current
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     if not serving.exists():
         print(f"Nothing is published yet ({serving} is missing): run `make demo` first.", file=sys.stderr)
         return 1
-    if not index.exists() or index.stat().st_mtime < serving.stat().st_mtime:
+    if not index.exists() or not is_current():
         summary = build_cockpit()
         print(f"Built the cockpit of snapshot {summary['snapshot_id']}.")
     print(f"Cockpit: {index}")

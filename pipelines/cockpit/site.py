@@ -19,6 +19,17 @@ from pipelines.cockpit.vendor import BUNDLE_NAME, vega_embed_bundle
 from pipelines.publish.snapshot import current_snapshot
 
 TEMPLATE = Path(__file__).with_name("index.html.template")
+BUILT_FROM = "snapshot.json"  # the snapshot the cockpit shows, written last
+
+
+def is_current(serving: Path | None = None, out_dir: Path | None = None) -> bool:
+    """Whether the cockpit shows the snapshot served now (a rollback serves an older one again)."""
+    built_from = (out_dir or settings.cockpit_dir()) / BUILT_FROM
+    if not built_from.exists():
+        return False
+    with duckdb.connect(str(serving or settings.serving_path()), read_only=True) as connection:
+        served = current_snapshot(connection)["snapshot_id"]
+    return json.loads(built_from.read_text(encoding="utf-8"))["snapshot_id"] == served
 
 
 def build_cockpit(serving: Path | None = None, out_dir: Path | None = None) -> dict:
@@ -35,6 +46,7 @@ def build_cockpit(serving: Path | None = None, out_dir: Path | None = None) -> d
     _write(out_dir / "checks.html", _checks_page(snapshot))
     write_dbt_docs(out_dir / "dbt-docs")
     _write(out_dir / "index.html", _index_page(snapshot, panels))
+    _write(out_dir / BUILT_FROM, json.dumps({"snapshot_id": snapshot["snapshot_id"]}))
     return {"snapshot_id": snapshot["snapshot_id"], "index": out_dir / "index.html",
             "charts": sum(len(panel.charts) for panel in panels),
             "no_data": [panel.key for panel in panels if panel.no_data]}
