@@ -24,7 +24,7 @@ DERIVED := dbt_project/derived/.stamp
 # The data-sharing service (`make serve`): loopback only; put a TLS proxy in front of it to serve the network.
 SERVE_PORT ?= 8000
 
-.PHONY: setup demo test dev serve bench clean FORCE
+.PHONY: setup demo test dev serve bench cockpit browser clean FORCE
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,24 @@ demo: setup
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
 		$(BIN)/python -m pipelines.cli build $(DEMO_WINDOW)
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
+
+# The cockpit's browser test drives Debian's Chromium (never a browser Playwright downloads) and needs a CJK font
+# for the Chinese labels. Installed once with apt-get (root); nothing to do when both are there.
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+browser: $(CHROMIUM) $(CJK_FONT)
+
+$(CHROMIUM) $(CJK_FONT):
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "The cockpit's browser test needs $(CHROMIUM) and $(CJK_FONT): as root, run" \
+			"'apt-get install chromium fonts-wqy-microhei' (Debian), then make test again." >&2; exit 1; fi
+	@echo "Installing Debian's chromium and fonts-wqy-microhei for the cockpit's browser test (once, about a minute)."
+	@{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		chromium fonts-wqy-microhei >/dev/null; } || { echo "Could not install chromium and fonts-wqy-microhei" \
+		"with apt-get (see above): the cockpit's browser test needs them." >&2; exit 1; }
+	touch -c $(CHROMIUM) $(CJK_FONT)
 
 dev: setup
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
@@ -68,6 +84,10 @@ BENCH_ARGS ?=
 
 bench: setup
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The cockpit (驾驶舱) of the published snapshot: built when missing or older than the snapshot, then opened.
+cockpit: setup
+	$(BIN)/python -m pipelines.cockpit --open
 
 clean:
 	rm -rf warehouse/inbox warehouse/landing warehouse/serving warehouse/exports warehouse/*.duckdb* $(DAGSTER_HOME) \

@@ -48,6 +48,7 @@ from pipelines.deliveries.ledger import processed_file_versions
 from pipelines.governance_runs import build_governance_sensor
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.partitions import governance_daily_partitions, partitions_for
+from pipelines.cockpit.asset import cockpit
 from pipelines.publish.asset import publication, publication_held
 from pipelines.sharing.asset import sharing_exports
 from pipelines.warehouse import WarehouseBusyError, warehouse_connection
@@ -69,11 +70,12 @@ city_standard_job = define_asset_job(
 
 daily_governance_job = define_asset_job(
     "daily_governance_job",
-    selection=AssetSelection.assets(governance_models, publication, sharing_exports),
+    selection=AssetSelection.assets(governance_models, publication, sharing_exports, cockpit),
     partitions_def=governance_daily_partitions(),
     hooks={publication_held},
     description="Build every governance model for the day(s) from what the landing jobs landed, publish the marts "
-                "when no ERROR check failed, then write the departments' export packages.",
+                "when no ERROR check failed, then write the departments' export packages "
+                "and rebuild the cockpit.",
 )
 
 

@@ -9,6 +9,7 @@ from dagster import Definitions
 from pipelines.assets.dbt import city_standard_models, dbt_manifest, governance_models
 from pipelines.assets.landing import build_landing_assets
 from pipelines.automation import build_automation
+from pipelines.cockpit.asset import cockpit
 from pipelines.dbt_project import dbt_resource
 from pipelines.deliveries.checks import build_delivery_checks
 from pipelines.ingestion.contracts import SourceContract, load_contracts
@@ -31,7 +32,7 @@ def city_brain_definitions(contracts: Mapping[str, SourceContract]) -> Definitio
     }
     automation = build_automation(contracts)
     return Definitions(
-        assets=[*landing_assets, city_standard_models, governance_models, publication, sharing_exports,
+        assets=[*landing_assets, city_standard_models, governance_models, publication, sharing_exports, cockpit,
                 *ops_table_specs(dbt_manifest())],
         asset_checks=[*build_gx_asset_checks(partitions_by_asset), *build_delivery_checks(contracts)],
         jobs=automation.jobs,

@@ -137,3 +137,11 @@ def duckdb_threads() -> int:
 def duckdb_config() -> dict[str, str | int]:
     """The resource settings of a DuckDB connection the pipeline opens on the warehouse."""
     return {"memory_limit": duckdb_memory_limit(), "threads": duckdb_threads()}
+
+
+# --- cockpit (issue 8): the static HTML cockpit rebuilt from each published snapshot ---
+
+
+def cockpit_dir() -> Path:
+    """Where the cockpit's static site is written (index.html, vendored JS, dbt docs, checks): for readers."""
+    return _path_from_env("CITYBRAIN_COCKPIT_DIR", str(serving_dir() / "cockpit"))

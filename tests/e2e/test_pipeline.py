@@ -366,6 +366,31 @@ def test_the_build_publishes_a_snapshot_of_every_mart(built):
     assert served["marts.fct_service_request"] == scalar("select count(*) from marts.fct_service_request")
 
 
+def test_the_cockpit_of_the_published_snapshot_renders_every_chart_offline(built, record_property):
+    """The cockpit asset ran after the publication: in headless Chromium with the network blocked, every chart
+    paints its marks from non-empty data, nothing logs an error, and panels without a chart say they have no data."""
+    from pipelines.cockpit.panels import PANELS
+    from pipelines.publish import current_snapshot
+    from tests.cockpit.browser import render
+
+    index = settings.cockpit_dir() / "index.html"
+    with duckdb.connect(str(settings.serving_path()), read_only=True) as reader:
+        assert current_snapshot(reader)["snapshot_id"] in index.read_text(encoding="utf-8")
+    screenshot = settings.REPO_ROOT / "warehouse" / "test-artifacts" / "cockpit.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    result = render(index, screenshot)
+    record_property("cockpit_screenshot", str(screenshot))
+    print(f"cockpit screenshot: {screenshot}")
+    assert result["errors"] == [] and result["blocked"] == []
+    assert result["charts"]
+    for chart_id, chart in result["charts"].items():
+        assert chart["rows"] > 0 and chart["marks"], (chart_id, chart)
+        assert all(mark["painted"] == mark["items"] for mark in chart["marks"]), (chart_id, chart)
+    drawn = {chart_id.split("-")[1] for chart_id in result["charts"]}
+    assert {"ranking", "trends", "data_quality"} <= drawn
+    assert drawn | {section.removeprefix("panel-") for section in result["noData"]} == {p.__name__ for p in PANELS}
+
+
 def test_data_quality_scorecard_counts_what_the_ledger_and_the_generator_say(built):
     from pipelines.ingestion.contracts import load_contracts
 

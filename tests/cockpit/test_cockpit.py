@@ -1,0 +1,45 @@
+"""The cockpit of a snapshot that has no mart yet: every panel says it has no data (instead of failing), the page
+loads its vendored JS with the network blocked and logs no error, and the links to dbt docs and checks resolve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines import settings
+from pipelines.cockpit import build_cockpit
+from pipelines.cockpit.__main__ import main
+from pipelines.cockpit.panels import PANELS
+from pipelines.cockpit.site import is_current
+from pipelines.publish.publisher import publish
+from pipelines.warehouse import warehouse_connection
+from tests.cockpit.browser import render
+
+
+def test_a_snapshot_without_marts_shows_every_panel_as_no_data_yet(workdirs, tmp_path: Path):
+    with warehouse_connection() as build:
+        publish(build, run_id="run-1", partitions="2026-03-01", checks={"passed": ["a:b"], "warned": []}, marts=())
+    summary = build_cockpit()
+    assert summary["index"] == settings.cockpit_dir() / "index.html"
+    assert summary["charts"] == 0 and len(summary["no_data"]) == len(PANELS)
+
+    screenshot = tmp_path / "cockpit-empty.png"
+    result = render(summary["index"], screenshot)
+    assert result["errors"] == []
+    assert result["blocked"] == []  # nothing on the page reaches for the network
+    assert result["charts"] == {}
+    assert sorted(result["noData"]) == sorted(f"panel-{panel.__name__}" for panel in PANELS)
+    for link in result["links"]:
+        assert (summary["index"].parent / link).is_file(), link
+    assert screenshot.stat().st_size > 0
+
+
+def test_make_cockpit_rebuilds_only_when_another_snapshot_is_served(workdirs, capsys):
+    assert main([]) == 1 and "Nothing is published yet" in capsys.readouterr().err
+    with warehouse_connection() as build:
+        first = publish(build, run_id="run-1", partitions="2026-03-01", checks={"passed": [], "warned": []}, marts=())
+    assert main([]) == 0 and f"Built the cockpit of snapshot {first['snapshot_id']}" in capsys.readouterr().out
+    assert is_current() and main([]) == 0 and "Built" not in capsys.readouterr().out
+    with warehouse_connection() as build:
+        second = publish(build, run_id="run-2", partitions="2026-03-02", checks={"passed": [], "warned": []}, marts=())
+    assert not is_current()
+    assert main([]) == 0 and f"Built the cockpit of snapshot {second['snapshot_id']}" in capsys.readouterr().out
