@@ -93,7 +93,10 @@ def test_jobs_schedules_and_sensors_resolve():
     for source in load_contracts():  # a landing job holds its source's landing asset alone
         job = defs.resolve_job_def(f"{source}_landing_job")
         assert [key.to_user_string() for key in job.asset_layer.selected_asset_keys] == [f"landing/{source}"]
-    assert {s.job_name for s in defs.schedules} == {"delivery_freshness_job", *landing_jobs}
+    # the governance job has one schedule, the weekly full-table test run; its daily runs come from the sensor
+    assert {s.job_name for s in defs.schedules if s.name != "full_table_tests_schedule"} == \
+        {"delivery_freshness_job", *landing_jobs}
+    assert defs.get_schedule_def("full_table_tests_schedule").job_name == "daily_governance_job"
     assert {t.job_name for t in defs.resolve_sensor_def("inbox_sensor").targets} == set(landing_jobs)
     assert [t.job_name for t in defs.resolve_sensor_def("governance_sensor").targets] == ["daily_governance_job"]
 
