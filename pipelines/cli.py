@@ -108,7 +108,7 @@ def build(start: date, end: date, instance: DagsterInstance, debug: bool = False
     from pipelines.assets.dbt import governance_models
     from pipelines.automation import city_standard_job, daily_governance_job, landing_job_name
     from pipelines.ingestion.contracts import load_contracts
-    from pipelines.partitions import governance_daily_partitions, partition_range, partitions_for, period_start
+    from pipelines.partitions import governance_daily_partitions, partition_range, partitions_for
 
     daily = governance_daily_partitions()
     check_days(start, end, daily.get_first_partition_key(), daily.get_last_partition_key())
@@ -116,7 +116,7 @@ def build(start: date, end: date, instance: DagsterInstance, debug: bool = False
     report.add(city_standard_job.name, _run(city_standard_job.name, instance, None, debug=debug))
     for source, contract in load_contracts().items():
         partitions = partition_range(contract, start, end)
-        last_wanted = period_start(contract.partition_type, end).isoformat()
+        last_wanted = contract.period_start(end).isoformat()
         last_complete = partitions_for(contract).get_last_partition_key()
         if contract.start_date <= end and (last_complete is None or last_wanted > last_complete):
             report.notes.append(f"{source}: the {contract.partition_type} period from {last_wanted} has not ended; "

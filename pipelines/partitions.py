@@ -24,29 +24,10 @@ from pipelines.ingestion.contracts import SourceContract
 MONDAY = 1  # WeeklyPartitionsDefinition's day_offset: weeks start on Monday (ISO weeks)
 
 
-def period_start(partition_type: str, day: date) -> date:
-    """The first day of the period of `partition_type` that holds `day`: its partition key."""
-    if partition_type == "weekly":
-        return day - timedelta(days=day.weekday())
-    if partition_type == "monthly":
-        return day.replace(day=1)
-    return day
-
-
-def period_end(partition_type: str, day: date) -> date:
-    """The last day of the period of `partition_type` that holds `day`."""
-    start = period_start(partition_type, day)
-    if partition_type == "weekly":
-        return start + timedelta(days=6)
-    if partition_type == "monthly":
-        return (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return day
-
-
 @cache
 def partitions_for(contract: SourceContract) -> TimeWindowPartitionsDefinition:
     """The source's partitions, from the period holding its contract's start_date to its last complete period."""
-    start = period_start(contract.partition_type, contract.start_date).isoformat()
+    start = contract.period_start(contract.start_date).isoformat()
     if contract.partition_type == "weekly":
         return WeeklyPartitionsDefinition(start_date=start, day_offset=MONDAY, timezone=settings.TIMEZONE)
     if contract.partition_type == "monthly":
@@ -65,10 +46,10 @@ def governance_daily_partitions() -> DailyPartitionsDefinition:
 def partition_ending_on(contract: SourceContract, day: date) -> str | None:
     """The key of the source's partition whose period ends on `day`, None when none does (mid-week or mid-month, or
     before the source's start): the partition a governance run for `day` is the first to read complete."""
-    if period_end(contract.partition_type, day) != day:
+    key = contract.period_start(day)
+    if contract.period_end(key) != day + timedelta(days=1):
         return None
-    key = period_start(contract.partition_type, day)
-    return key.isoformat() if key >= period_start(contract.partition_type, contract.start_date) else None
+    return key.isoformat() if key >= contract.period_start(contract.start_date) else None
 
 
 def partition_range(contract: SourceContract, start: date, end: date) -> tuple[str, str] | None:
@@ -78,8 +59,8 @@ def partition_range(contract: SourceContract, start: date, end: date) -> tuple[s
     first_key, last_key = partitions.get_first_partition_key(), partitions.get_last_partition_key()
     if first_key is None or last_key is None:
         return None
-    first = max(period_start(contract.partition_type, start).isoformat(), first_key)
-    last = min(period_start(contract.partition_type, end).isoformat(), last_key)
+    first = max(contract.period_start(start).isoformat(), first_key)
+    last = min(contract.period_start(end).isoformat(), last_key)
     return (first, last) if first <= last else None
 
 
