@@ -1,9 +1,10 @@
 """The landing GX suite a contract determines: its structural expectations on the landed text.
 
 For a source `s` the suite `s` (check `gx_s` on the landing asset) holds, derived from contracts/s.yaml:
-- ERROR (holds the publication): a required time column (`timestamp`, `date`, `epoch_ms`) not in its contract
-  format in more than 5% of the rows: landing does not parse values, and a changed export format breaks the
-  partition's facts;
+- ERROR (holds the publication): a required time or number column (`timestamp`, `date`, `epoch_ms`, `integer`,
+  `decimal`) not in its contract format or its type's pattern in more than 5% of the rows, or a required coded
+  column with half its values outside its code set and mapping seed: landing does not parse values, and a
+  changed export format or coding breaks the partition's facts;
 - WARN: every time column in its format (99%), `integer` / `decimal` / `citizen_id` / `boolean_zh` columns in
   their type's pattern (99%; citizen IDs 95%), every coded column's values in its code set: the standard's names
   and codes and the source's mapping seed (95%: spelling variants are normal before standardization).
@@ -23,8 +24,11 @@ from pipelines.ingestion.contracts import SourceContract
 
 FORMAT_MOSTLY = 0.99
 CODE_SET_MOSTLY = 0.95
-BROKEN_FORMAT_MOSTLY = 0.95  # ERROR below this share: the delivery's time format changed
+BROKEN_FORMAT_MOSTLY = 0.95  # ERROR below this share: the delivery's time or number format changed
+BROKEN_CODING_MOSTLY = 0.5  # ERROR below this share of a required code column in its code set: the coding changed
 TIME_TYPES = ("timestamp", "date", "epoch_ms")
+# A required time or number delivered mostly in another shape is a broken export: the suite blocks (ERROR) on it.
+BLOCKING_TYPES = (*TIME_TYPES, "integer", "decimal")
 _DIRECTIVE_REGEX = {
     "%Y": r"\d{4}", "%m": r"\d{1,2}", "%d": r"\d{1,2}", "%H": r"\d{1,2}", "%M": r"\d{1,2}", "%S": r"\d{1,2}",
     "%y": r"\d{2}", "%f": r"\d{1,6}", "%z": r"[+-]\d{2}:?\d{2}", "%b": r"[A-Za-z]{3}", "%B": r"[A-Za-z]+",
@@ -85,11 +89,12 @@ def has_format_expectation(column) -> bool:
 
 def landing_expectations(contract: SourceContract, seeds_dir: Path) -> list[dict]:
     expectations = [_format_expectation(column, "error", BROKEN_FORMAT_MOSTLY) for column in contract.columns
-                    if column.required and column.type in TIME_TYPES and has_format_expectation(column)]
+                    if column.required and column.type in BLOCKING_TYPES and has_format_expectation(column)]
     for column in contract.columns:
         if has_format_expectation(column):
             mostly = CODE_SET_MOSTLY if column.type == "citizen_id" else FORMAT_MOSTLY
             expectations.append(_format_expectation(column, "warn", mostly))
+    required = set(contract.required_columns)
     for coded in coded_columns(contract, seeds_dir):
         schema = _seed_schema(seeds_dir, coded.code_set)
         references = [f"{schema}.{coded.code_set}.{coded.name_column}", f"{schema}.{coded.code_set}.{coded.code_column}"]
@@ -97,6 +102,9 @@ def landing_expectations(contract: SourceContract, seeds_dir: Path) -> list[dict
             references.append(f"{MAPPINGS_FOLDER}.{coded.mapping_seed}.source_value")
         expectations.append(_expectation("expect_column_values_to_be_in_set", "warn", column=coded.column,
                                          value_set={"$PARAMETER": references}, mostly=CODE_SET_MOSTLY))
+        if coded.column in required:
+            expectations.append(_expectation("expect_column_values_to_be_in_set", "error", column=coded.column,
+                                             value_set={"$PARAMETER": references}, mostly=BROKEN_CODING_MOSTLY))
     return expectations
 
 

@@ -61,7 +61,7 @@ def test_each_added_source_has_its_own_partitions_from_its_own_start(both):
     assert partitions.get_first_partition_key() == "2019-01-01"
     assert partitions == partitions_for(older)
     partitions, keys, _ = _job(with_added, "weekly_notices_landing_job")
-    # the week holding the start date (Wednesday 7 January 2026), keyed by its Monday
+    # the week of the start date (a weekly start_date must be a Monday), keyed by that Monday
     assert partitions.get_partition_keys()[:2] == ["2026-01-05", "2026-01-12"]
     assert [key.to_user_string() for key in keys] == ["landing/weekly_notices"]
     assert _schedules(with_added)["weekly_notices_landing_job_schedule"] == (

@@ -22,8 +22,10 @@ from pipelines.quality.gx_runner import (
 )
 from tests.quality.helpers import (
     FCT_SERVICE_REQUEST_COLUMNS,
+    HOTLINE_COLUMNS,
     SEEDS_DIR,
     create_table,
+    defective_hotline_rows,
     service_request,
     write_landing,
 )
@@ -126,12 +128,15 @@ def test_landing_defects_are_counted_exactly_with_their_severity(hotline_landing
     }
     accepted_at = outcome_of(outcome, "expect_column_values_to_match_strftime_format", "accepted_at", severity="error")
     assert (accepted_at.unexpected_count, accepted_at.sample_unexpected) == (2, ("2026-03-01T08:00:00+08:00",))
-    status = outcome_of(outcome, "expect_column_values_to_be_in_set", "status_name")
+    status = outcome_of(outcome, "expect_column_values_to_be_in_set", "status_name", severity="warn")
     assert status.success and status.missing_count == 1
     channel = outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_name", severity="warn")
     assert (channel.unexpected_count, channel.sample_unexpected) == (2, ("热线电话",))
-    district = outcome_of(outcome, "expect_column_values_to_be_in_set", "district_name")
+    district = outcome_of(outcome, "expect_column_values_to_be_in_set", "district_name", severity="warn")
     assert district.success and district.unexpected_count == 1
+    # a required coded column blocks only when half its values are outside the code set (the coding changed)
+    coding = outcome_of(outcome, "expect_column_values_to_be_in_set", "channel_name", severity="error")
+    assert coding.success and coding.unexpected_count == 2
     citizen_id = outcome_of(outcome, "expect_column_values_to_match_regex", "caller_id_number")
     assert citizen_id.success and citizen_id.unexpected_count == 1
 
@@ -237,3 +242,12 @@ def test_a_contract_reference_resolves_to_the_contract_and_a_wrong_one_is_refuse
     (tmp_path / "bad.json").write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ValueError, match="no_such_column.format' names no value of a contract column"):
         parse_suite(tmp_path / "bad.json")
+
+
+def test_a_changed_coding_of_a_required_code_column_blocks(warehouse):
+    rows = defective_hotline_rows()
+    recoded = [row | {"channel_name": f"C{n:02d}"} for n, row in enumerate(rows)]  # another system's channel codes
+    write_landing("hotline_12345", "2026-03-01", recoded, HOTLINE_COLUMNS)
+    with duckdb.connect(str(warehouse)) as connection:
+        outcome = run_suite(connection, "hotline_12345")
+    assert ("expect_column_values_to_be_in_set", ("channel_name",)) in failures(outcome.error_failures)
