@@ -9,13 +9,23 @@
  '%Y-%m-%d %H:%M:%S.%f', '%Y%m%d%H%M%S', '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H时%M分%S秒']
 {%- endmacro %}
 
-{#- parse_local_timestamp(expr, fmt): `fmt` (the contract's format, or a list of its alternatives) first, then the
-    common local formats (interpreted as Asia/Shanghai wall-clock time), then ISO 8601 with an explicit offset. -#}
+{#- parse_local_timestamp(expr, fmt): `fmt` (the contract's format, or a list of its alternatives) first (those with
+    an offset `%z` as written, the others as Asia/Shanghai wall-clock time), then the common local formats
+    (Asia/Shanghai wall-clock time), then ISO 8601 with an explicit offset. -#}
 {% macro parse_local_timestamp(expr, fmt=none) -%}
 {%- set value = clean_text(expr) -%}
+{%- set formats = ([fmt] if fmt is string else fmt) if fmt else [] -%}
+{%- set local_formats = [] -%}
+{%- set zoned_formats = [] -%}
+{%- for pattern in formats -%}
+    {%- do (zoned_formats if '%z' in pattern else local_formats).append(pattern) -%}
+{%- endfor -%}
 coalesce(
-    {%- if fmt %}
-    timezone('Asia/Shanghai', try_strptime({{ value }}, {{ sql_text_list([fmt] if fmt is string else fmt) }})),
+    {%- if local_formats %}
+    timezone('Asia/Shanghai', try_strptime({{ value }}, {{ sql_text_list(local_formats) }})),
+    {%- endif %}
+    {%- if zoned_formats %}
+    try_strptime({{ value }}, {{ sql_text_list(zoned_formats) }}),
     {%- endif %}
     timezone('Asia/Shanghai', try_strptime({{ value }}, {{ local_timestamp_formats() }})),
     try_strptime({{ value }}, ['%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S%z'])
