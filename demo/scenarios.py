@@ -128,10 +128,11 @@ class Scenario:
         matter["channels"].append(source)
         matter["all_closed"] = matter["all_closed"] and is_closed
 
-    def _moment(self, day: int, hours: float = 0.0) -> datetime:
+    def _moment(self, day: int) -> datetime:
+        """A time between 08:00 and 18:00 of the window's `day`."""
         rng = self._rng
         base = datetime.combine(self._start + timedelta(days=day), time(8), self._zone)
-        return base + timedelta(hours=float(rng.uniform(0, 10)) + hours, seconds=int(rng.integers(0, 60)))
+        return base + timedelta(hours=float(rng.uniform(0, 10)), seconds=int(rng.integers(0, 60)))
 
     def _plan_matters(self) -> None:
         rng, last_day = self._rng, self._days - 2
