@@ -80,7 +80,9 @@ def _scenario(std: CityStandard, seed: int, start: date, days: int, modules: lis
     """The run's cross-department plan over the generators that take part (module constant SCENARIO_ROLE)."""
     roles = {module.SOURCE: module.SCENARIO_ROLE for module in modules if hasattr(module, "SCENARIO_ROLE")}
     disputes = {module.SOURCE for module in modules if getattr(module, "SCENARIO_REFERS_DISPUTES", False)}
-    return Scenario(std, seed, start, days, roles, disputes)
+    deliverable = {module.SOURCE: module.scenario_categories(std) for module in modules
+                   if hasattr(module, "scenario_categories")}
+    return Scenario(std, seed, start, days, roles, disputes, deliverable)
 
 
 def scaled_sizes(fraction: float) -> dict[str, int]:

@@ -3,7 +3,9 @@
 `demo.generate.generate` builds a `Scenario` and passes it to every generator's `deliver`. A generator that takes
 part (module constant `SCENARIO_ROLE`: "report" for a channel that reports matters, e.g. the 12345 hotline, a grid
 platform, 110; "mediation" for people's mediation) writes one extra record per `ScenarioRecord` of its source with
-exactly those values and returns `scenario_records` ({matter_id: [record_id, ...]}) in its ground truth.
+exactly those values and returns `scenario_records` ({matter_id: [record_id, ...]}) in its ground truth. Matters get
+category codes every reporting channel can write: those of its `map_category__<source>` seed, or, for a generator
+that maps categories otherwise, those its function `scenario_categories(std) -> set[str]` returns.
 
 The plan holds:
 - multi-channel matters: one matter reported through two or three channels (same community and street, the same
@@ -70,7 +72,7 @@ class Scenario:
     """The plan of one run; records are handed to generators by source."""
 
     def __init__(self, std: CityStandard, seed: int, start: date, days: int, roles: dict[str, str],
-                 dispute_sources: set[str]):
+                 dispute_sources: set[str], deliverable: dict[str, set[str]] | None = None):
         self._std, self._seed, self._start, self._days = std, seed, start, days
         self._rng = np.random.default_rng([seed, zlib.crc32(b"scenario")])
         self._zone = ZoneInfo(TIMEZONE)
@@ -84,7 +86,7 @@ class Scenario:
         self.surge: dict | None = None
         self.steady: list[dict] = []
         self._places = _Places(std, self._rng)
-        self._categories = _Categories(std, self.reporters, self._rng)
+        self._categories = _Categories(std, self.reporters, deliverable or {}, self._rng)
         if self.reporters:
             self._plan_matters()
             self._plan_disputes()
@@ -126,10 +128,11 @@ class Scenario:
         matter["channels"].append(source)
         matter["all_closed"] = matter["all_closed"] and is_closed
 
-    def _moment(self, day: int, hours: float = 0.0) -> datetime:
+    def _moment(self, day: int) -> datetime:
+        """A time between 08:00 and 18:00 of the window's `day`."""
         rng = self._rng
         base = datetime.combine(self._start + timedelta(days=day), time(8), self._zone)
-        return base + timedelta(hours=float(rng.uniform(0, 10)) + hours, seconds=int(rng.integers(0, 60)))
+        return base + timedelta(hours=float(rng.uniform(0, 10)), seconds=int(rng.integers(0, 60)))
 
     def _plan_matters(self) -> None:
         rng, last_day = self._rng, self._days - 2
@@ -261,12 +264,13 @@ class _Places:
 class _Categories:
     """Category groups (level-1) whose level-2 codes every reporting source can deliver."""
 
-    def __init__(self, std: CityStandard, reporters: list[str], rng: np.random.Generator):
+    def __init__(self, std: CityStandard, reporters: list[str], deliverable: dict[str, set[str]],
+                 rng: np.random.Generator):
         self._rng = rng
         usable = set(std.category_parent)
         for source in reporters:
-            if source in std.category_values:
-                usable &= set(std.category_values[source])
+            # what the generator says it can write, else its category mapping seed, else any code
+            usable &= deliverable.get(source) or set(std.category_values.get(source, usable))
         self._codes: dict[str, list[str]] = {}
         for code in sorted(usable):
             self._codes.setdefault(std.category_parent[code], []).append(code)

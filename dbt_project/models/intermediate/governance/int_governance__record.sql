@@ -2,7 +2,10 @@
   Every record of a reporting channel in one shape (一件事的各个来源): the input of governance cases, dispute
   journeys, risk hotspots and the community match rate (docs/governance.md). One select per channel, from the
   list below; a new channel (e.g. 110 police incidents) is one more entry: its model, record key, report time, place
-  key, closure and dispute columns. Carries the road address key (part of an address): intermediate only.
+  key (a column or an expression, e.g. address_place_key('incident_address')), and optionally its closure
+  (default: the column is_closed) and dispute (default: by category group) expressions. The model carries
+  district_code, street_code, community_code, category_code and closed_at. Carries the road address key (part of
+  an address): intermediate only.
 -#}
 {%- set channels = [
     {'source': 'hotline_12345', 'model': 'int_hotline_12345__work_orders', 'record_id': 'work_order_id',
@@ -32,7 +35,7 @@ record as (
         cast(community_code as varchar) as community_code,
         cast(category_code as varchar) as category_code,
         cast({{ channel.place_key }} as varchar) as place_key,
-        cast(is_closed as boolean) as is_closed,
+        cast({{ channel.is_closed or 'is_closed' }} as boolean) as is_closed,
         cast(closed_at as timestamptz) as closed_at,
         {{ channel.is_dispute or 'cast(null as boolean)' }} as source_is_dispute
     from {{ ref(channel.model) }}
