@@ -4,9 +4,9 @@
 -#}
 
 {#- district_aliases_sql(): one row per accepted spelling (alias, district_code, match_rule). For each district:
-    its 6-digit code; its name (京口区); its short name without a trailing 区/市/县 (京口); the name without the city
-    prefix taken from std_division_city (镇江新区 -> 新区); and name / short name with the city prefix, full or short
-    (镇江市京口区, 镇江京口). An alias two districts would share at its best rule is dropped (it stays unmapped).
+    its 6-digit code; its name (东湖区); its short name without a trailing 区/市/县 (东湖); the name without the city
+    prefix taken from std_division_city (示例新区 -> 新区); and name / short name with the city prefix, full or short
+    (示例市东湖区, 示例东湖). An alias two districts would share at its best rule is dropped (it stays unmapped).
     The alias is in match_key form: compare it with match_key(raw value). -#}
 {% macro district_aliases_sql() -%}
 with city as (
@@ -67,8 +67,8 @@ group by normalized.alias
 having count(distinct normalized.district_code) = 1
 {%- endmacro %}
 
-{#- street_aliases_sql(): (alias, street_code, district_code): a street's 9-digit code, its name (正东路街道) and
-    its short name without a trailing 街道/镇/乡/管委会 (正东路), unique within the district, in match_key form. -#}
+{#- street_aliases_sql(): (alias, street_code, district_code): a street's 9-digit code, its name (湖滨街道) and
+    its short name without a trailing 街道/镇/乡/管委会 (湖滨), unique within the district, in match_key form. -#}
 {% macro street_aliases_sql() -%}
 with street as (
     select

@@ -208,7 +208,7 @@ def random_citizen_ids(rng: random.Random, n: int) -> list[str]:
     values = []
     for _ in range(n):
         born = first + dt.timedelta(days=rng.randrange(days + 1))
-        body = rng.choice(["110105", "321102"]) + born.strftime("%Y%m%d") + f"{rng.randrange(1000):03d}"
+        body = rng.choice(["110105", "110108"]) + born.strftime("%Y%m%d") + f"{rng.randrange(1000):03d}"
         value = body + id_check(body)
         match rng.randrange(6):
             case 0:  # another check character

@@ -45,7 +45,7 @@ class Case:
 # --- delivery builders ----------------------------------------------------------------------------------------
 
 def row(n: int, note: str | None = None) -> str:
-    return f"R{n},2026/03/05 08:{n % 60:02d}:00,京口区,{f'备注{n}' if note is None else note}"
+    return f"R{n},2026/03/05 08:{n % 60:02d}:00,示例区,{f'备注{n}' if note is None else note}"
 
 
 def csv_bytes(rows: list[str], encoding: str = "gb18030", header: str = HEADER, newline: str = "\n") -> bytes:
@@ -282,7 +282,7 @@ JSONL_CASES = [
          write(JSONL_FILE, jsonl_bytes([event(1), '{"id": "GE2", "sta', event(3)])),
          {JSONL_FILE: Expected("landed_with_quarantine", 3, 2, {"malformed_json": 1})}),
     Case("jsonl_gbk_line_in_a_utf8_delivery", "faults_jsonl",
-         write(JSONL_FILE, jsonl_bytes([event(1), event(2)]) + event(3, "京口区").encode("gbk") + b"\n"
+         write(JSONL_FILE, jsonl_bytes([event(1), event(2)]) + event(3, "示例区").encode("gbk") + b"\n"
                + jsonl_bytes([event(4)])),
          {JSONL_FILE: Expected("landed_with_quarantine", 4, 3, {"encoding_error": 1})}),
     Case("jsonl_utf16_declared_utf8", "faults_jsonl", write(JSONL_FILE, jsonl_bytes([event(1), event(2)], "utf-16")),

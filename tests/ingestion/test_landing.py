@@ -13,7 +13,7 @@ from pipelines.warehouse import warehouse_connection
 
 CONTRACT = replace(load_contracts()["hotline_12345"], complete_after_seconds=0)
 HEADER = ",".join(column.source for column in CONTRACT.columns)
-ROW = "RX{n},2026/11/03 14:05:11,电话,投诉,市容环境,标题,京口区,地址,张三,13800138000,,,,,已受理,"
+ROW = "RX{n},2026/11/03 14:05:11,电话,投诉,市容环境,标题,示例区,地址,张三,13800138000,,,,,已受理,"
 
 
 def _deliver(inbox, name: str, rows: list[str], header: str = HEADER) -> None:

@@ -24,13 +24,13 @@ def engine():
 
 
 def test_gbk_is_decoded_in_the_declared_encoding():
-    decoded = decode_delivery("京口区,投诉\n".encode("gbk"), "gb18030")
-    assert (decoded.text, decoded.encoding, decoded.note) == ("京口区,投诉\n", "gb18030", None)
+    decoded = decode_delivery("示例区,投诉\n".encode("gbk"), "gb18030")
+    assert (decoded.text, decoded.encoding, decoded.note) == ("示例区,投诉\n", "gb18030", None)
 
 
 def test_utf8_delivered_under_a_gbk_contract_is_detected_and_noted():
-    decoded = decode_delivery("京口区,投诉\n".encode("utf-8"), "gb18030")
-    assert decoded.text == "京口区,投诉\n"
+    decoded = decode_delivery("示例区,投诉\n".encode("utf-8"), "gb18030")
+    assert decoded.text == "示例区,投诉\n"
     assert decoded.note == "declared gb18030, delivered as utf-8"
 
 
@@ -57,10 +57,10 @@ def test_gbk_lines_that_happen_to_be_valid_utf8_stay_gbk():
 
 
 def test_mixed_gbk_and_utf8_lines_are_decided_line_by_line():
-    raw = ("a,b\n".encode() + "京口区,投诉\n".encode("gbk") + "京口区,投诉\n".encode("utf-8") + b"\xff\xfe\xfd,x\n"
+    raw = ("a,b\n".encode() + "示例区,投诉\n".encode("gbk") + "示例区,投诉\n".encode("utf-8") + b"\xff\xfe\xfd,x\n"
            + "好,的\n".encode("gbk"))
     decoded = decode_delivery(raw, "gb18030", header_lines=1)
-    assert decoded.text.splitlines()[:3] == ["a,b", "京口区,投诉", "京口区,投诉"]
+    assert decoded.text.splitlines()[:3] == ["a,b", "示例区,投诉", "示例区,投诉"]
     assert decoded.text.splitlines()[4] == "好,的"
     assert decoded.undecodable_lines == frozenset({3})
     assert decoded.encoding == "utf-8,gb18030"
@@ -72,7 +72,7 @@ def _hotline_csv(rows: list[str], headers: list[str] | None = None) -> bytes:
     return (header + "\n" + "\n".join(rows) + "\n").encode("gb18030")
 
 
-GOOD_ROW = "RX1,2026/11/03 14:05:11,电话,投诉,市容环境,标题,京口区,地址,张三,13800138000,,,,,已受理,"
+GOOD_ROW = "RX1,2026/11/03 14:05:11,电话,投诉,市容环境,标题,示例区,地址,张三,13800138000,,,,,已受理,"
 
 
 def test_csv_rows_land_as_text_with_record_numbers_and_malformed_rows_are_rejected(tmp_path, engine):
@@ -108,7 +108,7 @@ def test_csv_without_a_header_is_unreadable(tmp_path, engine):
 
 
 def test_jsonl_nested_values_are_kept_as_json_text_and_broken_lines_rejected(tmp_path, engine):
-    event = {"eventId": "GE1", "gridCode": "321102001001001", "categoryCode": "A0101", "reportTime": 1762150000000,
+    event = {"eventId": "GE1", "gridCode": "990102001001001", "categoryCode": "A0101", "reportTime": 1762150000000,
              "status": 3, "statusHistory": [{"status": 1, "time": 1762150000000}], "location": {"lng": 119.45}}
     path = tmp_path / "grid_events_20261103.jsonl"
     path.write_text(json.dumps(event) + "\n" + '{"eventId": "GE2", "grid\n' + "\n[1, 2]\n", encoding="utf-8")

@@ -117,7 +117,7 @@ def test_too_little_history_is_no_baseline():
     assert result.passed and "no baseline" in result.metadata["partitions"].value
 
 
-ROW = "RX{day}{n:03d},{date} 10:00:00,电话,投诉,市容环境,标题,京口区,地址,张三,13800138000,,,,,已受理,"
+ROW = "RX{day}{n:03d},{date} 10:00:00,电话,投诉,市容环境,标题,示例区,地址,张三,13800138000,,,,,已受理,"
 
 
 def _deliver_hotline(folder, day, rows: int) -> None:

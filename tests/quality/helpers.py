@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime, timedelta, timezone
 
 import duckdb
@@ -11,6 +12,15 @@ from pipelines import settings
 from pipelines.quality.gx_runner import expectation_columns, load_suites
 
 SEEDS_DIR = settings.DBT_PROJECT_DIR / "seeds"
+
+
+def standard_rows(seed: str) -> list[dict]:
+    with open(SEEDS_DIR / "standard" / f"{seed}.csv", encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+# A district of the city standard, whichever city the seeds describe.
+DISTRICT = standard_rows("std_division_district")[0]
 
 
 def load_seeds(connection: duckdb.DuckDBPyConnection) -> None:
@@ -61,7 +71,7 @@ def service_request(number: int, **overrides) -> dict:
         "channel_code": "01",
         "request_type_code": "1",
         "category_code": "0101",
-        "district_code": "321102",
+        "district_code": DISTRICT["district_code"],
         "street_code": None,
         "status_code": "40",
         "satisfaction_code": "1",
@@ -108,7 +118,7 @@ def hotline_row(number: int, **overrides) -> dict:
         "request_type_name": "咨询",
         "status_name": "已办结",
         "satisfaction_name": "满意",
-        "district_name": "京口区",
+        "district_name": DISTRICT["district_name"],
         "source_category": "市容环境",
         "caller_phone": "13800138000",
         "caller_id_number": "11010519491231002X",
@@ -121,7 +131,7 @@ def defective_hotline_rows() -> list[dict]:
     rows[0]["status_name"] = None  # empty: not a code-set failure (landing quarantines empty required fields)
     rows[1]["accepted_at"] = rows[6]["accepted_at"] = "2026-03-01T08:00:00+08:00"  # not the contract's format:
     # 2/20 > 5% off: ERROR (and WARN)
-    rows[2]["district_name"] = "京口"  # name variant: 1/20, within mostly 0.95
+    rows[2]["district_name"] = DISTRICT["district_name"][:-1]  # name variant: 1/20, within mostly 0.95
     rows[3]["channel_name"] = rows[4]["channel_name"] = "热线电话"  # 2/20 > 5%     WARN
     rows[5]["caller_id_number"] = "12345"  # 1/20, within mostly 0.95
     return rows

@@ -23,6 +23,7 @@ from pipelines.quality.gx_runner import (
     suites_for_asset,
 )
 from tests.quality.helpers import (
+    DISTRICT,
     FCT_SERVICE_REQUEST_COLUMNS,
     HOTLINE_COLUMNS,
     SEEDS_DIR,
@@ -148,7 +149,8 @@ def test_landing_window_reads_only_its_partitions(hotline_landing):
 
 def test_monthly_window_covers_the_whole_month(warehouse):
     columns = sorted({c for e in load_suites()["mediation_cases"].expectations for c in expectation_columns(e)})
-    case = {"accepted_date": "2026-02-03", "district_name": "京口区", "source_category": "邻里纠纷"}
+    case = {"accepted_date": "2026-02-03", "district_name": DISTRICT["district_name"],
+            "source_category": "邻里纠纷"}
     write_landing("mediation_cases", "2026-02-01", [case | {"case_id": "TJ2026020001"}], columns)
     write_landing("mediation_cases", "2026-03-01", [case | {"case_id": f"TJ202603000{n}"} for n in (1, 2)], columns)
     with duckdb.connect(str(warehouse)) as connection:

@@ -71,7 +71,7 @@ completeness as (
         cast(partition_key as date) as partition_key,
         {{ columns | length }} * count(*) as important_cells,
         {% for column in columns %}count({{ adapter.quote(column) }}){% if not loop.last %} + {% endif %}{% else %}0{% endfor %} as filled_important_cells
-    from {{ source(s.source, s.table) }}
+    from {{ landed_source(s.source) }}  {# a source never landed is an empty relation #}
     group by all
     {%- if not loop.last %}
     union all{% endif %}
