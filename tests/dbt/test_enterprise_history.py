@@ -5,7 +5,6 @@ generator's ground truth, and an incremental run must leave what a full rebuild 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from datetime import date
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 
 from demo import enterprises
+from demo.enterprise_history import history_digest
 from demo.standard import CityStandard
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partitions
@@ -50,8 +50,7 @@ class History:
         self.warehouse.dbt("run", "--select", *MODELS, *dates, *extra)
 
     def digest(self) -> str:
-        lines = enterprises.history_lines(self.warehouse.query(HISTORY))
-        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+        return history_digest(self.warehouse.query(HISTORY))
 
 
 @pytest.fixture(scope="module")

@@ -200,14 +200,12 @@ def test_volunteer_services_match_the_ground_truth(built):
 
 
 def test_enterprise_history_matches_the_ground_truth(built):
-    import hashlib
-
-    from demo.enterprises import history_lines
+    from demo.enterprise_history import history_digest
 
     truth = expected(built, "enterprise_register")
     dim = "marts.dim_enterprise"
     history = query(f"select uscc, cast(valid_from as varchar), cast(valid_to as varchar), closed_reason from {dim}")
-    assert hashlib.sha256("\n".join(history_lines(history)).encode("utf-8")).hexdigest() == truth["history_sha256"]
+    assert history_digest(history) == truth["history_sha256"]
     assert scalar(f"select count(*) from {dim}") == truth["versions"]
     assert scalar(f"select count(*) filter (is_current) from {dim}") == truth["current_versions"]
     current = dict(query(f"select district_code, count(*) from {dim} where is_current group by 1"))
