@@ -153,6 +153,7 @@ def run(folder: Path, inbox: Path, database: Path) -> None:
 def compare(peer_database: Path, project_warehouse: Path) -> int:
     """Rows of the project's fact table missing from the peer's, plus the peer's missing from the project's."""
     with duckdb.connect(str(peer_database), read_only=True) as connection:
+        connection.execute("SET enable_progress_bar = false")
         connection.execute(f"ATTACH '{project_warehouse}' AS project (READ_ONLY)")
         ours = f"project.{FACT}"
         return connection.execute(f"""

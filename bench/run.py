@@ -175,12 +175,16 @@ def peer_comparison(folder: Path, scale: float, year_inbox: Path | None = None) 
     deliveries of the source are taken from `year_inbox` (a year generated with the same rows) when given."""
     source = CONFIG["peer_source"]
     env = scenario_env(folder)
-    if year_inbox:
-        shutil.copytree(year_inbox / source, Path(env["CITYBRAIN_INBOX"]) / source, copy_function=os.link)
+    end = YEAR_START + timedelta(days=YEAR_DAYS - 1)
+    if year_inbox:  # the year's files only: that inbox also holds the next day's delivery
+        contract = load_contracts()[source]
+        beyond = {path.name for path in (year_inbox / source).iterdir()
+                  if (contract.partition_key_of(path.name) or "") > end.isoformat()}
+        shutil.copytree(year_inbox / source, Path(env["CITYBRAIN_INBOX"]) / source, copy_function=os.link,
+                        ignore=lambda folder, names: [name for name in names if name in beyond])
     else:
         run_stage(env, "bench.stages", "generate", "--start", YEAR_START.isoformat(), "--days", str(YEAR_DAYS),
                   "--sizes", json.dumps(sizes([source], scale)))
-    end = YEAR_START + timedelta(days=YEAR_DAYS - 1)
     full = dbt_vars(None, None, True)
     project, bare = [], []
     for round_number in range(PEER_ROUNDS):
