@@ -35,7 +35,6 @@ from bench import peer, sharing_load
 from demo.generate import GENERATORS
 from pipelines.assets.dbt import GOVERNANCE, UNIT_TESTS
 from pipelines.ingestion.contracts import load_contracts
-from pipelines.quality.scorecard import source_contract_vars
 
 BENCH = Path(__file__).resolve().parent
 CONFIG = yaml.safe_load((BENCH / "config.yaml").read_text(encoding="utf-8"))
@@ -120,7 +119,7 @@ def dbt_vars(start: date | None, end: date | None, full_table_tests: bool) -> st
     """The vars the pipeline's governance run passes (pipelines/assets/dbt.py, window_vars)."""
     return json.dumps({"window_start": start.isoformat() if start else None,
                        "window_end": end.isoformat() if end else None,
-                       "full_table_tests": full_table_tests, "source_contracts": source_contract_vars()},
+                       "full_table_tests": full_table_tests},
                       ensure_ascii=False)
 
 
