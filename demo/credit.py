@@ -59,8 +59,9 @@ class CreditStandard:
         spelling = {}
         for row in read_seed(f"mappings/map_credit_list_type__{SOURCE}.csv"):
             spelling.setdefault(row["standard_code"], row["source_value"])
-        list_types = [(row["credit_list_type_code"], row["credit_list_type_name"], spelling[row["credit_list_type_code"]])
-                      for row in read_seed("standard/std_credit_list_type.csv")]
+        list_types = [(code, row["credit_list_type_name"], spelling[code])
+                      for row in read_seed("standard/std_credit_list_type.csv")
+                      for code in [row["credit_list_type_code"]]]
         return cls(list_types, read_seed("standard/std_division_city.csv")[0]["city_code"] + "00")
 
 
@@ -155,8 +156,8 @@ def _new_entries(rng: np.random.Generator, std: CityStandard, credit: CreditStan
             name = std.city_name + COMPANY_WORDS[company[k, 0]] + COMPANY_KINDS[company[k, 1]]
         day = date.fromordinal(int(listed[k]))
         entries.append(Entry(
-            entry_id=f"{ID_PREFIX}{weeks[week[k]][0]:%G%V}{seq[k]:05d}", week=int(week[k]), is_person=bool(is_person[k]),
-            kind=subject_kind, name=name, code=code, registered_district=registered, district=int(district[k]),
+            entry_id=f"{ID_PREFIX}{weeks[week[k]][0]:%G%V}{seq[k]:05d}", week=int(week[k]),
+            is_person=bool(is_person[k]), kind=subject_kind, name=name, code=code, registered_district=registered, district=int(district[k]),
             district_given=bool(district_given[k]), list_type=int(list_type[k]), listed=day,
             valid_until=day + timedelta(days=int(valid_days[k])),
             authority=std.city_name + AUTHORITIES[authority[k]], basis=BASES[basis[k]],

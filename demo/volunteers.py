@@ -84,7 +84,8 @@ def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: dat
     records = _clean_records(rng, platform, days, per_day)
     picks = _pick_defects(rng, len(records.day))
     records.hours_tenths[picks["hours_disagree"]] += 10 * rng.integers(1, 4, size=len(picks["hours_disagree"]))
-    records.hours_tenths[picks["hours_not_half_step"]] += rng.choice([1, 2, 3, -1, -2], size=len(picks["hours_not_half_step"]))
+    off_step = picks["hours_not_half_step"]
+    records.hours_tenths[off_step] += rng.choice([1, 2, 3, -1, -2], size=len(off_step))
     rows = _rows(rng, platform, contract, start, records, picks)
     files, written = _write_files(inbox, contract, start, days, rows, records, picks["duplicate_record"])
     injected = {name: len(index) for name, index in picks.items()} | {"byte_order_mark_files": len(files)}
@@ -143,7 +144,8 @@ def _rows(rng: np.random.Generator, platform: VolunteerStandard, contract: Contr
             "record_id": f"{RECORD_PREFIX}{tag}{records.seq[k]:06d}",
             "volunteer_id": f"{VOLUNTEER_PREFIX}{records.volunteer[k]:08d}",
             "activity_id": f"{ACTIVITY_PREFIX}{tag}{records.activity[k]:03d}",
-            "activity_name": f"{platform.category_names[category]}{ACTIVITY_THEMES[records.activity[k] % len(ACTIVITY_THEMES)]}",
+            "activity_name": platform.category_names[category]
+                             + ACTIVITY_THEMES[records.activity[k] % len(ACTIVITY_THEMES)],
             "service_category_name": platform.category_spellings[category],
             "community_name": communities[k],
             "started_at": began.strftime(TIME_FORMAT),

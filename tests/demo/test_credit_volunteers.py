@@ -105,8 +105,10 @@ def test_credit_ground_truth_holds_for_the_xml_files(credit_files):
     assert expected["active"] == sum(element.findtext("移出日期") is None
                                      and date.fromisoformat(element.findtext("有效期至")) >= as_of
                                      for element in latest.values())
-    spelled = {row["source_value"]: row["standard_code"] for row in _seed("mappings/map_credit_list_type__credit_lists.csv")}
-    spelled |= {row["credit_list_type_name"]: row["credit_list_type_code"] for row in _seed("standard/std_credit_list_type.csv")}
+    spelled = {row["source_value"]: row["standard_code"]
+               for row in _seed("mappings/map_credit_list_type__credit_lists.csv")}
+    spelled |= {row["credit_list_type_name"]: row["credit_list_type_code"]
+                for row in _seed("standard/std_credit_list_type.csv")}
     by_type = Counter(spelled[element.findtext("名单类型")] for element in latest.values())
     assert expected["entries_by_list_type"] == {code: by_type.get(code, 0) for code in expected["entries_by_list_type"]}
     assert truth["injected"]["renewed"] > 0

@@ -41,7 +41,8 @@ def test_each_record_element_is_one_row_with_text_and_attributes_exactly_as_deli
     document = (f'<?xml version="1.0" encoding="UTF-8"?>\n<list xmlns="urn:credit">'
                 + _entry("E1", subject_type_name="法人", uscc=" 91350100m000100y43 ", list_type_name="黑名单",
                          listed_date="2026/03/02")
-                + f"<!-- a comment --><batch>{_entry('E2', subject_type_name='自然人', list_type_name='红名单', listed_date='')}</batch>"
+                + "<!-- a comment --><batch>"
+                + _entry("E2", subject_type_name="自然人", list_type_name="红名单", listed_date="") + "</batch>"
                 + "</list>")
     read = _read(document)
     rows = read.records.to_pylist()
