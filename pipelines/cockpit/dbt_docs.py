@@ -11,6 +11,7 @@ from pathlib import Path
 from dbt.task.docs import DOCS_INDEX_FILE_PATH
 
 from pipelines.publish.marts import manifest_path
+from pipelines.publish.snapshot import readable_folder
 
 EMPTY_CATALOG = {"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json"},
                  "nodes": {}, "sources": {}, "errors": None}
@@ -23,7 +24,8 @@ def write_dbt_docs(folder: Path) -> Path:
     page = Path(DOCS_INDEX_FILE_PATH).read_text(encoding="utf-8")
     page = page.replace('"MANIFEST.JSON INLINE DATA"', manifest.read_text(encoding="utf-8"))
     page = page.replace('"CATALOG.JSON INLINE DATA"', json.dumps(EMPTY_CATALOG))
-    folder.mkdir(parents=True, exist_ok=True)
+    readable_folder(folder)
     target = folder / "index.html"
     target.write_text(page, encoding="utf-8")
+    target.chmod(0o644)  # for readers, like the rest of the serving folder
     return target

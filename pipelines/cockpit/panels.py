@@ -86,7 +86,7 @@ def ranking(connection) -> Panel:
         if rows.empty:
             continue
         base = alt.Chart(rows, title=title).encode(
-            y=alt.Y("area_name:N", sort=alt.EncodingSortField("composite_score", order="descending"), title=None),
+            y=alt.Y("area_name:N", sort=list(rows.sort_values(["area_rank", "area_name"])["area_name"]), title=None),
         )
         bars = base.mark_bar().encode(
             x=alt.X("composite_score:Q", title="综合得分", scale=alt.Scale(domain=[0, 100])),

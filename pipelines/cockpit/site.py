@@ -16,7 +16,7 @@ from pipelines import settings
 from pipelines.cockpit.dbt_docs import write_dbt_docs
 from pipelines.cockpit.panels import FONT, Panel, build_panels
 from pipelines.cockpit.vendor import BUNDLE_NAME, vega_embed_bundle
-from pipelines.publish.snapshot import current_snapshot
+from pipelines.publish.snapshot import current_snapshot, readable_folder
 
 TEMPLATE = Path(__file__).with_name("index.html.template")
 BUILT_FROM = "snapshot.json"  # the snapshot the cockpit shows, written last
@@ -41,7 +41,7 @@ def build_cockpit(serving: Path | None = None, out_dir: Path | None = None) -> d
     with duckdb.connect(str(serving), read_only=True) as connection:
         snapshot = current_snapshot(connection)
         panels = build_panels(connection)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    readable_folder(out_dir)  # for readers, like the rest of the serving folder
     _write(out_dir / BUNDLE_NAME, vega_embed_bundle())
     _write(out_dir / "checks.html", _checks_page(snapshot))
     write_dbt_docs(out_dir / "dbt-docs")
