@@ -18,6 +18,21 @@ with area_record as (
         cast({{ dbt.date_trunc('month', 'accepted_date') }} as date) as month_start
     from {{ ref('fct_dispute_case') }}
     where district_code is not null and accepted_date is not null and not has_implausible_dates
+    union all
+    select 'police_incidents' as source, district_code, street_code,
+        cast({{ dbt.date_trunc('month', 'reported_date') }} as date) as month_start
+    from {{ ref('fct_police_incident') }}
+    where district_code is not null and reported_date is not null and not has_implausible_dates
+    union all
+    select 'emergency_events' as source, district_code, street_code,
+        cast({{ dbt.date_trunc('month', 'reported_date') }} as date) as month_start
+    from {{ ref('fct_emergency_event') }}
+    where district_code is not null and reported_date is not null and not has_implausible_dates
+    union all
+    select 'volunteer_services' as source, district_code, street_code,
+        cast({{ dbt.date_trunc('month', 'started_at') }} as date) as month_start
+    from {{ ref('fct_volunteer_service') }}
+    where district_code is not null and started_at is not null
 ),
 
 area_source as (

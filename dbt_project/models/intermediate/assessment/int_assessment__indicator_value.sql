@@ -10,6 +10,11 @@
     'int_assessment__grid_event',
     'int_assessment__dispute_case',
     'int_assessment__data_quality',
+    'int_assessment__dispute_journey',
+    'int_assessment__police_incident',
+    'int_assessment__emergency_event',
+    'int_assessment__credit_list_entry',
+    'int_assessment__volunteer_service',
 ] -%}
 
 with value_part as (
