@@ -1,5 +1,6 @@
 """Write the cockpit: index.html (the panels, charts embedded as Vega-Lite specs), checks.html (the checks the
-snapshot passed and warned, GX suites and dbt tests alike), dbt-docs/index.html (dbt's static docs of the project)
+snapshot passed and warned, GX suites and dbt tests alike), gx-results.html (each GX suite's expectation results
+as the manifest recorded them), dbt-docs/index.html (dbt's static docs of the project)
 and the vendored Vega JS, all from the published snapshot, which is opened read-only."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import duckdb
 
 from pipelines import settings
 from pipelines.cockpit.dbt_docs import write_dbt_docs
+from pipelines.cockpit.gx_results import gx_results_page
 from pipelines.cockpit.panels import FONT, Panel, build_panels
 from pipelines.cockpit.vendor import BUNDLE_NAME, vega_embed_bundle
 from pipelines.publish.snapshot import current_snapshot, readable_folder
@@ -44,6 +46,7 @@ def build_cockpit(serving: Path | None = None, out_dir: Path | None = None) -> d
     readable_folder(out_dir)  # for readers, like the rest of the serving folder
     _write(out_dir / BUNDLE_NAME, vega_embed_bundle())
     _write(out_dir / "checks.html", _checks_page(snapshot))
+    _write(out_dir / "gx-results.html", gx_results_page(snapshot))
     write_dbt_docs(out_dir / "dbt-docs")
     _write(out_dir / "index.html", _index_page(snapshot, panels))
     _write(out_dir / BUILT_FROM, json.dumps({"snapshot_id": snapshot["snapshot_id"]}))

@@ -10,7 +10,8 @@ volume) report on the deliveries, not on the data, and never hold it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, DagsterEventType, DagsterInstance
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
@@ -21,9 +22,11 @@ class GateReport:
     passed: tuple[str, ...]
     warned: tuple[str, ...]  # failed with severity WARN: recorded, does not hold
     held_by: tuple[str, ...]  # failed with severity ERROR: holds the publication
+    # per GX suite check (`asset:check`): its latest expectations' results, counts only (see gx_results_of)
+    gx_results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def manifest_checks(self) -> dict:
-        return {"passed": list(self.passed), "warned": list(self.warned)}
+        return {"passed": list(self.passed), "warned": list(self.warned), "gx_results": self.gx_results}
 
 
 def check_label(key: AssetCheckKey) -> str:
@@ -32,17 +35,27 @@ def check_label(key: AssetCheckKey) -> str:
 
 def gate_report(instance: DagsterInstance, check_keys: Iterable[AssetCheckKey]) -> GateReport:
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(check_keys))
-    passed, warned, held_by = [], [], []
+    passed, warned, held_by, gx_results = [], [], [], {}
     for key, record in sorted(latest.items(), key=lambda item: check_label(item[0])):
+        evaluation = record.event.asset_check_evaluation if record.event else None
+        if evaluation and "gx_results" in evaluation.metadata:
+            gx_results[check_label(key)] = gx_results_of(evaluation.metadata["gx_results"].value)
         if record.status == AssetCheckExecutionRecordStatus.SUCCEEDED:
             passed.append(check_label(key))
         elif record.status == AssetCheckExecutionRecordStatus.FAILED:
-            evaluation = record.event.asset_check_evaluation if record.event else None
             severity = evaluation.severity if evaluation else AssetCheckSeverity.ERROR
             (held_by if severity == AssetCheckSeverity.ERROR else warned).append(
                 f"{check_label(key)} ({severity.value})"
             )
-    return GateReport(tuple(passed), tuple(warned), tuple(held_by))
+    return GateReport(tuple(passed), tuple(warned), tuple(held_by), gx_results)
+
+
+def gx_results_of(expectations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A GX suite check's expectation results without their unexpected samples: the landing suites validate raw
+    landed rows, whose samples may be personal values, and the manifest is published (the counts stay)."""
+    return [{**expectation, "result": {name: value for name, value in expectation.get("result", {}).items()
+                                       if name != "partial_unexpected_list"}}
+            for expectation in expectations]
 
 
 def failed_error_checks_of_run(instance: DagsterInstance, run_id: str) -> list[str]:

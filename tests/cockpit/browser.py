@@ -3,6 +3,7 @@ Playwright downloads) with every non-file request aborted, wait for the charts, 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -37,12 +38,10 @@ INSPECT = """async () => {
 }"""
 
 
-def render(page_path: Path, screenshot: Path) -> dict:
-    """Render `page_path`; returns {charts: {id: {marks: [{mark, items, painted}], rows}}, noData: [section ids],
-    links: [...], errors: [...], blocked: [...]}, errors being console and page errors, blocked the non-file
-    requests aborted."""
-    errors: list[str] = []
-    blocked: list[str] = []
+@contextmanager
+def _offline_page(page_path: Path, errors: list[str], blocked: list[str]):
+    """`page_path` loaded in headless Chromium with every non-file request aborted (recorded in `blocked`) and the
+    console and page errors recorded in `errors`."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -52,8 +51,29 @@ def render(page_path: Path, screenshot: Path) -> dict:
             page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(page_path.as_uri(), wait_until="load")
-            result = page.evaluate(INSPECT)
-            page.screenshot(path=str(screenshot), full_page=True)
+            yield page
         finally:
             browser.close()
+
+
+def render(page_path: Path, screenshot: Path) -> dict:
+    """Render `page_path`; returns {charts: {id: {marks: [{mark, items, painted}], rows}}, noData: [section ids],
+    links: [...], errors: [...], blocked: [...]}, errors being console and page errors, blocked the non-file
+    requests aborted."""
+    errors: list[str] = []
+    blocked: list[str] = []
+    with _offline_page(page_path, errors, blocked) as page:
+        result = page.evaluate(INSPECT)
+        page.screenshot(path=str(screenshot), full_page=True)
     return {**result, "errors": errors, "blocked": blocked}
+
+
+def read_tables(page_path: Path) -> dict:
+    """The tables of a static page as shown: {sections: {h2 text: [[cell text, ...] per data row]}, errors, blocked}."""
+    errors: list[str] = []
+    blocked: list[str] = []
+    with _offline_page(page_path, errors, blocked) as page:
+        sections = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll("section")].map(s => [
+            s.querySelector("h2").innerText,
+            [...s.querySelectorAll("tr")].slice(1).map(tr => [...tr.children].map(td => td.innerText))]))""")
+    return {"sections": sections, "errors": errors, "blocked": blocked}

@@ -12,12 +12,21 @@ from pipelines.cockpit.panels import PANELS
 from pipelines.cockpit.site import is_current
 from pipelines.publish.publisher import publish
 from pipelines.warehouse import warehouse_connection
-from tests.cockpit.browser import render
+from tests.cockpit.browser import read_tables, render
+
+# a suite's results as the publish gate records them in the manifest (gate.gx_results_of: counts, no samples)
+GX_RESULTS = {"landing/hotline_12345:landing_hotline_12345": [
+    {"type": "expect_column_values_to_not_be_null", "columns": ["record_id"], "severity": "error", "success": True,
+     "result": {"element_count": 40, "missing_count": 0, "unexpected_count": 0, "unexpected_percent": 0.0}},
+    {"type": "expect_column_values_to_be_in_set", "columns": ["district"], "severity": "warn", "success": False,
+     "result": {"element_count": 40, "missing_count": 2, "unexpected_count": 3, "unexpected_percent": 7.894736842}},
+]}
 
 
 def test_a_snapshot_without_marts_shows_every_panel_as_no_data_yet(workdirs, tmp_path: Path):
     with warehouse_connection() as build:
-        publish(build, run_id="run-1", partitions="2026-03-01", checks={"passed": ["a:b"], "warned": []}, marts=())
+        publish(build, run_id="run-1", partitions="2026-03-01", marts=(),
+                checks={"passed": ["a:b"], "warned": [], "gx_results": GX_RESULTS})
     summary = build_cockpit()
     assert summary["index"] == settings.cockpit_dir() / "index.html"
     assert summary["charts"] == 0 and len(summary["no_data"]) == len(PANELS)
@@ -31,6 +40,13 @@ def test_a_snapshot_without_marts_shows_every_panel_as_no_data_yet(workdirs, tmp
     for link in result["links"]:
         assert (summary["index"].parent / link).is_file(), link
     assert screenshot.stat().st_size > 0
+
+    gx_page = read_tables(summary["index"].parent / "gx-results.html")
+    assert gx_page["errors"] == [] and gx_page["blocked"] == []
+    assert gx_page["sections"] == {"landing/hotline_12345:landing_hotline_12345": [
+        ["expect_column_values_to_not_be_null", "record_id", "error", "✓", "40", "0", "0", "0"],
+        ["expect_column_values_to_be_in_set", "district", "warn", "✗", "40", "2", "3", "7.895"],
+    ]}
 
 
 def test_make_cockpit_rebuilds_only_when_another_snapshot_is_served(workdirs, capsys):
