@@ -257,6 +257,27 @@ def test_scorecard_adds_up_to_the_facts(built):
     assert scalar("select count(*) from marts.mart_governance_scorecard") == 7  # 7 districts x 1 month
 
 
+def test_the_assessment_drills_down_to_communities_where_the_facts_carry_one(built):
+    community_values = dict(query("""select indicator_code, count(indicator_value) from marts.mart_assessment_scorecard
+        where level = 'community' group by indicator_code"""))
+    assert community_values["grid_closure_rate"] > 0 and community_values["hotline_closure_rate"] > 0
+    assert community_values["mediation_success_rate"] == 0 and community_values["police_incidents_per_10k"] == 0
+    # a community's grid closure rate is its events' own, and the communities are ranked among themselves
+    assert scalar("""select count(*) from (
+        select community_code, cast(date_trunc('month', reported_date) as date),
+            round(avg(case when is_closed then 1.0 else 0.0 end), 9)
+        from marts.fct_grid_event
+        where community_code is not null and district_code is not null and reported_date is not null
+            and not has_implausible_dates
+        group by all
+        except
+        select area_code, month_start, round(indicator_value, 9) from marts.mart_assessment_scorecard
+        where level = 'community' and indicator_code = 'grid_closure_rate' and indicator_value is not null)""") == 0
+    assert scalar("""select count(*) from marts.mart_assessment_scorecard where level = 'community'
+        and (area_rank < 1 or area_rank > areas_ranked)""") == 0
+    assert scalar("select max(areas_ranked) from marts.mart_assessment_scorecard where level = 'community'") > 1
+
+
 def test_governance_cases_merge_the_scenario_matters_across_channels(built):
     bridge = query("select source, record_id, case_id from marts.bridge_governance_case_record")
     precision, recall, predicted, true = pairwise_precision_recall(built["truth"], bridge)
@@ -369,11 +390,12 @@ def test_the_cockpit_of_the_published_snapshot_renders_every_chart_offline(built
     paints its marks from non-empty data, nothing logs an error, and panels without a chart say they have no data."""
     from pipelines.cockpit.panels import PANELS
     from pipelines.publish import current_snapshot
-    from tests.cockpit.browser import render
+    from tests.cockpit.browser import read_tables, render
 
     index = settings.cockpit_dir() / "index.html"
     with duckdb.connect(str(settings.serving_path()), read_only=True) as reader:
-        assert current_snapshot(reader)["snapshot_id"] in index.read_text(encoding="utf-8")
+        snapshot = current_snapshot(reader)
+    assert snapshot["snapshot_id"] in index.read_text(encoding="utf-8")
     screenshot = settings.REPO_ROOT / "warehouse" / "test-artifacts" / "cockpit.png"
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     result = render(index, screenshot)
@@ -387,6 +409,14 @@ def test_the_cockpit_of_the_published_snapshot_renders_every_chart_offline(built
     drawn = {chart_id.split("-")[1] for chart_id in result["charts"]}
     assert {"ranking", "trends", "data_quality"} <= drawn
     assert drawn | {section.removeprefix("panel-") for section in result["noData"]} == {p.__name__ for p in PANELS}
+
+    # the GX results of the snapshot: one table per suite check, a row per expectation, offline
+    recorded = snapshot["manifest"]["checks"]["gx_results"]
+    gx_page = read_tables(index.parent / "gx-results.html")
+    assert gx_page["errors"] == [] and gx_page["blocked"] == [] and recorded
+    assert {check: len(rows) for check, rows in gx_page["sections"].items()} == {
+        check: len(expectations) for check, expectations in recorded.items()}
+    assert not any("partial_unexpected_list" in e["result"] for suite in recorded.values() for e in suite)
 
 
 def test_data_quality_scorecard_counts_what_the_ledger_and_the_generator_say(built):

@@ -1,5 +1,5 @@
 {#-
-  Assessment and ranking of districts and streets (考核评价), one row per level × area × month × indicator of
+  Assessment and ranking of districts, streets and communities (考核评价), one row per level × area × month × indicator of
   cfg_assessment_indicator. Months: every month in which any indicator has a value. Formula (docs/assessment.md):
   an indicator is normalised min–max within its level and month against its direction (0 = worst area, 100 = best;
   100 for all when every area has the same value); the composite is the weighted mean of the indicators that have a
@@ -17,6 +17,9 @@ area as (
     union all
     select 'street' as level, street_code as area_code, street_name as area_name, district_code
     from {{ ref('std_division_street') }}
+    union all
+    select 'community' as level, community_code as area_code, community_name as area_name, district_code
+    from {{ ref('std_division_community') }}
 ),
 
 indicator_value as (
