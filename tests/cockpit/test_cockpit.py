@@ -1,5 +1,6 @@
 """The cockpit of a snapshot that has no mart yet: every panel says it has no data (instead of failing), the page
-loads its vendored JS with the network blocked and logs no error, and the links to dbt docs and checks resolve."""
+loads its vendored JS with the network blocked and logs no error, the links to dbt docs and checks resolve, and
+the GX results page shows the manifest's expectation results offline."""
 
 from __future__ import annotations
 
