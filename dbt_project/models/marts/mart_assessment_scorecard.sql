@@ -23,7 +23,8 @@ area as (
 ),
 
 indicator_value as (
-    select level, area_code, month_start, indicator_code, indicator_value
+    -- rounded: a parallel sum's order moves the last bits, and a rebuild must give the same scores
+    select level, area_code, month_start, indicator_code, round(indicator_value, 9) as indicator_value
     from {{ ref('int_assessment__indicator_value') }}
 ),
 
@@ -123,8 +124,8 @@ select
     end as boolean) as meets_target,
     cast(weighted.indicator_score as double) as indicator_score,
     cast(weighted.weight as double) as weight,
-    cast(case when weighted.indicator_score is not null then weighted.weight / nullif(weighted.scored_weight, 0) end
-        as double) as effective_weight,
+    cast(round(case when weighted.indicator_score is not null then weighted.weight / nullif(weighted.scored_weight, 0)
+        end, 9) as double) as effective_weight,
     cast(weighted.indicators_scored as integer) as indicators_scored,
     cast(rank_change.composite_score as double) as composite_score,
     cast(rank_change.area_rank as integer) as area_rank,
