@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from demo.defects import DefectPicker, defect_counts, members, row_defect_days, special_days, still_unknown
 from demo.delivery import daily_layout, reset_folder, write_daily_files
 from demo.police_standard import PoliceStandard
+from demo.scenarios import REPORT, Scenario, ScenarioRecord, matter_ids
 from demo.standard import CityStandard, Contract
 from demo.values import (ROADS, day_starts, day_tags, join, pick, pick_within, replace_at, seconds_of_day,
                          slashed_timestamps, text, utc_offsets, with_nulls)
@@ -29,6 +30,8 @@ from pipelines.settings import TIMEZONE
 SOURCE = "police_incidents"
 DEFAULT_SIZE = 120  # records per day
 MIN_SIZE = 4  # enough rows on the days that may carry row defects, in the shortest demo
+SCENARIO_ROLE = REPORT
+SCENARIO_REFERS_DISPUTES = True  # dispute calls go on to mediation (administrative mediation, 行政调解)
 ID_PREFIX = "JQ"
 # Calls come around the clock, most in the evening.
 HOURLY_WEIGHTS = [3, 2, 2, 1, 1, 1, 2, 4, 6, 7, 7, 7, 6, 6, 7, 7, 8, 9, 10, 11, 11, 10, 7, 5]
@@ -66,16 +69,22 @@ class Incidents:
 
 
 def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: date, days: int, per_day: int,
-            scenario=None) -> dict:
+            scenario: Scenario | None = None) -> dict:
     """Write the daily Parquet files into `<inbox>/<source>/` and return this source's ground truth. With a
-    scenario, one more incident per scenario record (`scenario_records` in the truth)."""
+    scenario, one more incident per scenario record (`scenario_records` in the truth), drawn from the scenario's
+    own random stream: the other incidents are written exactly as without it."""
     contract = Contract.load(SOURCE)
     police = PoliceStandard.load()
     incidents = _daily_incidents(rng, police, start, days, per_day)
     picks = _pick_defects(rng, incidents, days)
-    records = [] if scenario is None else scenario.records_for(SOURCE)
-    incidents = incidents + _scenario_incidents(rng, police, start, days, per_day, records)
     values = _values(rng, police, start, incidents, picks)
+    records = scenario.records_for(SOURCE) if scenario else []
+    if records:
+        extra_rng = scenario.rng_for(SOURCE)
+        extra = _scenario_incidents(extra_rng, police, start, days, per_day, records)
+        extra_values = _values(extra_rng, police, start, extra, {name: np.array([], np.int64) for name in DEFECTS})
+        incidents = incidents + extra
+        values = {name: pa.concat_arrays([values[name], extra_values[name]]) for name in values}
     files, resent_rows = _write_files(inbox, contract, values, incidents, picks, start, days)
     corrupt = _write_corrupt_file(inbox, contract, values, start, days)
     injected = {name: len(rows) for name, rows in picks.items()} | {
@@ -84,9 +93,17 @@ def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: dat
     truth = {"files": sorted(files + ([corrupt] if corrupt else [])), "injected": injected,
              "expected": _expected(police, incidents, picks, resent_rows, corrupt is not None)}
     if scenario is not None:
-        ids = values["incident_id"].to_pylist()[len(incidents.day) - len(records):]
-        truth["scenario_records"] = {record.matter_id: [incident_id] for record, incident_id in zip(records, ids)}
+        truth["scenario_records"] = matter_ids(records, values["incident_id"].to_pylist()[len(incidents.day) -
+                                                                                           len(records):])
     return truth
+
+
+def scenario_categories(std: CityStandard) -> set[str]:
+    """The categories a scenario record may carry: those of a sub-type whose class is a dispute exactly when the
+    category's group is a dispute group (so an incident of a non-dispute matter never starts a dispute journey)."""
+    police = PoliceStandard.load()
+    return {code for code, klass in zip(police.type_category, police.type_class)
+            if code and bool(police.class_is_dispute[klass]) == (std.category_parent.get(code) in std.dispute_groups)}
 
 
 def _daily_incidents(rng: np.random.Generator, police: PoliceStandard, start: date, days: int,
@@ -102,12 +119,18 @@ def _daily_incidents(rng: np.random.Generator, police: PoliceStandard, start: da
 
 
 def _incidents(rng: np.random.Generator, police: PoliceStandard, day: np.ndarray, seq: np.ndarray,
-               reported: np.ndarray, incident_type: np.ndarray, street: np.ndarray, address: np.ndarray) -> Incidents:
+               reported: np.ndarray, incident_type: np.ndarray, street: np.ndarray, address: np.ndarray,
+               is_closed: np.ndarray | None = None) -> Incidents:
+    """Incidents with their response; `is_closed` (a scenario's) says which are closed, else some are left open
+    or never attended."""
     n = len(day)
     arrived = reported + 60 + rng.exponential(ARRIVAL_MINUTES * 60, n).astype(np.int64)
     closed = arrived + 300 + rng.exponential(CLOSING_MINUTES * 60, n).astype(np.int64)
-    arrived[rng.random(n) < NOT_ATTENDED_SHARE] = -1
-    closed[(arrived < 0) | (rng.random(n) < NOT_CLOSED_SHARE)] = -1
+    unattended, open_ = rng.random(n) < NOT_ATTENDED_SHARE, rng.random(n) < NOT_CLOSED_SHARE
+    if is_closed is not None:
+        unattended, open_ = unattended & ~is_closed, ~is_closed
+    arrived[unattended] = -1
+    closed[unattended | open_] = -1
     channel = rng.choice(len(police.channel_names), n, p=police.channel_shares)
     return Incidents(day, seq, reported, arrived, closed, channel, incident_type, street, address,
                      rng.integers(0, len(RESULTS), n))
@@ -122,7 +145,7 @@ def _addresses(rng: np.random.Generator, police: PoliceStandard, street: np.ndar
 
 
 def _scenario_incidents(rng: np.random.Generator, police: PoliceStandard, start: date, days: int, per_day: int,
-                        records: list) -> Incidents:
+                        records: list[ScenarioRecord]) -> Incidents:
     """One incident per scenario record, on its day, numbered after that day's own incidents."""
     zone = ZoneInfo(TIMEZONE)
     day = np.array([(record.occurred_at.astimezone(zone).date() - start).days for record in records], np.int64)
@@ -137,7 +160,8 @@ def _scenario_incidents(rng: np.random.Generator, police: PoliceStandard, start:
         np.array([int(record.occurred_at.timestamp()) for record in records], np.int64),
         np.array([_type_of(police, record.category_code, record.is_dispute) for record in records], np.int64),
         np.array([street_index[record.street_code] for record in records], np.int64),
-        np.array([record.address for record in records], dtype=object))
+        np.array([record.address for record in records], dtype=object),
+        np.array([record.is_closed for record in records], bool))
 
 
 def _type_of(police: PoliceStandard, category_code: str, is_dispute: bool) -> int:

@@ -46,15 +46,18 @@ class StandInScenario:
             SimpleNamespace(matter_id="M1", occurred_at=datetime(2026, 3, 2, 20, 15, tzinfo=zone),
                             district_code=street["district_code"], street_code=street["street_code"],
                             community_code=community["community_code"], address=f"{street['street_name']}某某路",
-                            category_code="0301", is_dispute=True),
+                            category_code="0301", is_dispute=True, is_closed=True),
             SimpleNamespace(matter_id="M2", occurred_at=datetime(2026, 3, 5, 9, 0, tzinfo=zone),
                             district_code=street["district_code"], street_code=street["street_code"],
                             community_code=community["community_code"], address=f"{street['street_name']}某某社区",
-                            category_code="0202", is_dispute=False),
+                            category_code="0202", is_dispute=False, is_closed=False),
         ]
 
     def records_for(self, source: str) -> list:
         return self.records if source == police.SOURCE else []
+
+    def rng_for(self, source: str) -> np.random.Generator:
+        return np.random.default_rng(7)
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +123,7 @@ def test_police_emits_one_incident_per_scenario_record(police_delivery):
         assert row["管辖派出所"] in (station[record.street_code],
                                   *[r["source_value"] for r in _seed("mappings/map_jurisdiction__police_incidents.csv")])
         assert incident_id[2:10] == record.occurred_at.strftime("%Y%m%d")
+        assert (row["办结时间"] is not None) == record.is_closed
     assert len(by_id) == len({row["警情编号"] for row in rows})
 
 

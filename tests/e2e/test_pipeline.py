@@ -16,7 +16,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from demo.generate import generate, scaled_sizes
+from demo.generate import GENERATORS, generate, scaled_sizes
+from demo.scenarios import REPORT
 from pipelines import settings
 from pipelines.cli import BuildReport, build
 from pipelines.ingestion.contracts import load_contracts
@@ -26,6 +27,8 @@ from tests.publish.reader_process import ReaderProcess, judge
 START = date(2026, 3, 1)
 DAYS = 6
 END = START + timedelta(days=DAYS - 1)
+REPORTERS = {module.SOURCE for module in GENERATORS if getattr(module, "SCENARIO_ROLE", None) == REPORT}
+DISPUTE_REFERRERS = {module.SOURCE for module in GENERATORS if getattr(module, "SCENARIO_REFERS_DISPUTES", False)}
 
 
 @pytest.fixture(scope="module")
@@ -285,6 +288,12 @@ def test_governance_cases_merge_the_scenario_matters_across_channels(built):
           f"({true} true pairs)")
     assert true > 0
     assert precision >= 0.95 and recall >= 0.90
+    # every reporting channel takes part in the judged pairs
+    for source in REPORTERS:
+        precision, recall, predicted, true = pairwise_precision_recall(built["truth"], bridge, involving=source)
+        print(f"  pairs with a {source} record: precision {precision:.3f} ({predicted} pairs), "
+              f"recall {recall:.3f} ({true} true pairs)")
+        assert true > 0, source
 
 
 def test_a_governance_case_is_closed_only_when_every_record_is(built):
@@ -312,26 +321,30 @@ def test_dispute_journeys_follow_the_scenario_across_the_three_mediations(built)
         "select origin_record_id, stage_path, resolved_stage, is_resolved_at_grassroots from marts.fct_dispute_journey"
         " where origin_record_id is not null")}
     assert journeys
+    origins = set()
     for matter, expected in journeys.items():
-        origin = next(record_id for source, record_id in records[matter] if source != "mediation_cases")
+        origin_source, origin = next(record for record in records[matter] if record[0] != "mediation_cases")
         assert rows[origin] == (">".join(expected["stages"]), expected["resolved_stage"],
                                 expected["resolved_at_grassroots"]), matter
+        origins.add(origin_source)
+    assert origins == DISPUTE_REFERRERS  # journeys start at every channel that refers disputes (12345, 110)
     assert scalar("select count(*) from marts.fct_dispute_journey where mediation_case_id is not null") \
         == scalar("select count(*) from marts.fct_dispute_case")
 
 
-def test_hotline_addresses_find_their_community(built):
+@pytest.mark.parametrize("source", ["hotline_12345", "police_incidents"])
+def test_addresses_find_their_community(built, source):
     matters = built["truth"]["scenario"]["matters"]
     community = dict(query("select source || ':' || record_id, community_code from marts.bridge_governance_case_record"))
-    hotline = [(matter, record_id) for matter, record_ids in
-               built["truth"]["sources"]["hotline_12345"]["scenario_records"].items() for record_id in record_ids]
-    assert hotline
-    for matter, record_id in hotline:
-        assert community[f"hotline_12345:{record_id}"] == matters[matter]["community_code"]
+    written = [(matter, record_id) for matter, record_ids in
+               built["truth"]["sources"][source]["scenario_records"].items() for record_id in record_ids]
+    assert written
+    for matter, record_id in written:  # every scenario address names its community
+        assert community[f"{source}:{record_id}"] == matters[matter]["community_code"]
     rates = dict(query("select source, sum(records_with_community) / sum(records) from marts.mart_community_match_rate"
                        " group by source"))
     print(f"community match rate: {rates}")
-    assert rates["grid_events"] > 0.9 and 0 < rates["hotline_12345"] < 1
+    assert rates["grid_events"] > 0.9 and 0 < rates[source] < 1
 
 
 def test_no_raw_personal_information_reaches_a_mart(built):

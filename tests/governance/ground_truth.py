@@ -21,11 +21,13 @@ def scenario_matters(truth: dict) -> dict[str, set[Record]]:
     return matters
 
 
-def pairwise_precision_recall(truth: dict, bridge: list[tuple[str, str, str]]) -> tuple[float, float, int, int]:
+def pairwise_precision_recall(truth: dict, bridge: list[tuple[str, str, str]],
+                              involving: str | None = None) -> tuple[float, float, int, int]:
     """Pairwise precision and recall of the cases (bridge rows: source, record id, case id) on the scenario.
 
     Judged pairs: those with at least one scenario record (the rest of the demo has no ground truth about which
-    records are one matter). True pairs: two records of one scenario matter; predicted: two records of one case.
+    records are one matter), and with `involving`, only those with a record of that source. True pairs: two
+    records of one scenario matter; predicted: two records of one case.
     Returns precision, recall, predicted pairs, true pairs.
     """
     cases: dict[str, set[Record]] = defaultdict(set)
@@ -36,6 +38,9 @@ def pairwise_precision_recall(truth: dict, bridge: list[tuple[str, str, str]]) -
     scenario_records = {record for records in matters.values() for record in records}
     true_pairs = _pairs(matters)
     predicted = {pair for pair in _pairs(cases) if pair & scenario_records}
+    if involving is not None:
+        true_pairs, predicted = ({pair for pair in pairs if any(source == involving for source, _ in pair)}
+                                 for pairs in (true_pairs, predicted))
     hits = len(predicted & true_pairs)
     precision = hits / len(predicted) if predicted else 1.0
     recall = hits / len(true_pairs) if true_pairs else 1.0

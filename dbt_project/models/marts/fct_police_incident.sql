@@ -1,6 +1,7 @@
 {#-
   110 police incidents (110警情), one row per incident (latest version), conformed and located by station
-  jurisdiction, district and street. Incremental over the window vars (macros/incremental.sql).
+  jurisdiction, district, street and (where the address names it) community. Incremental over the window vars
+  (macros/incremental.sql).
   response_minutes = received -> police on site; NULL when negative or the dates are implausible for the partition.
 -#}
 {{ config(
@@ -32,6 +33,7 @@ select
     cast(jurisdiction_code as varchar) as jurisdiction_code,
     cast(district_code as varchar) as district_code,
     cast(street_code as varchar) as street_code,
+    cast(community_code as varchar) as community_code,
     cast(incident_address as varchar) as incident_address,
     cast(coalesce(is_dispute, false) as boolean) as is_dispute,
     cast(disposal_result as varchar) as disposal_result,

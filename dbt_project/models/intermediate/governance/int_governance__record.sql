@@ -1,9 +1,9 @@
 {#-
   Every record of a reporting channel in one shape (一件事的各个来源): the input of governance cases, dispute
   journeys, risk hotspots and the community match rate (docs/governance.md). One select per channel, from the
-  list below; a new channel (e.g. 110 police incidents) is one more entry: its model, record key, report time, place
-  key (a column or an expression, e.g. address_place_key('incident_address')), and optionally its closure
-  (default: the column is_closed) and dispute (default: by category group) expressions. The model carries
+  list below; a new channel is one more entry: its model, record key, report time, place key (a column or an
+  expression, e.g. address_place_key('incident_address')), and optionally its closure (default: the column
+  is_closed) and dispute (default: by category group) expressions. The model carries
   district_code, street_code, community_code, category_code and closed_at. Carries the road address key (part of
   an address): intermediate only.
 -#}
@@ -12,6 +12,9 @@
      'occurred_at': 'accepted_at', 'place_key': 'incident_place_key', 'is_dispute': none},
     {'source': 'grid_events', 'model': 'int_grid_events__events', 'record_id': 'event_id',
      'occurred_at': 'reported_at', 'place_key': 'event_place_key', 'is_dispute': none},
+    {'source': 'police_incidents', 'model': 'int_police_incidents__incidents', 'record_id': 'incident_id',
+     'occurred_at': 'reported_at', 'place_key': address_place_key('incident_address'),
+     'is_closed': 'closed_at is not null', 'is_dispute': 'is_dispute'},
 ] -%}
 
 with category as (

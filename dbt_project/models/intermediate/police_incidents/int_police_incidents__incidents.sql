@@ -2,7 +2,8 @@
   110 police incidents, latest version per incident_id, conformed to the city standard: report channel, incident
   class and sub-type (the class of the sub-type when the delivered class does not conform), the unified category
   of the sub-type where it has one, and the place: the station's jurisdiction gives the district; the street is
-  the jurisdiction's street named in the generalised address, or the only street of a one-street jurisdiction.
+  the jurisdiction's street named in the generalised address, or the only street of a one-street jurisdiction;
+  the community named in the address where it names one (docs/governance.md).
   Incremental like the other int_* models (macros/incremental.sql).
 -#}
 {{ config(
@@ -88,6 +89,22 @@ street_match as (
             jurisdiction_street.street_code
     ) = 1
 
+),
+
+located as (
+    select
+        conformed.incident_id,
+        conformed.incident_address_key,
+        jurisdiction.district_code,
+        coalesce(street_match.street_code, jurisdiction.only_street_code) as street_code
+    from conformed
+    left join jurisdiction on jurisdiction.jurisdiction_code = conformed.jurisdiction_code
+    left join street_match on street_match.incident_id = conformed.incident_id
+),
+
+-- the community named in the address, where it names one (docs/governance.md)
+community_match as (
+    {{ community_in_address('located', 'incident_id', 'incident_address_key', 'street_code', 'district_code') }}
 )
 
 select
@@ -104,8 +121,9 @@ select
     i.category_code,
     i.jurisdiction,
     i.jurisdiction_code,
-    jurisdiction.district_code,
-    coalesce(street_match.street_code, jurisdiction.only_street_code) as street_code,
+    located.district_code,
+    located.street_code,
+    community_match.community_code,
     i.incident_address,
     i.disposal_result,
     i.arrived_at,
@@ -117,5 +135,5 @@ select
     i._record_hash as record_hash
 from conformed as i
 left join incident_class on incident_class.incident_class_code = i.incident_class_code
-left join jurisdiction on jurisdiction.jurisdiction_code = i.jurisdiction_code
-left join street_match on street_match.incident_id = i.incident_id
+left join located on located.incident_id = i.incident_id
+left join community_match on community_match.incident_id = i.incident_id
