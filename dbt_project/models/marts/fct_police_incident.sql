@@ -34,7 +34,8 @@ select
     cast(district_code as varchar) as district_code,
     cast(street_code as varchar) as street_code,
     cast(community_code as varchar) as community_code,
-    cast(incident_address as varchar) as incident_address,
+    -- a house number would point at a household: the mart keeps the road or community only
+    cast(regexp_replace(incident_address, '[0-9０-９]+号.*$', '') as varchar) as incident_address,
     cast(coalesce(is_dispute, false) as boolean) as is_dispute,
     cast(disposal_result as varchar) as disposal_result,
     cast(arrived_at as timestamptz) as arrived_at,
