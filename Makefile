@@ -53,8 +53,11 @@ demo: setup
 	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
 		$(BIN)/python -m pipelines.cli build $(DEMO_WINDOW)
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), a test file per worker: the end-to-end builds overlap.
+TEST_WORKERS ?= 2
+
 test: setup browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The cockpit's browser test drives Debian's Chromium (never a browser Playwright downloads) and needs a CJK font
 # for the Chinese labels. Installed once with apt-get (root); nothing to do when both are there.
