@@ -56,7 +56,9 @@ demo: setup
 # The suite runs on TEST_WORKERS processes (pytest-xdist), a test file per worker: the end-to-end builds overlap.
 TEST_WORKERS ?= 2
 
-test: setup browser
+# setup (pip) and browser (apt-get) wait on the network, not on each other: they run side by side.
+test:
+	$(MAKE) --no-print-directory -j2 setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The cockpit's browser test drives Debian's Chromium (never a browser Playwright downloads) and needs a CJK font
