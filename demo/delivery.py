@@ -6,10 +6,12 @@ import io
 import shutil
 import zipfile
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 
 from demo.standard import Contract
 
@@ -60,3 +62,19 @@ def reproducible_zip(data: bytes) -> bytes:
             target.writestr(zipfile.ZipInfo(entry.filename, ZIP_TIMESTAMP), source.read(entry.filename),
                             compress_type=zipfile.ZIP_DEFLATED)
     return target_buffer.getvalue()
+
+
+def monthly_workbook(contract: Contract, rows: list[list], month_start: date) -> bytes:
+    """The month's XLSX delivery: the contract's sheet with its headers, then `rows`. Document and zip entry times
+    are the delivery day, so a rerun writes identical bytes."""
+    workbook = Workbook(write_only=True)
+    delivered = datetime.combine((month_start + timedelta(days=32)).replace(day=1), datetime.min.time())
+    workbook.properties.created = workbook.properties.modified = delivered
+    sheet = workbook.create_sheet(contract.sheet)
+    sheet.append(contract.headers())
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    # ExcelWriter directly: Workbook.save would stamp the current time as the modification time.
+    ExcelWriter(workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
+    return reproducible_zip(buffer.getvalue())

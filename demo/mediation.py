@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
-from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
 
 from demo.defects import DefectPicker, defect_count, members, still_unknown
-from demo.delivery import reproducible_zip, reset_folder
+from demo.delivery import monthly_workbook, reset_folder
 from demo.scenarios import MEDIATION, Scenario, ScenarioRecord, matter_ids
 from demo.standard import OUTCOME_FAILURE, OUTCOME_SUCCESS, CityStandard, Contract
 from demo.values import (
@@ -242,25 +238,10 @@ def _write_files(inbox: Path, contract: Contract, rows: list[list], cases: Cases
         for row in np.flatnonzero(cases.month == k):
             month_rows += [rows[row], rows[row]] if copies[row] else [rows[row]]
         name = contract.file_name(month_start)
-        (folder / name).write_bytes(_workbook(contract, month_rows, month_start))
+        (folder / name).write_bytes(monthly_workbook(contract, month_rows, month_start))
         files.append(f"{SOURCE}/{name}")
         written += month_rows
     return files, written
-
-
-def _workbook(contract: Contract, rows: list[list], month_start: date) -> bytes:
-    workbook = Workbook(write_only=True)
-    # Fixed document times (and zip entry times below): a rerun writes identical bytes.
-    delivered = datetime.combine((month_start + timedelta(days=32)).replace(day=1), datetime.min.time())
-    workbook.properties.created = workbook.properties.modified = delivered
-    sheet = workbook.create_sheet(contract.sheet)
-    sheet.append(contract.headers())
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    # ExcelWriter directly: Workbook.save would stamp the current time as the modification time.
-    ExcelWriter(workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
-    return reproducible_zip(buffer.getvalue())
 
 
 def _date_format_counts(contract: Contract, written: list[list]) -> dict[str, int]:

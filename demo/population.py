@@ -8,18 +8,14 @@ resident population). The ground truth counts the flags the pipeline must raise 
 
 from __future__ import annotations
 
-import io
-import zipfile
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import yaml
-from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
 
 from demo.defects import DefectPicker, defect_count, members
-from demo.delivery import reproducible_zip, reset_folder
+from demo.delivery import monthly_workbook, reset_folder
 from demo.monthly import month_starts
 from demo.standard import CityStandard, Contract, read_seed
 from pipelines.settings import DBT_PROJECT_DIR
@@ -64,7 +60,7 @@ def deliver(inbox: Path, std: CityStandard, rng: np.random.Generator, start: dat
             unknown_codes.add(row_codes[row])
         rows, lands = _rows(rng, month, row_codes, month_counts, picks)
         name = contract.file_name(month)
-        (folder / name).write_bytes(_workbook(contract, rows, month))
+        (folder / name).write_bytes(monthly_workbook(contract, rows, month))
         files.append(f"{SOURCE}/{name}")
         written += len(rows)
         for row in np.flatnonzero(lands):
@@ -120,20 +116,6 @@ def _rows(rng: np.random.Generator, month: date, codes: list[str], counts: np.nd
         row = [code, MONTH_FORMATS[month_format[k]].format(month), *values]
         rows += [row, list(row)] if duplicate[k] else [row]
     return rows, ~missing & ~no_resident
-
-
-def _workbook(contract: Contract, rows: list[list], month: date) -> bytes:
-    workbook = Workbook(write_only=True)
-    # Fixed document and zip entry times: a rerun writes identical bytes.
-    delivered = datetime.combine((month + timedelta(days=32)).replace(day=1), datetime.min.time())
-    workbook.properties.created = workbook.properties.modified = delivered
-    sheet = workbook.create_sheet(contract.sheet)
-    sheet.append(contract.headers())
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    ExcelWriter(workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
-    return reproducible_zip(buffer.getvalue())
 
 
 def _expected(landed: dict[tuple[str, int], np.ndarray], unknown: set[str], months: list[date], written: int,
