@@ -23,6 +23,10 @@ class DefectPicker:
         self._order = rng.permutation(n)
         self._taken = np.zeros(n, dtype=bool)
 
+    def free(self, eligible: np.ndarray) -> int:
+        """How many eligible rows no defect has taken yet."""
+        return int((eligible & ~self._taken).sum())
+
     def pick(self, defect: str, count: int, eligible: np.ndarray) -> np.ndarray:
         free = self._order[eligible[self._order] & ~self._taken[self._order]]
         if len(free) < count:
