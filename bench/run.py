@@ -279,7 +279,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; rows scale {scale:g}; sources: {', '.join(every)}")
     if "first" in results:
-        report_builds(f"{len(first)} departments", first, *results["first"], targets["first_departments_full_build_seconds"])
+        report_builds(f"{len(first)} departments", first, *results["first"],
+                      targets["first_departments_full_build_seconds"])
     if "all" in results:
         report_builds(f"{len(every)} departments", every, *results["all"], targets["all_departments_full_build_seconds"])
     if "multiples" in results:
