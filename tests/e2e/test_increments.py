@@ -1,13 +1,18 @@
 """Increments equal a full rebuild: the governance models built day by day, as the daily governance runs build them
-(one `dbt build` per day with that day's window, the pipeline's own command), with one day re-landed with changed
-deliveries after later days were built, hold exactly the rows a `--full-refresh` build of the same landed data holds.
+(one `dbt build` per day with that day's window, the pipeline's own command and dbt environment), then corrected
+deliveries re-landed and rebuilt day by day, hold exactly the rows a `--full-refresh` build of the same landed data
+holds.
+
+Scenario (every demo generator, small sizes): three days ending on a Sunday that is also a month's last day, so
+daily, weekly and monthly partitions land. The days are built in order; then the middle day is delivered again with
+other records (out of order: after the last day was built) and rebuilt; then the last day is delivered again
+without the re-export it held of an earlier record (that record must fall back to its earlier version) and
+rebuilt.
 
 Compared: every incremental model and every mart table of the dbt manifest (never a hand list), as multisets of
-rows. Only run-time columns are left out: those whose name says dbt wrote them at build time (RUN_TIME_COLUMN); the
-landing's load ids and timestamps come from the landed data, which both builds read, so they are compared.
-
-Small on purpose: every demo generator at a small size, a few days around a week's and a month's end (so weekly and
-monthly partitions land too). dbt runs as the pipeline runs it: a subprocess with the pipeline's environment.
+rows. Only run-time columns are left out: those whose name says dbt wrote them at build time (RUN_TIME_COLUMN; no
+model has one today); the landing's load ids and timestamps come from the landed data, which both builds read, so
+they are compared.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from demo.generate import generate, scaled_sizes
+from demo.generate import GENERATORS, generate, scaled_sizes
 from pipelines import settings
 from pipelines.assets.dbt import CITY_STANDARD, GOVERNANCE, UNIT_TESTS, governance_build_args
 from pipelines.dbt_environment import run_environment, window_environment
@@ -33,11 +38,11 @@ from pipelines.ingestion.landing import land_partitions, landed_partition_path
 from pipelines.partitions import partition_ending_on
 from pipelines.warehouse import warehouse_connection
 
-# Sunday to Tuesday: a weekly partition ends on the Sunday, monthly ones on the 31st.
-START = date(2026, 3, 29)
+# Friday to Sunday, the Sunday a month's last day: a weekly and monthly partitions end on it (3 days: the fewest
+# in which every generator injects a re-export, a record's later version delivered the next day).
+START = date(2026, 5, 29)
 DAYS = 3
 SIZE_FRACTION = 0.05
-RELANDED_DAY = START + timedelta(days=1)  # re-landed with other deliveries once every day is built
 # Columns dbt fills at build time (not from landed data): they differ between any two builds.
 RUN_TIME_COLUMN = re.compile(r"(^|_)(built_at|dbt_updated_at|invocation_id|run_started_at)$")
 # Data tests write no model rows (a failing one keeps its rows in a view of ops_test_failures): left out of these
@@ -80,31 +85,42 @@ def land_day(day: date) -> None:
                 land_partitions(contract, [key], connection)
 
 
-def replace_daily_deliveries(inbox: Path, day: date, other: Path) -> None:
-    """The daily sources deliver `day` again, with other contents (the deliveries generated in `other`)."""
-    for contract in load_contracts().values():
-        if contract.partition_type != "daily":
-            continue
-        for folder, replace in ((inbox, False), (other, True)):
-            for path in sorted((folder / contract.source).rglob("*")):
-                if path.is_file() and contract.partition_key_of(path.name) == day.isoformat():
-                    if replace:
-                        target = inbox / path.relative_to(other)
-                        shutil.copy2(path, target)
-                    else:
-                        path.unlink()
+def redeliver(inbox: Path, day: date, other: Path, seed: int) -> None:
+    """The daily sources deliver `day` again with other records: one day generated alone (a one-day window has no
+    re-exports) with another seed; the other sources' generators at their default sizes, which one day needs."""
+    contracts = load_contracts()
+    daily = {source for source, contract in contracts.items() if contract.partition_type == "daily"}
+    sizes = {module.SOURCE: module.DEFAULT_SIZE for module in GENERATORS} | {
+        source: size for source, size in scaled_sizes(SIZE_FRACTION).items() if source in daily}
+    generate(other, day, 1, sizes, seed=seed)
+    for source in sorted(daily):
+        for folder in (inbox, other):
+            for path in sorted((folder / source).glob("*")):
+                if contracts[source].partition_key_of(path.name) == day.isoformat():
+                    shutil.copy2(path, inbox / source / path.name) if folder == other else path.unlink()
 
 
-def landed_record_hashes(day: date) -> set[str]:
-    """The record hashes landed for `day` by the daily sources."""
-    hashes = set()
+def landed_versions(day: date) -> set[tuple]:
+    """(source, record key, record hash) of what the daily sources landed for `day`."""
+    versions = set()
     with duckdb.connect() as connection:
         for contract in load_contracts().values():
             path = landed_partition_path(contract, day.isoformat(), settings.landing_dir())
             if contract.partition_type == "daily" and path.exists():
-                hashes |= {row[0] for row in connection.execute(
-                    "select _record_hash from read_parquet(?)", [str(path)]).fetchall()}
-    return hashes
+                key = " || '|' || ".join(f'coalesce("{column}", \'\')' for column in contract.record_key)
+                versions |= {(contract.source, *row) for row in connection.execute(
+                    f"select {key}, _record_hash from read_parquet(?)", [str(path)]).fetchall()}
+    return versions
+
+
+def reland(root: Path, day: date, seed: int) -> tuple[set, set]:
+    """Deliver and land `day` again with other records, then rebuild it as its governance run does; the landed
+    versions of the day before and after."""
+    before = landed_versions(day)
+    redeliver(root / "inbox", day, root / f"other_{day}", seed)
+    land_day(day)
+    build_governance(root, day, day)
+    return before, landed_versions(day)
 
 
 def compared_tables() -> list[str]:
@@ -137,13 +153,14 @@ def differences(tmp_path_factory) -> dict[str, tuple[int, int]]:
         for day in (START + timedelta(days=n) for n in range(DAYS)):
             land_day(day)
             build_governance(root, day, day)
-        # the second day delivered again, changed, after every later day was built: its run rebuilds it alone
-        generate(root / "other", START, DAYS, scaled_sizes(SIZE_FRACTION), seed=6)
-        replace_daily_deliveries(root / "inbox", RELANDED_DAY, root / "other")
-        landed = landed_record_hashes(RELANDED_DAY)
-        land_day(RELANDED_DAY)
-        assert landed_record_hashes(RELANDED_DAY) != landed, "the re-landed day must change what is landed"
-        build_governance(root, RELANDED_DAY, RELANDED_DAY)
+        middle, last = START + timedelta(days=1), START + timedelta(days=DAYS - 1)
+        before, after = reland(root, middle, seed=6)
+        assert before != after, "the re-landed day must change what is landed"
+        earlier_keys = {version[:2] for day in (START, middle) for version in landed_versions(day)}
+        before, after = reland(root, last, seed=7)
+        # a record the last day held a later version of, and holds no more: its earlier version is its latest
+        assert {version[:2] for version in before - after} & earlier_keys - {version[:2] for version in after}, \
+            "the re-landed last day must drop a re-exported record that an earlier day holds"
 
         tables = compared_tables()
         with duckdb.connect(str(settings.warehouse_path())) as connection:
