@@ -5,7 +5,7 @@
     python -m pipelines.cli build --full-refresh --start 2026-02-28 --end 2026-02-28
     python -m pipelines.cli summary
     python -m pipelines.cli publications     (the published snapshots, newest first)
-    python -m pipelines.cli rollback         (serve the snapshot before the current one again)
+    python -m pipelines.cli rollback         (serve the snapshot before the current one again, with its cockpit)
 
 Runs go through the Dagster instance in $DAGSTER_HOME (default: the repository's `.dagster_home`), so they show
 up in the UI (`make dev`) afterwards. A problem is reported as one line (exit code 2); `--debug` or
@@ -222,6 +222,10 @@ def roll_back() -> int:
         print(f"rollback: {error}", file=sys.stderr)
         return 1
     print(f"Rolled back: {settings.serving_path()} serves snapshot {restored} again; {withdrawn} is rolled_back.")
+    # the cockpit shows the served snapshot: rebuilt here, as the daily job rebuilds it after a publication
+    from pipelines.cockpit import build_cockpit
+
+    print(f"Cockpit of snapshot {build_cockpit()['snapshot_id']}: {settings.cockpit_dir() / 'index.html'}")
     return 0
 
 
@@ -266,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                               help="rebuild every incremental model from all landed partitions (after a seed change)")
     commands.add_parser("summary", help="print what the warehouse holds")
     commands.add_parser("publications", help="list the published snapshots, newest first")
-    commands.add_parser("rollback", help="serve the snapshot published before the current one again")
+    commands.add_parser("rollback", help="serve the snapshot published before the current one again (and rebuild "
+                                         "the cockpit for it)")
     args = parser.parse_args(argv)
     debug = args.debug or settings.debug_enabled()
     try:
