@@ -15,8 +15,10 @@ CITYBRAIN_DEBUG=1 adds the traceback and the full run log.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timezone
 
 import dagster
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
 
 # Dagster's notices about its own beta and preview APIs are for the developers, not the operator's terminal.
 for _notice in (dagster.BetaWarning, dagster.PreviewWarning):
@@ -95,9 +97,16 @@ def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, s
     run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if debug else "CRITICAL"}}}}
     if ops_config:
         run_config["ops"] = ops_config
-    return defs.resolve_job_def(job_name).execute_in_process(
-        run_config=run_config, instance=instance, tags=tags, raise_on_error=False
-    )
+    return execute(defs.resolve_job_def(job_name), run_config, instance, tags, debug=debug)
+
+
+def execute(job: JobDefinition, run_config: dict, instance: DagsterInstance, tags: dict[str, str], *,
+            debug: bool = False) -> ExecuteInProcessResult:
+    """Run a job in this process. What its steps print (dagster-dbt echoes every dbt log line) stays in the run's
+    compute logs, shown in the UI: Dagster writes them to files and mirrors them onto stdout, here /dev/null."""
+    with open(os.devnull, "w") if not debug else contextlib.nullcontext(sys.stdout) as out, \
+            contextlib.redirect_stdout(out):
+        return job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
 
 
 def build(start: date, end: date, instance: DagsterInstance, debug: bool = False,
@@ -183,8 +192,10 @@ def print_summary(summary: dict[str, list[tuple]], report: BuildReport | None = 
     if report:
         print(f"\nRuns: " + ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in report.runs))
         print(f"Checks: {report.checks_passed} passed, {len(report.checks_failed)} failed")
-        for failed in report.checks_failed:
-            print(f"  failed: {failed}")
+        for check, partitions in _partitions_by_check(report.checks_failed).items():
+            where = "" if not partitions else f" [{partitions[0]}]" if len(partitions) == 1 else \
+                f" in {len(partitions)} partitions [{min(partitions)} .. {max(partitions)}]"
+            print(f"  failed: {check}{where}")
         for line in report.notes:
             print(f"Note: {line}")
         for line in report.failures:
@@ -198,6 +209,15 @@ def print_summary(summary: dict[str, list[tuple]], report: BuildReport | None = 
     if not summary["serving"]:
         print(f"Serving: nothing published yet ({settings.serving_path()})")
     print("Open the UI: make dev  (then http://127.0.0.1:3000)")
+
+
+def _partitions_by_check(failed: list[str]) -> dict[str, list[str]]:
+    """`asset:check [partition] (SEVERITY)` lines → `asset:check (SEVERITY)` → its failed partitions."""
+    checks: dict[str, list[str]] = {}
+    for line in failed:
+        check, partition, severity = re.fullmatch(r"(.*?)(?: \[(.*)\])? (\(\w+\))", line).groups()
+        checks.setdefault(f"{check} {severity}", []).extend([partition] if partition else [])
+    return checks
 
 
 def print_publications() -> None:
