@@ -55,12 +55,13 @@ demo: setup
 		$(BIN)/python -m pipelines.cli build $(DEMO_WINDOW)
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist), a test file per worker: the end-to-end builds overlap.
+# Files go out in collection order, the end-to-end ones first (tests/conftest.py), not the largest first.
 TEST_WORKERS ?= 2
 
 # setup (pip) and browser (apt-get) wait on the network, not on each other: they run side by side.
 test:
 	$(MAKE) --no-print-directory -j2 setup browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The cockpit's browser test drives Debian's Chromium (never a browser Playwright downloads) and needs a CJK font
 # for the Chinese labels. Installed once with apt-get (root); nothing to do when both are there.
