@@ -34,7 +34,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 # Derived on every make run (about a second): the stamp changes only when a derived file did, so dbt parses again
 # only after a contract, a mapping seed or the deriving code really changed (a removed contract included).
 $(DERIVED): $(VENV)/.installed FORCE
-	$(BIN)/python -m pipelines.derived --stamp $@
+	@$(BIN)/python -m pipelines.derived --stamp $@
 
 # The manifest is prepared at build time so that loading the code location never parses the dbt project, and so is
 # the partial parse the runs start from (in their dbt environment: pipelines/dbt_project.py).
@@ -49,18 +49,20 @@ setup: $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
 DEMO_WINDOW = $(if $(DEMO_START),--start $(DEMO_START)) --days $(DEMO_DAYS)
 
+# Prints what it generated, then the build's summary (the runs' full logs are in the UI, `make dev`).
 demo: setup
-	$(BIN)/python -m demo.generate $(DEMO_WINDOW) $(DEMO_SIZES)
-	CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
+	@$(BIN)/python -m demo.generate $(DEMO_WINDOW) $(DEMO_SIZES)
+	@CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
 		$(BIN)/python -m pipelines.cli build $(DEMO_WINDOW)
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist), a test file per worker: the end-to-end builds overlap.
+# Files go out in collection order, the end-to-end ones first (tests/conftest.py), not the largest first.
 TEST_WORKERS ?= 2
 
 # setup (pip) and browser (apt-get) wait on the network, not on each other: they run side by side.
 test:
 	$(MAKE) --no-print-directory -j2 setup browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The cockpit's browser test drives Debian's Chromium (never a browser Playwright downloads) and needs a CJK font
 # for the Chinese labels. Installed once with apt-get (root); nothing to do when both are there.

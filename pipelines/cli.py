@@ -5,7 +5,7 @@
     python -m pipelines.cli build --full-refresh --start 2026-02-28 --end 2026-02-28
     python -m pipelines.cli summary
     python -m pipelines.cli publications     (the published snapshots, newest first)
-    python -m pipelines.cli rollback         (serve the snapshot before the current one again)
+    python -m pipelines.cli rollback         (serve the snapshot before the current one again, with its cockpit)
 
 Runs go through the Dagster instance in $DAGSTER_HOME (default: the repository's `.dagster_home`), so they show
 up in the UI (`make dev`) afterwards. A problem is reported as one line (exit code 2); `--debug` or
@@ -15,8 +15,10 @@ CITYBRAIN_DEBUG=1 adds the traceback and the full run log.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timezone
 
 import dagster
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
 
 # Dagster's notices about its own beta and preview APIs are for the developers, not the operator's terminal.
 for _notice in (dagster.BetaWarning, dagster.PreviewWarning):
@@ -95,9 +97,16 @@ def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, s
     run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if debug else "CRITICAL"}}}}
     if ops_config:
         run_config["ops"] = ops_config
-    return defs.resolve_job_def(job_name).execute_in_process(
-        run_config=run_config, instance=instance, tags=tags, raise_on_error=False
-    )
+    return execute(defs.resolve_job_def(job_name), run_config, instance, tags, debug=debug)
+
+
+def execute(job: JobDefinition, run_config: dict, instance: DagsterInstance, tags: dict[str, str], *,
+            debug: bool = False) -> ExecuteInProcessResult:
+    """Run a job in this process. What its steps print (dagster-dbt echoes every dbt log line) stays in the run's
+    compute logs, shown in the UI: Dagster writes them to files and mirrors them onto stdout, here /dev/null."""
+    with open(os.devnull, "w") if not debug else contextlib.nullcontext(sys.stdout) as out, \
+            contextlib.redirect_stdout(out):
+        return job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
 
 
 def build(start: date, end: date, instance: DagsterInstance, debug: bool = False,
@@ -183,8 +192,10 @@ def print_summary(summary: dict[str, list[tuple]], report: BuildReport | None = 
     if report:
         print(f"\nRuns: " + ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in report.runs))
         print(f"Checks: {report.checks_passed} passed, {len(report.checks_failed)} failed")
-        for failed in report.checks_failed:
-            print(f"  failed: {failed}")
+        for check, partitions in _partitions_by_check(report.checks_failed).items():
+            where = "" if not partitions else f" [{partitions[0]}]" if len(partitions) == 1 else \
+                f" in {len(partitions)} partitions [{min(partitions)} .. {max(partitions)}]"
+            print(f"  failed: {check}{where}")
         for line in report.notes:
             print(f"Note: {line}")
         for line in report.failures:
@@ -198,6 +209,15 @@ def print_summary(summary: dict[str, list[tuple]], report: BuildReport | None = 
     if not summary["serving"]:
         print(f"Serving: nothing published yet ({settings.serving_path()})")
     print("Open the UI: make dev  (then http://127.0.0.1:3000)")
+
+
+def _partitions_by_check(failed: list[str]) -> dict[str, list[str]]:
+    """`asset:check [partition] (SEVERITY)` lines → `asset:check (SEVERITY)` → its failed partitions."""
+    checks: dict[str, list[str]] = {}
+    for line in failed:
+        check, partition, severity = re.fullmatch(r"(.*?)(?: \[(.*)\])? (\(\w+\))", line).groups()
+        checks.setdefault(f"{check} {severity}", []).extend([partition] if partition else [])
+    return checks
 
 
 def print_publications() -> None:
@@ -222,6 +242,10 @@ def roll_back() -> int:
         print(f"rollback: {error}", file=sys.stderr)
         return 1
     print(f"Rolled back: {settings.serving_path()} serves snapshot {restored} again; {withdrawn} is rolled_back.")
+    # the cockpit shows the served snapshot: rebuilt here, as the daily job rebuilds it after a publication
+    from pipelines.cockpit import build_cockpit
+
+    print(f"Cockpit of snapshot {build_cockpit()['snapshot_id']}: {settings.cockpit_dir() / 'index.html'}")
     return 0
 
 
@@ -266,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
                               help="rebuild every incremental model from all landed partitions (after a seed change)")
     commands.add_parser("summary", help="print what the warehouse holds")
     commands.add_parser("publications", help="list the published snapshots, newest first")
-    commands.add_parser("rollback", help="serve the snapshot published before the current one again")
+    commands.add_parser("rollback", help="serve the snapshot published before the current one again (and rebuild "
+                                         "the cockpit for it)")
     args = parser.parse_args(argv)
     debug = args.debug or settings.debug_enabled()
     try:

@@ -6,6 +6,15 @@ from pathlib import Path
 
 import pytest
 
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end files first, in a stable order (`make test` keeps it with --no-loadscope-reorder): under
+    `--dist loadfile` each is one worker's long pole, so they start at once and the other files fill in around them
+    (by number of tests, the one-test kill -9 file would start last)."""
+    items.sort(key=lambda item: not item.path.is_relative_to(TESTS / "e2e"))
+
 
 @pytest.fixture
 def workdirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:

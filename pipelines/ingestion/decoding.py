@@ -160,29 +160,42 @@ def _has_utf8_lines(raw: bytes) -> bool:
 
 
 def _decode_by_line(raw: bytes, primary: str, declared: str) -> tuple[str, set[int]]:
-    """Decode in `primary`; only a line where that fails is decoded on its own (UTF-8, else `declared`)."""
+    """Decode in `primary`; only a line where that fails is decoded on its own (UTF-8, else `declared`).
+
+    A failed decode copies all of its input into the error, so each call takes whole lines: one after a failing
+    line, then twice as many bytes while decoding succeeds. Linear, however many lines fail.
+    """
     view = memoryview(raw)
     parts: list[str] = []
     undecodable: set[int] = set()
-    position, line_number = 0, 0
-    while True:
+    position, line_number, span = 0, 0, 1
+    while position < len(raw):
+        end = _line_end(raw, position + span)
         try:
-            parts.append(codecs.decode(view[position:], primary))
-            return "".join(parts), undecodable
+            parts.append(codecs.decode(view[position:end], primary))
+            line_number += raw.count(b"\n", position, end)
+            position, span = end, span * 2
+            continue
         except UnicodeDecodeError as error:
             failed = position + error.start
-            start = raw.rfind(b"\n", 0, failed) + 1
-            end = raw.find(b"\n", failed)
-            end = len(raw) if end < 0 else end
-            parts.append(codecs.decode(view[position:start], primary))
-            line_number += raw.count(b"\n", position, start)
-            line = raw[start:end]
-            text = _decode_line(line, declared)
-            if text is None:
-                undecodable.add(line_number)
-                text = line.decode(declared, errors="replace")
-            parts.append(text)
-            position = end
+        start = raw.rfind(b"\n", 0, failed) + 1
+        end = _line_end(raw, failed)
+        parts.append(codecs.decode(view[position:start], primary))
+        line_number += raw.count(b"\n", position, start)
+        line = raw[start:end]
+        text = _decode_line(line, declared)
+        if text is None:
+            undecodable.add(line_number)
+            text = line.decode(declared, errors="replace")
+        parts.append(text)
+        position, span = end, 1
+    return "".join(parts), undecodable
+
+
+def _line_end(raw: bytes, position: int) -> int:
+    """The position of the line break ending the line at `position` (the end of `raw` if none)."""
+    end = raw.find(b"\n", position)
+    return len(raw) if end < 0 else end
 
 
 def _decode_line(line: bytes, declared: str) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import settings
+from pipelines.cli import main as cli
 from pipelines.cockpit import build_cockpit
 from pipelines.cockpit.__main__ import main
 from pipelines.cockpit.panels import PANELS
@@ -60,3 +61,14 @@ def test_make_cockpit_rebuilds_only_when_another_snapshot_is_served(workdirs, ca
         second = publish(build, run_id="run-2", partitions="2026-03-02", checks={"passed": [], "warned": []}, marts=())
     assert not is_current()
     assert main([]) == 0 and f"Built the cockpit of snapshot {second['snapshot_id']}" in capsys.readouterr().out
+
+
+def test_a_rollback_rebuilds_the_cockpit_for_the_snapshot_it_serves_again(workdirs, capsys):
+    with warehouse_connection() as build:
+        first, second = (publish(build, run_id=f"run-{day}", partitions=f"2026-03-0{day}", marts=(),
+                                 checks={"passed": [], "warned": []}) for day in (1, 2))
+    assert build_cockpit()["snapshot_id"] == second["snapshot_id"]
+    assert cli(["rollback"]) == 0
+    assert is_current()
+    assert "2026-03-01" in (settings.cockpit_dir() / "index.html").read_text(encoding="utf-8")
+    assert f"Cockpit of snapshot {first['snapshot_id']}" in capsys.readouterr().out

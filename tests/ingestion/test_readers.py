@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 
@@ -64,6 +65,25 @@ def test_mixed_gbk_and_utf8_lines_are_decided_line_by_line():
     assert decoded.text.splitlines()[4] == "好,的"
     assert decoded.undecodable_lines == frozenset({3})
     assert decoded.encoding == "utf-8,gb18030"
+
+
+def test_a_large_mixed_file_costs_a_few_passes_however_many_lines_fail(monkeypatch):
+    """Every GBK line fails as UTF-8 here, and a failed decode copies its whole input into the error: the bytes
+    handed to the decoder stay a small multiple of the file (decoding the rest of the file after each failing line
+    would hand it over once per line)."""
+    lines = [f"{n},示例区,投诉{n}".encode("gbk") if n % 50 else f"{n},示例区,来电{n}".encode() for n in range(20_000)]
+    lines[10_001] = b"\xff\xfe\xfd,x"
+    raw = b"\n".join(lines) + b"\n"
+    decode = codecs.decode
+    handed = []
+    monkeypatch.setattr(codecs, "decode", lambda data, encoding: handed.append(len(data)) or decode(data, encoding))
+    decoded = decode_delivery(raw, "gb18030")
+    assert decoded.encoding == "utf-8,gb18030"
+    assert decoded.undecodable_lines == frozenset({10_001})
+    text = decoded.text.splitlines()
+    assert (len(text), text[49], text[50]) == (20_000, "49,示例区,投诉49", "50,示例区,来电50")
+    assert text[10_002] == "10002,示例区,投诉10002"
+    assert sum(handed) <= 4 * len(raw)
 
 
 def _hotline_csv(rows: list[str], headers: list[str] | None = None) -> bytes:
