@@ -26,10 +26,15 @@ def warehouse(tmp_path_factory) -> Warehouse:
     return warehouse
 
 
-def declared_constraints(warehouse: Warehouse) -> dict[str, list[dict]]:
+def manifest_model(warehouse: Warehouse) -> dict:
     manifest = json.loads((warehouse.root / "target" / "manifest.json").read_text(encoding="utf-8"))
     model = manifest["nodes"][f"model.citybrain.{MODEL}"]
     assert model["config"]["contract"]["enforced"]
+    return model
+
+
+def declared_constraints(warehouse: Warehouse) -> dict[str, list[dict]]:
+    model = manifest_model(warehouse)
     return {name: column["constraints"] for name, column in model["columns"].items() if column["constraints"]}
 
 
@@ -54,6 +59,10 @@ def test_the_built_incremental_fact_carries_every_declared_constraint(warehouse)
                            "where schema_name = ? and table_name = ?", list(FACT.split(".")))
     assert {columns[0] for kind, columns in rows if kind == "NOT NULL"} >= not_null
     assert {columns[0] for kind, columns in rows if kind == "CHECK"} >= checked
+    model_checks = [c for c in manifest_model(warehouse)["constraints"] if c["type"] == "check"]
+    assert model_checks  # a rule between columns of a row
+    column_checks = sum(c["type"] == "check" for constraints in declared.values() for c in constraints)
+    assert sum(kind == "CHECK" for kind, _ in rows) == column_checks + len(model_checks)
 
 
 @pytest.mark.parametrize("kind", ["not_null", "check"])
