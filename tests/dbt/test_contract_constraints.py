@@ -1,5 +1,7 @@
 """Enforced contract constraints are checks: DuckDB enforces them while a mart is built, so they replace the
-not-NULL and range data tests a run would otherwise repeat (docs/data_quality.md, "No check runs twice").
+not-NULL and range data tests a run would otherwise repeat (docs/data_quality.md, "No check runs twice"). A
+standard seed's required and unique columns are one test per seed (required_and_unique), which still fails for
+each broken column.
 
 Through real dbt runs of the hotline models on a few landed records (the harness of test_corrections.py): every
 constraint the manifest declares exists on the built incremental fact, and a row that breaks one fails the build
@@ -12,7 +14,7 @@ import json
 
 import pytest
 
-from tests.dbt.test_corrections import DAY_1, DAY_2, FACT, HOTLINE_MODELS, Warehouse, order
+from tests.dbt.test_corrections import DAY_1, DAY_2, FACT, Warehouse, order, read_seed, write_seed
 
 MODEL = FACT.split(".")[1]
 
@@ -86,5 +88,20 @@ def test_a_row_breaking_a_constraint_fails_the_build_naming_model_and_column(war
     message = str(failed[0].message)
     assert "constraint" in message.lower() and MODEL in message and column in message, message
     assert warehouse.query(f"select * from {FACT} order by work_order_id") == before
-    warehouse.run_window(DAY_2)  # the model as it is builds the day
-    assert {row[0] for row in warehouse.query(f"select work_order_id from {FACT}")} == {"A", "B", "C"}
+
+
+def test_one_test_per_seed_finds_each_missing_required_value_and_each_repeated_unique_value(warehouse):
+    rows = read_seed(warehouse.project, "std_request_status")
+    first, second = rows[0], rows[1]
+    write_seed(warehouse.project, "std_request_status",
+               [*rows, {**second, "status_code": "x" + second["status_code"]},  # the name repeated
+                {**first, "status_code": "y" + first["status_code"], "status_name": ""}])  # no name
+    try:
+        warehouse.dbt("seed", "--select", "std_request_status")
+        result = warehouse.dbt("test", "--select", "std_request_status,test_name:required_and_unique",
+                               expect_success=False)
+    finally:
+        write_seed(warehouse.project, "std_request_status", rows)
+        warehouse.dbt("seed", "--select", "std_request_status")
+    [failed] = [r for r in result.result.results if r.status == "fail"]
+    assert failed.failures == 3  # the missing name, and both rows sharing a name
