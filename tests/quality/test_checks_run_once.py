@@ -45,3 +45,20 @@ def test_no_gx_expectation_on_a_model_repeats_a_dbt_test():
                                     for r in references):
                 repeated.append((suite.name, expectation["type"], column))
     assert repeated == []
+
+
+def test_no_dbt_test_repeats_an_enforced_constraint():
+    """A mart column with an enforced not_null constraint (or a check constraint) is checked while the mart is
+    built: no not_null, rate_between_0_and_1 or not_negative test repeats it on every run."""
+    manifest = json.loads((settings.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    constrained = set()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or not node["config"].get("contract", {}).get("enforced"):
+            continue
+        for column in node["columns"].values():
+            for constraint in column.get("constraints") or []:
+                kinds = ["not_null"] if constraint["type"] == "not_null" else \
+                    ["rate_between_0_and_1", "not_negative"] if constraint["type"] == "check" else []
+                constrained |= {(node["name"], column["name"], kind) for kind in kinds}
+    repeated = sorted(test for test in dbt_column_tests() if test[:3] in constrained)
+    assert repeated == []
