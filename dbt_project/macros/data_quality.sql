@@ -181,6 +181,18 @@ cast(
 case {{ source_column }}{% for s in sources %} when '{{ s.source }}' then {{ s.important_columns | length }}{% endfor %} else 0 end
 {%- endmacro %}
 
+{#- window_partitions_of_sources(source_column, partition_column, sources): a predicate true for the partitions of
+    the run's window, compared at each source's grain (days, ISO weeks or months); `true` without a window. -#}
+{% macro window_partitions_of_sources(source_column, partition_column, sources) -%}
+{%- if not window_is_set() -%}
+true
+{%- else -%}
+case {{ source_column }}
+{%- for s in sources %} when '{{ s.source }}' then {{ partition_window_filter(partition_column, grain=contract_grain(s)) }}{% endfor %}
+ else false end
+{%- endif -%}
+{%- endmacro %}
+
 {#- The scored dimensions: each is a `<dimension>_score` column of the data-quality marts and a row of the seed
     cfg_data_quality_weight. -#}
 {% macro quality_dimensions() -%}
