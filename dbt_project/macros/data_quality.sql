@@ -10,7 +10,9 @@
   - identifiers: `*_is_valid` flags (GB 11643 citizen IDs, GB 32100 USCCs); NULL when nothing was delivered
                  (validity);
   - consistency: boolean SQL expressions every record must satisfy; NULL when not applicable (consistency). The
-                 facts' durations are NULL when negative, so order and plausibility are checked on the dates.
+                 facts' durations are NULL when negative, so order and plausibility are checked on the dates;
+  - area_month:  (date column, condition or none) of a fact whose records count for the data-quality indicator of the area
+                 (district, street) and month they belong to (int_assessment__data_quality).
 -#}
 {% macro data_quality_rules() -%}
 {{ return({
@@ -91,24 +93,30 @@
     },
     'fct_service_request': {
         'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
+        'area_month': ('accepted_date', 'not has_implausible_dates'),
     },
     'fct_grid_event': {
         'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
+        'area_month': ('reported_date', 'not has_implausible_dates'),
     },
     'fct_dispute_case': {
         'consistency': ['closed_date >= accepted_date', 'not has_implausible_dates'],
+        'area_month': ('accepted_date', 'not has_implausible_dates'),
     },
     'fct_police_incident': {
         'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
+        'area_month': ('reported_date', 'not has_implausible_dates'),
     },
     'fct_emergency_event': {
         'consistency': ['not has_implausible_dates'],
+        'area_month': ('reported_date', 'not has_implausible_dates'),
     },
     'fct_credit_list_entry': {
         'consistency': ['valid_until >= listed_date', 'removed_date >= listed_date'],
     },
     'fct_volunteer_service': {
         'consistency': ['ended_at > started_at', 'hours_are_valid'],
+        'area_month': ('started_at', none),
     },
 }) }}
 {%- endmacro %}
