@@ -26,12 +26,13 @@
 {%- for column in columns %}cast({{ prefix }}{{ column }} as varchar){% if not loop.last %} || ' ' || {% endif %}{% endfor -%}
 {%- endmacro %}
 
-{#- partitions_from_window_start(column, grain): a predicate keeping the partitions from the window's start on (the
-    first day of its week or month for those grains); `true` without a window start. A record with a version in
-    the window has its latest version there or later, so these partitions are all an incremental run reads. -#}
+{#- partitions_from_window_start(column, grain): in an incremental run, a predicate keeping the partitions from the
+    window's start on (the first day of its week or month for those grains); `true` without a window start and when
+    the model is built whole (its first build reads all history). A record with a version in the window has its
+    latest version there or later, so these partitions are all an incremental run reads. -#}
 {% macro partitions_from_window_start(column, grain='day') -%}
 {%- set start = window_bound('window_start') -%}
-{%- if not window_is_set() or start is none -%}
+{%- if not is_incremental() or not window_is_set() or start is none -%}
 true
 {%- elif grain == 'day' -%}
 cast({{ column }} as date) >= date '{{ start }}'

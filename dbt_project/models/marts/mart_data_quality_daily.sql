@@ -83,7 +83,7 @@ landed_cells as (
         {{ columns | length }} * count(*) as important_cells,
         {% for column in columns %}count({{ adapter.quote(column) }}){% if not loop.last %} + {% endif %}{% else %}0{% endfor %} as filled_important_cells
     from {{ landed_source(s.source) }}  {# a source never landed is an empty relation #}
-    where {{ partition_window_filter('partition_key', grain=contract_grain(s)) }}
+    where {{ partition_window_filter('partition_key', grain=contract_grain(s)) if is_incremental() else 'true' }}
     group by all
     {%- if not loop.last %}
     union all{% endif %}
