@@ -10,7 +10,9 @@
   - identifiers: `*_is_valid` flags (GB 11643 citizen IDs, GB 32100 USCCs); NULL when nothing was delivered
                  (validity);
   - consistency: boolean SQL expressions every record must satisfy; NULL when not applicable (consistency). The
-                 facts' durations are NULL when negative, so order and plausibility are checked on the dates.
+                 facts' durations are NULL when negative, so order and plausibility are checked on the dates;
+  - area_month:  (date column, condition or none) of a fact whose records count for the data-quality indicator of the area
+                 (district, street) and month they belong to (int_assessment__data_quality).
 -#}
 {% macro data_quality_rules() -%}
 {{ return({
@@ -91,24 +93,30 @@
     },
     'fct_service_request': {
         'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
+        'area_month': ('accepted_date', 'not has_implausible_dates'),
     },
     'fct_grid_event': {
         'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
+        'area_month': ('reported_date', 'not has_implausible_dates'),
     },
     'fct_dispute_case': {
         'consistency': ['closed_date >= accepted_date', 'not has_implausible_dates'],
+        'area_month': ('accepted_date', 'not has_implausible_dates'),
     },
     'fct_police_incident': {
         'consistency': ['lifecycle_in_order', 'not has_implausible_dates'],
+        'area_month': ('reported_date', 'not has_implausible_dates'),
     },
     'fct_emergency_event': {
         'consistency': ['not has_implausible_dates'],
+        'area_month': ('reported_date', 'not has_implausible_dates'),
     },
     'fct_credit_list_entry': {
         'consistency': ['valid_until >= listed_date', 'removed_date >= listed_date'],
     },
     'fct_volunteer_service': {
         'consistency': ['ended_at > started_at', 'hours_are_valid'],
+        'area_month': ('started_at', none),
     },
 }) }}
 {%- endmacro %}
@@ -179,6 +187,18 @@ cast(
 {#- The number of important columns of the source in `source_column` (a CASE over the scored sources). -#}
 {% macro important_column_count(source_column, sources) -%}
 case {{ source_column }}{% for s in sources %} when '{{ s.source }}' then {{ s.important_columns | length }}{% endfor %} else 0 end
+{%- endmacro %}
+
+{#- window_partitions_of_sources(source_column, partition_column, sources): a predicate true for the partitions of
+    the run's window, compared at each source's grain (days, ISO weeks or months); `true` without a window. -#}
+{% macro window_partitions_of_sources(source_column, partition_column, sources) -%}
+{%- if not window_is_set() -%}
+true
+{%- else -%}
+case {{ source_column }}
+{%- for s in sources %} when '{{ s.source }}' then {{ partition_window_filter(partition_column, grain=contract_grain(s)) }}{% endfor %}
+ else false end
+{%- endif -%}
 {%- endmacro %}
 
 {#- The scored dimensions: each is a `<dimension>_score` column of the data-quality marts and a row of the seed

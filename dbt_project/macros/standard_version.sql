@@ -2,8 +2,8 @@
   Facts conformed with an older city standard. Every incremental model records, after each build, a fingerprint of
   the content of each seed it is built from (directly or through upstream models) in
   ops.incremental_standard_fingerprints. Before an incremental run it compares them with the seeds in the
-  warehouse now: when a seed changed, its rows still carry the old conformance, so the run stops with one line
-  saying how to rebuild them (a full refresh rebuilds from all landed partitions, see windows.sql).
+  warehouse now: when a seed changed (or one it is built from now was not recorded: a new mapping seed), its rows
+  still carry the old conformance, so the run stops with one line saying how to rebuild them (a full refresh rebuilds from all landed partitions, see windows.sql).
   Content, not file checksums: the warehouse's seeds change only when the city standard job loads them.
 -#}
 
@@ -54,10 +54,12 @@ from {{ api.Relation.create(database=seed.database, schema=seed.schema, identifi
 {%- if execute and model.config.materialized == 'incremental' and is_incremental() -%}
     {%- set sql = seed_fingerprints_sql(model.unique_id) -%}
     {%- if sql | trim -%}
+        {#- a seed it is built from now that it was not built with (a new mapping seed) counts as changed -#}
+        {%- set built = "select seed, fingerprint from " ~ standard_fingerprints_relation()
+            ~ " where model = '" ~ this.identifier ~ "'" -%}
         {%- set rows = run_query(
-            "select now.seed from (" ~ sql ~ ") as now inner join " ~ standard_fingerprints_relation()
-            ~ " as built on built.seed = now.seed and built.model = '" ~ this.identifier ~ "'"
-            ~ " where built.fingerprint <> now.fingerprint order by now.seed") -%}
+            "select now.seed from (" ~ sql ~ ") as now left join (" ~ built ~ ") as built on built.seed = now.seed"
+            ~ " where built.fingerprint is distinct from now.fingerprint and exists (" ~ built ~ ") order by now.seed") -%}
         {%- set changed = rows.columns[0].values() | list -%}
         {%- if changed -%}
             {#- a full refresh rebuilds from all landed partitions whatever its range: offer this run's days -#}

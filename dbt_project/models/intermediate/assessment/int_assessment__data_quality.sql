@@ -1,38 +1,19 @@
 {#-
   Value query of the data-quality indicator: the data-quality composite (mart_data_quality_scorecard, 0–1) of the
-  sources an area's records come from, weighted by the area's records of each source in the month. Each fact is
-  paired with the contract source it is built from; a new fact joins by one more branch of `area_record`.
+  sources an area's records come from, weighted by the area's records of each source in the month. The facts and
+  the month their records count in are the `area_month` rules of macro data_quality_rules; each fact's source is
+  found upstream in the dbt graph (macro source_of_model), so a new fact joins by its rule alone.
 -#}
 with area_record as (
-    select 'hotline_12345' as source, district_code, street_code,
-        cast({{ dbt.date_trunc('month', 'accepted_date') }} as date) as month_start
-    from {{ ref('fct_service_request') }}
-    where district_code is not null and accepted_date is not null and not has_implausible_dates
-    union all
-    select 'grid_events' as source, district_code, street_code,
-        cast({{ dbt.date_trunc('month', 'reported_date') }} as date) as month_start
-    from {{ ref('fct_grid_event') }}
-    where district_code is not null and reported_date is not null and not has_implausible_dates
-    union all
-    select 'mediation_cases' as source, district_code, street_code,
-        cast({{ dbt.date_trunc('month', 'accepted_date') }} as date) as month_start
-    from {{ ref('fct_dispute_case') }}
-    where district_code is not null and accepted_date is not null and not has_implausible_dates
-    union all
-    select 'police_incidents' as source, district_code, street_code,
-        cast({{ dbt.date_trunc('month', 'reported_date') }} as date) as month_start
-    from {{ ref('fct_police_incident') }}
-    where district_code is not null and reported_date is not null and not has_implausible_dates
-    union all
-    select 'emergency_events' as source, district_code, street_code,
-        cast({{ dbt.date_trunc('month', 'reported_date') }} as date) as month_start
-    from {{ ref('fct_emergency_event') }}
-    where district_code is not null and reported_date is not null and not has_implausible_dates
-    union all
-    select 'volunteer_services' as source, district_code, street_code,
-        cast({{ dbt.date_trunc('month', 'started_at') }} as date) as month_start
-    from {{ ref('fct_volunteer_service') }}
-    where district_code is not null and started_at is not null
+{%- for model, rule in data_quality_rules().items() if rule.area_month is defined %}
+    {%- set date_column, condition = rule.area_month %}
+    {% if not loop.first %}union all
+    {% endif -%}
+    select '{{ source_of_model(model) }}' as source, district_code, street_code,
+        cast({{ dbt.date_trunc('month', date_column) }} as date) as month_start
+    from {{ ref(model) }}
+    where district_code is not null and {{ date_column }} is not null{% if condition %} and {{ condition }}{% endif %}
+{%- endfor %}
 ),
 
 area_source as (
