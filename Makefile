@@ -36,9 +36,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 $(DERIVED): $(VENV)/.installed FORCE
 	$(BIN)/python -m pipelines.derived --stamp $@
 
-# The manifest is prepared at build time so that loading the code location never parses the dbt project.
+# The manifest is prepared at build time so that loading the code location never parses the dbt project, and so is
+# the partial parse the runs start from (in their dbt environment: pipelines/dbt_project.py).
 $(MANIFEST): $(VENV)/.installed $(DERIVED) $(DBT_SOURCES)
-	cd dbt_project && $(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+	$(BIN)/python -m pipelines.dbt_project
 
 $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)

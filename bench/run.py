@@ -116,7 +116,8 @@ def sizes(sources: list[str], scale: float, multiples: dict[str, int] | None = N
 
 
 def dbt_vars(start: date | None, end: date | None, full_table_tests: bool) -> str:
-    """The vars the pipeline's governance run passes (pipelines/assets/dbt.py, window_vars)."""
+    """The window and test scope of a governance run, as bench.stages dbt takes them (it passes them to dbt as the
+    pipeline does: pipelines/dbt_project.py, window_environment)."""
     return json.dumps({"window_start": start.isoformat() if start else None,
                        "window_end": end.isoformat() if end else None,
                        "full_table_tests": full_table_tests},

@@ -2,7 +2,8 @@
 
     python -m bench.stages generate --start 2026-01-01 --days 365 --sizes '{"hotline_12345": 2739}' [--inbox DIR]
     python -m bench.stages land --start 2026-01-01 --end 2026-12-31 --sources hotline_12345,grid_events
-    python -m bench.stages dbt --vars JSON [--select S] [--exclude S] [--report FILE]   (one `dbt build`)
+    python -m bench.stages dbt --vars JSON [--select S] [--exclude S] [--report FILE]   (one `dbt build`; the vars
+        window_start / window_end / full_table_tests go to dbt as the pipeline passes them: as environment variables)
     python -m bench.stages checks [--start D --end D]                      (every GX suite)
 
 The dbt stage writes the wall seconds dbt spent in data tests to `--report` (their share of the nodes' time in
@@ -20,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines import settings
+from pipelines.dbt_environment import run_environment, window_environment
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partitions
 from pipelines.warehouse import warehouse_connection
@@ -51,11 +53,19 @@ def land(start: date, end: date, sources: list[str]) -> None:
 
 
 def dbt(dbt_vars: str, select: str | None, exclude: str, resource_types: list[str], report: Path | None) -> None:
-    command = [str(Path(sys.executable).with_name("dbt")), "build", "--exclude", exclude, "--vars", dbt_vars,
+    """One `dbt build`. The window and test scope given in `dbt_vars` reach dbt as the pipeline passes them, in its
+    environment (pipelines/dbt_project.py, window_environment); any other var stays a dbt var."""
+    other_vars = json.loads(dbt_vars)
+    start, end = (other_vars.pop(name, None) for name in ("window_start", "window_end"))
+    window = window_environment(date.fromisoformat(start) if start else None,
+                                date.fromisoformat(end) if end else None,
+                                bool(other_vars.pop("full_table_tests", False)))
+    command = [str(Path(sys.executable).with_name("dbt")), "build", "--exclude", exclude,
+               *(["--vars", json.dumps(other_vars)] if other_vars else []),
                "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
                "--quiet", *(["--select", select] if select else []),
                *(option for kind in resource_types for option in ("--resource-type", kind))]
-    subprocess.run(command, check=True, env={**os.environ, **settings.dbt_environment()})
+    subprocess.run(command, check=True, env={**os.environ, **run_environment(window)})
     if report:
         results = json.loads((settings.DBT_PROJECT_DIR / "target" / "run_results.json").read_text(encoding="utf-8"))
         # dbt runs nodes on several threads: the tests' share of the nodes' time, of the invocation's wall time

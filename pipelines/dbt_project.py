@@ -1,25 +1,62 @@
-"""The one owner of the dbt project: built once, cached. The manifest is prepared at build time (`make`
-runs `dbt parse`); importing this module never parses the project, except under `dagster dev`."""
+"""The one owner of the dbt project: built once, cached. The manifest is prepared at build time (`make` runs
+`python -m pipelines.dbt_project`, a `dbt parse` in the runs' environment); importing this module never parses the
+project, except under `dagster dev`.
+
+The profile's warehouse path and DuckDB settings are part of dbt's parse state: only a partial parse prepared in the
+environment the runs give dbt (run_environment) holds for them (dagster-dbt copies it into each invocation's target
+folder), so it is prepared in that environment, by make and under `dagster dev` alike.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
 from pipelines import settings
+from pipelines.dbt_environment import run_environment
+
+# The dbt executable of this interpreter's environment, whether or not the venv is on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+
+@contextmanager
+def dbt_environment(window: Mapping[str, str] | None = None) -> Iterator[None]:
+    """The dbt subprocess's variables (run_environment: locations, the run's window) set in this process while the
+    block starts dbt (dagster-dbt passes this process's environment on), then restored: a run's window never
+    leaks into a later dbt run of the same process."""
+    saved = {name: os.environ.get(name) for name in run_environment(window)}
+    os.environ.update(run_environment(window))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
 
 dbt_project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
+with dbt_environment():
+    dbt_project.prepare_if_dev()
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt executable of this interpreter's environment, whether or not the venv is on PATH.
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt")))
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
-def export_dbt_environment() -> None:
-    """Give the dbt subprocess absolute warehouse and landing locations (it runs in the dbt project folder)."""
-    os.environ.update(settings.dbt_environment())
+def prepare() -> None:
+    """`dbt parse` in the runs' dbt environment: the manifest and the partial parse the runs start from (make)."""
+    subprocess.run([DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(dbt_project.project_dir),
+                    "--profiles-dir", str(dbt_project.profiles_dir)],
+                   env={**os.environ, **run_environment()}, check=True)
+
+
+if __name__ == "__main__":
+    prepare()

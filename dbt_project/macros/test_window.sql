@@ -1,9 +1,10 @@
 {#-
   Data tests of what a run rebuilds check the run's window, not the whole table. A test's rows are narrowed to
-  the window vars (macro partition_window_filter on `partition_key`) when the tested relation carries the landed
+  the run's window (macro partition_window_filter on `partition_key`) when the tested relation carries the landed
   partition: a landed source, a staging view or an incremental model. Monthly data (a source whose meta says
-  `partitioning: monthly`, and every model built from one) compares months, weekly data weeks. Without window vars, or with the var
-  `full_table_tests` true, every test checks the whole table. A test's own `where` config still applies.
+  `partitioning: monthly`, and every model built from one) compares months, weekly data weeks. Without a window,
+  or with `full_table_tests` true (env var CITYBRAIN_FULL_TABLE_TESTS, or the var; macros/windows.sql,
+  run_setting), every test checks the whole table. A test's own `where` config still applies.
   Overrides dbt's get_where_subquery, the documented hook for the `where` config.
 -#}
 {% macro get_where_subquery(relation) -%}
@@ -20,7 +21,7 @@
 
 {#- The window predicate for the current test, or none when it checks the whole table. -#}
 {% macro test_window_condition() -%}
-    {%- if not execute or var('full_table_tests', false) in (true, 'true', 'True') or not window_is_set() -%}
+    {%- if not execute or (run_setting('full_table_tests') | string | lower) == 'true' or not window_is_set() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set tested = tested_node() -%}

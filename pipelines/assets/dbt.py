@@ -2,15 +2,15 @@
 
 Two multi-assets: the city standard (seeds and the models tagged `city_standard`, built from seeds only,
 unpartitioned) and the governance models (staging → intermediate → facts → scorecard), partitioned by day. A run over a range of days
-is one `dbt build` with the window passed as the vars `window_start` / `window_end`, so incremental models
-process only that window, and the data tests of what the run rebuilds check that window (unless the run config
-`full_table_tests` is set). A failed test's check shows its description and a sample of its failing rows.
+is one `dbt build` with the window in its environment (`window_environment`: not dbt vars, which would re-parse
+the project every run), so incremental models process only that window, and the data tests of what the run
+rebuilds check that window (unless the run config `full_table_tests` is set). A failed test's check shows its description and a sample of its failing rows.
 """
 
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -28,7 +28,8 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import settings
-from pipelines.dbt_project import dbt_project, export_dbt_environment
+from pipelines.dbt_environment import window_environment
+from pipelines.dbt_project import dbt_environment, dbt_project
 from pipelines.departments import PLATFORM_OWNER, Department, department_of_source
 from pipelines.partitions import governance_daily_partitions
 from pipelines.quality.dbt_test_failures import with_failure_details
@@ -137,15 +138,16 @@ class GovernanceBuildConfig(Config):
     full_refresh: bool = False
 
 
-def window_vars(context: AssetExecutionContext, full_table_tests: bool = False) -> str:
-    """The run's dbt vars: its days (the time window's end is exclusive, the vars are inclusive dates) and the scope
-    of the data tests."""
+def governance_build_args(full_refresh: bool = False) -> list[str]:
+    """The dbt command of a governance run, but for the selection; its window is in its environment
+    (pipelines/dbt_project.py, window_environment)."""
+    return ["build", *(["--full-refresh"] if full_refresh else [])]
+
+
+def run_days(context: AssetExecutionContext) -> tuple[date, date]:
+    """The run's first and last day (the partition time window's end is exclusive)."""
     window = context.partition_time_window
-    return json.dumps({
-        "window_start": window.start.date().isoformat(),
-        "window_end": (window.end - timedelta(days=1)).date().isoformat(),
-        "full_table_tests": full_table_tests,
-    })
+    return window.start.date(), (window.end - timedelta(days=1)).date()
 
 
 @cache
@@ -161,8 +163,7 @@ def dbt_manifest() -> dict[str, Any]:
     name="city_standard_dbt",
 )
 def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    export_dbt_environment()
-    with warehouse_lock(settings.warehouse_path()):
+    with dbt_environment(), warehouse_lock(settings.warehouse_path()):
         # buildable: leave the facts' relationship tests to the seeds for the governance run, so the standard
         # also builds on an empty warehouse
         events = dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream()
@@ -180,10 +181,8 @@ def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
     name="governance_dbt",
 )
 def governance_models(context: AssetExecutionContext, dbt: DbtCliResource, config: GovernanceBuildConfig):
-    export_dbt_environment()
-    full_refresh = ["--full-refresh"] if config.full_refresh else []
-    with warehouse_lock(settings.warehouse_path()):
-        command = ["build", "--vars", window_vars(context, config.full_table_tests), *full_refresh]
-        events = dbt.cli(command, context=context).stream()
+    window = window_environment(*run_days(context), config.full_table_tests)
+    with dbt_environment(window), warehouse_lock(settings.warehouse_path()):
+        events = dbt.cli(governance_build_args(config.full_refresh), context=context).stream()
         yield from with_failure_details(events, dbt_manifest(), settings.warehouse_path())
         yield from scorecard_observations()

@@ -1,0 +1,177 @@
+"""Increments equal a full rebuild: the governance models built day by day, as the daily governance runs build them
+(one `dbt build` per day with that day's window, the pipeline's own command), with one day re-landed with changed
+deliveries after later days were built, hold exactly the rows a `--full-refresh` build of the same landed data holds.
+
+Compared: every incremental model and every mart table of the dbt manifest (never a hand list), as multisets of
+rows. Only run-time columns are left out: those whose name says dbt wrote them at build time (RUN_TIME_COLUMN); the
+landing's load ids and timestamps come from the landed data, which both builds read, so they are compared.
+
+Small on purpose: every demo generator at a small size, a few days around a week's and a month's end (so weekly and
+monthly partitions land too). dbt runs as the pipeline runs it: a subprocess with the pipeline's environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from demo.generate import generate, scaled_sizes
+from pipelines import settings
+from pipelines.assets.dbt import CITY_STANDARD, GOVERNANCE, UNIT_TESTS, governance_build_args
+from pipelines.dbt_environment import run_environment, window_environment
+from pipelines.ingestion.contracts import load_contracts
+from pipelines.ingestion.landing import land_partitions, landed_partition_path
+from pipelines.partitions import partition_ending_on
+from pipelines.warehouse import warehouse_connection
+
+# Sunday to Tuesday: a weekly partition ends on the Sunday, monthly ones on the 31st.
+START = date(2026, 3, 29)
+DAYS = 3
+SIZE_FRACTION = 0.05
+RELANDED_DAY = START + timedelta(days=1)  # re-landed with other deliveries once every day is built
+# Columns dbt fills at build time (not from landed data): they differ between any two builds.
+RUN_TIME_COLUMN = re.compile(r"(^|_)(built_at|dbt_updated_at|invocation_id|run_started_at)$")
+# Data tests write no model rows (a failing one keeps its rows in a view of ops_test_failures): left out of these
+# builds to keep the test small. The pipeline's end-to-end test runs them.
+DATA_TESTS = "resource_type:test"
+BEFORE = "increments"  # schema holding the day-by-day build's tables while the full rebuild runs
+
+
+def dbt(root: Path, *args: str, window: dict[str, str] | None = None) -> None:
+    """One dbt invocation as the pipeline's (a subprocess in its environment), with its own target and log folders
+    that start from the partial parse the build prepared (as dagster-dbt's invocations do)."""
+    target = root / "target"
+    if not target.exists():
+        target.mkdir()
+        prepared = settings.DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+        if prepared.exists():
+            shutil.copy(prepared, target / prepared.name)
+    command = [str(Path(sys.executable).with_name("dbt")), *args,
+               "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+               "--target-path", str(target), "--log-path", str(root / "logs"), "--quiet"]
+    completed = subprocess.run(command, env={**os.environ, **run_environment(window)}, capture_output=True,
+                               text=True)
+    assert completed.returncode == 0, f"dbt {' '.join(args)} failed:\n{completed.stdout}\n{completed.stderr}"
+
+
+def build_governance(root: Path, start: date | None, end: date | None, *, full_table_tests: bool = False,
+                     full_refresh: bool = False) -> None:
+    """What the governance job runs for a window (pipelines/assets/dbt.py, governance_models)."""
+    dbt(root, *governance_build_args(full_refresh), "--select", GOVERNANCE,
+        "--exclude", f"tag:city_standard {UNIT_TESTS} {DATA_TESTS}",
+        window=window_environment(start, end, full_table_tests))
+
+
+def land_day(day: date) -> None:
+    """Land every source's partition whose period ends on `day`: what a governance run for `day` reads first."""
+    with warehouse_connection() as connection:
+        for contract in load_contracts().values():
+            key = partition_ending_on(contract, day)
+            if key:
+                land_partitions(contract, [key], connection)
+
+
+def replace_daily_deliveries(inbox: Path, day: date, other: Path) -> None:
+    """The daily sources deliver `day` again, with other contents (the deliveries generated in `other`)."""
+    for contract in load_contracts().values():
+        if contract.partition_type != "daily":
+            continue
+        for folder, replace in ((inbox, False), (other, True)):
+            for path in sorted((folder / contract.source).rglob("*")):
+                if path.is_file() and contract.partition_key_of(path.name) == day.isoformat():
+                    if replace:
+                        target = inbox / path.relative_to(other)
+                        shutil.copy2(path, target)
+                    else:
+                        path.unlink()
+
+
+def landed_record_hashes(day: date) -> set[str]:
+    """The record hashes landed for `day` by the daily sources."""
+    hashes = set()
+    with duckdb.connect() as connection:
+        for contract in load_contracts().values():
+            path = landed_partition_path(contract, day.isoformat(), settings.landing_dir())
+            if contract.partition_type == "daily" and path.exists():
+                hashes |= {row[0] for row in connection.execute(
+                    "select _record_hash from read_parquet(?)", [str(path)]).fetchall()}
+    return hashes
+
+
+def compared_tables() -> list[str]:
+    """Every incremental model and every mart table of the manifest, as `schema.name`."""
+    manifest = json.loads((settings.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    return sorted(f"{node['schema']}.{node['name']}" for node in manifest["nodes"].values()
+                  if node["resource_type"] == "model" and node["config"]["materialized"] != "view"
+                  and (node["config"]["materialized"] == "incremental" or node["fqn"][1] == "marts"))
+
+
+def compared_columns(connection, table: str) -> list[str]:
+    schema, name = table.split(".")
+    columns = connection.execute("select column_name from information_schema.columns where table_schema = ? "
+                                 "and table_name = ? order by ordinal_position", [schema, name]).fetchall()
+    return [column for (column,) in columns if not RUN_TIME_COLUMN.search(column)]
+
+
+@pytest.fixture(scope="module")
+def differences(tmp_path_factory) -> dict[str, tuple[int, int]]:
+    """Per compared table, (rows only in the day-by-day build, rows only in the full rebuild), multisets."""
+    root = tmp_path_factory.mktemp("increments")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CITYBRAIN_WAREHOUSE", str(root / "city.duckdb"))
+        env.setenv("CITYBRAIN_INBOX", str(root / "inbox"))
+        env.setenv("CITYBRAIN_LANDING", str(root / "landing"))
+        env.setenv("CITYBRAIN_SERVING_DIR", str(root / "serving"))
+        env.setenv("CITYBRAIN_PSEUDONYM_SALT", "increments-test")
+        generate(root / "inbox", START, DAYS, scaled_sizes(SIZE_FRACTION), seed=5)
+        dbt(root, "build", "--select", CITY_STANDARD, "--exclude", DATA_TESTS)
+        for day in (START + timedelta(days=n) for n in range(DAYS)):
+            land_day(day)
+            build_governance(root, day, day)
+        # the second day delivered again, changed, after every later day was built: its run rebuilds it alone
+        generate(root / "other", START, DAYS, scaled_sizes(SIZE_FRACTION), seed=6)
+        replace_daily_deliveries(root / "inbox", RELANDED_DAY, root / "other")
+        landed = landed_record_hashes(RELANDED_DAY)
+        land_day(RELANDED_DAY)
+        assert landed_record_hashes(RELANDED_DAY) != landed, "the re-landed day must change what is landed"
+        build_governance(root, RELANDED_DAY, RELANDED_DAY)
+
+        tables = compared_tables()
+        with duckdb.connect(str(settings.warehouse_path())) as connection:
+            connection.execute(f"create schema {BEFORE}")
+            for table in tables:
+                connection.execute(f"create table {BEFORE}.{table.replace('.', '__')} as select * from {table}")
+        build_governance(root, None, None, full_table_tests=True, full_refresh=True)
+        with duckdb.connect(str(settings.warehouse_path()), read_only=True) as connection:
+            result = {}
+            for table in tables:
+                listed = ", ".join(f'"{column}"' for column in compared_columns(connection, table))
+                before = f"(select {listed} from {BEFORE}.{table.replace('.', '__')})"
+                after = f"(select {listed} from {table})"
+                count = "select count(*) from ({} except all {})"
+                result[table] = (connection.execute(count.format(before, after)).fetchone()[0],
+                                 connection.execute(count.format(after, before)).fetchone()[0])
+                result[table + " rows"] = connection.execute(f"select count(*) from {table}").fetchone()[0]
+        return result
+
+
+def test_the_demo_fills_the_compared_tables(differences):
+    # an empty table compares equal to anything: most of them must hold rows
+    counts = {table: rows for table, rows in differences.items() if table.endswith(" rows")}
+    assert sum(1 for rows in counts.values() if rows) >= len(counts) * 3 // 4, counts
+
+
+@pytest.mark.parametrize("table", compared_tables())
+def test_the_day_by_day_build_equals_a_full_rebuild(differences, table):
+    only_incremental, only_full = differences[table]
+    assert (only_incremental, only_full) == (0, 0), \
+        f"{table}: {only_incremental} rows only in the day-by-day build, {only_full} only in the full rebuild"
