@@ -64,13 +64,18 @@ qualify row_number() over (partition by {{ record_key }} order by {{ latest_vers
 {%- endmacro %}
 
 {#- records_in_window(upstream_model, record_key, grain): the upstream rows (one per key) of the window's records:
-    those whose version is in the window's partitions, and those whose built version was. -#}
+    those whose version is in the window's partitions, and those whose built version was. Two parts, not one OR:
+    the first reads only the window's rows, and the second ends at once when no built version came from the
+    window (a new day), so neither reads the whole upstream table. -#}
 {% macro records_in_window(upstream_model, record_key, grain='day') -%}
 {%- set built_keys = keys_built_in_window(record_key, grain) -%}
 select * from {{ ref(upstream_model) }}
 where {{ partition_window_filter('partition_key', grain=grain) }}
 {%- if built_keys %}
-   or {{ record_key }} in ({{ built_keys }})
+union all
+select * from {{ ref(upstream_model) }}
+where not {{ partition_window_filter('partition_key', grain=grain) }}
+  and {{ record_key }} in ({{ built_keys }})
 {%- endif %}
 {%- endmacro %}
 
