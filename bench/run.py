@@ -3,8 +3,10 @@ sharing service's load run (bench/sharing_load.py).
 
     python -m bench.run [--scale 0.1] [--skip peer,multiples,...]
 
-- first / all departments: a year's full build (land, one dbt build, the GX suites), then one more day alone
-  (incremental), and the same day after 30 days of history; the checks' share counts dbt's data tests and GX.
+- first / all departments: a year's full build (land, one dbt build, the GX suites), then the next day alone
+  (incremental), and the same calendar day after 30 days of history; the checks' share counts dbt's data tests and
+  GX. The next day lands what is due that day: a daily source's day, and a weekly or monthly source only when its
+  period closes that day (the day after a year is an ordinary Friday: daily sources only).
 - hotline ×N: the first departments' full build with N times the hotline rows (peak memory, time ratio).
 - peer: the project's hotline path (land + dbt models) against the bare DuckDB script of bench/peer.py on the same
   files, alternating, with its output compared row for row with the project's fact table.
@@ -41,6 +43,7 @@ CONFIG = yaml.safe_load((BENCH / "config.yaml").read_text(encoding="utf-8"))
 RESULTS = BENCH / "results"
 YEAR_START = date(2026, 1, 1)
 YEAR_DAYS = 365
+NEXT_DAY = YEAR_START + timedelta(days=YEAR_DAYS)  # every history ends the day before, whatever its length
 SHORT_HISTORY_DAYS = 30
 PERIODS_PER_YEAR = {"daily": 365, "weekly": 52, "monthly": 12}
 PEER_ROUNDS = 2
@@ -129,11 +132,11 @@ def build(folder: Path, sources: list[str], days: int, scale: float, multiples: 
     """`days` of history built in full (one dbt invocation: the standard and every model and test), then the next
     day alone as the daily run does it (the governance models of its window, tests on the window)."""
     env = scenario_env(folder)
-    end = YEAR_START + timedelta(days=days - 1)
+    start, end = NEXT_DAY - timedelta(days=days), NEXT_DAY - timedelta(days=1)
     source_list = ",".join(sources)
-    run_stage(env, "bench.stages", "generate", "--start", YEAR_START.isoformat(), "--days", str(days),
+    run_stage(env, "bench.stages", "generate", "--start", start.isoformat(), "--days", str(days),
               "--sizes", json.dumps(sizes(sources, scale, multiples)))
-    window = ["--start", YEAR_START.isoformat(), "--end", end.isoformat()]
+    window = ["--start", start.isoformat(), "--end", end.isoformat()]
     result = Build({
         "land": run_stage(env, "bench.stages", "land", *window, "--sources", source_list),
         "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(None, None, True),
@@ -141,19 +144,26 @@ def build(folder: Path, sources: list[str], days: int, scale: float, multiples: 
         "checks": run_stage(env, "bench.stages", "checks"),
     })
     if next_day:
-        day = end + timedelta(days=1)
+        day = NEXT_DAY
         next_inbox = folder / "next_day_inbox"
         run_stage(env, "bench.stages", "generate", "--start", day.isoformat(), "--days", "1", "--inbox",
                   str(next_inbox), "--sizes", json.dumps(sizes(sources, scale, multiples)))
         _move_deliveries(next_inbox, Path(env["CITYBRAIN_INBOX"]))
         one_day = ["--start", day.isoformat(), "--end", day.isoformat()]
         result.next_day = {
-            "land": run_stage(env, "bench.stages", "land", *one_day, "--sources", source_list),
+            "land": run_stage(env, "bench.stages", "land", *one_day, "--sources", ",".join(due_sources(sources, day))),
             "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(day, day, False), "--select", GOVERNANCE,
                              "--exclude", f"tag:city_standard {UNIT_TESTS}", report=folder / "dbt_day.json"),
             "checks": run_stage(env, "bench.stages", "checks", *one_day),
         }
     return result
+
+
+def due_sources(sources: list[str], day: date) -> list[str]:
+    """The sources whose delivery period closes with `day`: what an ordinary day's run lands."""
+    contracts = load_contracts()
+    return [source for source in sources
+            if contracts[source].period_end(contracts[source].period_start(day)) == day + timedelta(days=1)]
 
 
 def _move_deliveries(source_inbox: Path, inbox: Path) -> None:
@@ -217,8 +227,9 @@ def report_line(figure: str, value: str, target: str, ok: bool | None) -> None:
     print(f"{figure:<58} {value:>16}   target {target:<14} {'' if ok is None else _verdict(ok)}")
 
 
-def report_builds(label: str, year: Build, month: Build, build_target: float) -> None:
+def report_builds(label: str, sources: list[str], year: Build, month: Build, build_target: float) -> None:
     targets = CONFIG["targets"]
+    print(f"  {label}: the next day, {NEXT_DAY}, lands {', '.join(due_sources(sources, NEXT_DAY))}")
     total = Build.total(year.stages)
     print(f"  {label}: land {year.stages['land'].seconds:.1f} s, dbt {year.stages['dbt'].seconds:.1f} s "
           f"(of which tests {year.stages['dbt'].test_seconds:.1f} s), GX {year.stages['checks'].seconds:.1f} s")
@@ -269,9 +280,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; rows scale {scale:g}; sources: {', '.join(every)}")
     if "first" in results:
-        report_builds(f"{len(first)} departments", *results["first"], targets["first_departments_full_build_seconds"])
+        report_builds(f"{len(first)} departments", first, *results["first"],
+                      targets["first_departments_full_build_seconds"])
     if "all" in results:
-        report_builds(f"{len(every)} departments", *results["all"], targets["all_departments_full_build_seconds"])
+        report_builds(f"{len(every)} departments", every, *results["all"], targets["all_departments_full_build_seconds"])
     if "multiples" in results:
         base = Build.total(results["first"][0].stages) if "first" in results else None
         for multiple, result in results["multiples"].items():

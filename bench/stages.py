@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--end", type=date.fromisoformat)
     parser.add_argument("--days", type=int)
     parser.add_argument("--sizes", type=json.loads)
-    parser.add_argument("--sources", type=lambda text: text.split(","))
+    parser.add_argument("--sources", type=lambda text: [source for source in text.split(",") if source])
     parser.add_argument("--inbox", type=Path)
     parser.add_argument("--vars", default="{}")
     parser.add_argument("--select")
