@@ -21,10 +21,35 @@ select {{ record_key }} from {{ this }} where {{ partition_window_filter('partit
 {%- endif -%}
 {%- endmacro %}
 
-{#- latest_versions_in_window(staging_model, record_key, grain): one row per record key (its latest landed version,
-    from all landed history) for the records of the window (see above); all records when no window is set. -#}
+{#- latest_versions_in_window(staging_model, record_key, grain): one row per record key (its latest landed version)
+    for the records of the window; all records when no window is set. An incremental run reads only the window's
+    partitions of the staging model, not all landed history: the built table already holds every other record's
+    latest version, so a record whose built version comes from a later partition than its window version is left
+    as built (it is not in the rows), and one whose built version is older is replaced. Only the records whose
+    built version came from the window (a re-run or a re-landed partition, which may have lost them) are looked up
+    in all landed history; on a new day there are none, and the engine skips that scan. -#}
 {% macro latest_versions_in_window(staging_model, record_key, grain='day') -%}
-{%- set built_keys = keys_built_in_window(record_key, grain) -%}
+{%- if is_incremental() and window_is_set() -%}
+{%- set in_window = partition_window_filter('partition_key', grain=grain) -%}
+select latest.*
+from (
+    select * from (
+        select * from {{ ref(staging_model) }}
+        where {{ record_key }} is not null and {{ in_window }}
+        union all
+        select * from {{ ref(staging_model) }}
+        where {{ record_key }} is not null and not {{ in_window }}
+          and {{ record_key }} in ({{ keys_built_in_window(record_key, grain) }})
+    ) as version
+    qualify row_number() over (partition by {{ record_key }} order by {{ latest_version_order() }}) = 1
+) as latest
+where not exists (
+    select 1 from {{ this }} as built
+    where built.{{ record_key }} = latest.{{ record_key }}
+      and built.partition_key > latest.partition_key
+      and not {{ partition_window_filter('built.partition_key', grain=grain) }}
+)
+{%- else -%}
 select *
 from {{ ref(staging_model) }}
 where {{ record_key }} is not null
@@ -32,23 +57,25 @@ where {{ record_key }} is not null
   and {{ record_key }} in (
     select {{ record_key }} from {{ ref(staging_model) }}
     where {{ partition_window_filter('partition_key', grain=grain) }}
-    {%- if built_keys %}
-    union all
-    {{ built_keys }}
-    {%- endif %}
   )
 {%- endif %}
 qualify row_number() over (partition by {{ record_key }} order by {{ latest_version_order() }}) = 1
+{%- endif -%}
 {%- endmacro %}
 
 {#- records_in_window(upstream_model, record_key, grain): the upstream rows (one per key) of the window's records:
-    those whose version is in the window's partitions, and those whose built version was. -#}
+    those whose version is in the window's partitions, and those whose built version was. Two parts, not one OR:
+    the first reads only the window's rows, and the second ends at once when no built version came from the
+    window (a new day), so neither reads the whole upstream table. -#}
 {% macro records_in_window(upstream_model, record_key, grain='day') -%}
 {%- set built_keys = keys_built_in_window(record_key, grain) -%}
 select * from {{ ref(upstream_model) }}
 where {{ partition_window_filter('partition_key', grain=grain) }}
 {%- if built_keys %}
-   or {{ record_key }} in ({{ built_keys }})
+union all
+select * from {{ ref(upstream_model) }}
+where not {{ partition_window_filter('partition_key', grain=grain) }}
+  and {{ record_key }} in ({{ built_keys }})
 {%- endif %}
 {%- endmacro %}
 

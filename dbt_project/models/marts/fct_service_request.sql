@@ -67,10 +67,12 @@ history as (
 
 request as (
 
-    {{ records_in_window('int_hotline_12345__work_orders', 'work_order_id') }}
     {%- if incremental_window %}
+    select * from window_request
+    union
     -- later requests whose repeat flag the window's requests decide, as they are now and as they were built
-    or work_order_id in (
+    select * from {{ ref('int_hotline_12345__work_orders') }}
+    where work_order_id in (
         select later.work_order_id
         from changed
         inner join history as later
@@ -80,6 +82,8 @@ request as (
             and later.accepted_at >= changed.accepted_at
             and later.accepted_at <= changed.accepted_at + interval '{{ repeat_window_days }} days'
     )
+    {%- else %}
+    {{ records_in_window('int_hotline_12345__work_orders', 'work_order_id') }}
     {%- endif %}
 
 ),
