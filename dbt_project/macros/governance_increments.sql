@@ -76,10 +76,12 @@ where {{ partition_window_filter('partition_key') }}
 {#- The CTEs (each followed by a comma) of what a windowed run rebuilds in the governance marts, from `member`
     (int_governance__case_member, rebuilt) and `built` (the bridge as last built):
     gov_touched: the records of the window's partitions, now or as built;
-    gov_rebuilt_record: the records of the series they are in now, the touched records, and the records of the
-      cases they were in as built (a record that left a series can only split the case it was in);
-    gov_built_case: the cases, as built, of the rebuilt records (some may be gone now);
-    gov_rebuilt_case: those cases and the cases the rebuilt records are in now. -#}
+    gov_series_record: the records of the series they are in now, and the touched records, with their case now;
+    gov_built_case: the cases, as built, of those records (some may be gone now);
+    gov_case_record: the records of those cases as built (a record that left a series can only split the case it
+      was in, so these and the series' records are every record whose case may have changed);
+    gov_rebuilt_case: the cases, as built or now, of all of them (a case that split is renamed after one of the
+      records it had). Each of member and built is scanned at most twice. -#}
 {% macro governance_rebuild_ctes(member, built) -%}
 gov_touched as (
     {{ governance_keys_in_window(member) }}
@@ -88,20 +90,27 @@ gov_touched as (
 ),
 
 gov_touched_series as (
-    select distinct street_code, place_key, category_group_code
+    select street_code, place_key, category_group_code
+    from {{ member }}
+    where {{ partition_window_filter('partition_key') }}
+    union
+    select member.street_code, member.place_key, member.category_group_code
     from {{ member }} as member
-    where exists (select 1 from gov_touched as touched
-        where touched.source = member.source and touched.record_id = member.record_id)
+    inner join (
+        select source, record_id from ({{ governance_keys_in_window(built) }})
+        except
+        select source, record_id from ({{ governance_keys_in_window(member) }})
+    ) as moved on moved.source = member.source and moved.record_id = member.record_id
 ),
 
 gov_series_record as (
-    select source, record_id
+    select member.source, member.record_id, member.case_id
     from {{ member }} as member
     where exists (select 1 from gov_touched_series as series
         where series.street_code = member.street_code and series.place_key = member.place_key
           and series.category_group_code = member.category_group_code)
-    union
-    select source, record_id from gov_touched
+       or exists (select 1 from gov_touched as touched
+        where touched.source = member.source and touched.record_id = member.record_id)
 ),
 
 gov_built_case as (
@@ -109,23 +118,22 @@ gov_built_case as (
     from {{ built }} as built
     where exists (select 1 from gov_series_record as record
         where record.source = built.source and record.record_id = built.record_id)
+       or exists (select 1 from gov_touched as touched
+        where touched.source = built.source and touched.record_id = built.record_id)
 ),
 
-gov_rebuilt_record as (
-    select source, record_id from gov_series_record
-    union
-    select built.source, built.record_id
-    from {{ built }} as built
-    where built.case_id in (select case_id from gov_built_case)
+gov_case_record as (
+    select source, record_id
+    from {{ built }}
+    where case_id in (select case_id from gov_built_case)
 ),
 
 gov_rebuilt_case as (
     select case_id from gov_built_case
     union
-    select member.case_id
-    from {{ member }} as member
-    where exists (select 1 from gov_rebuilt_record as record
-        where record.source = member.source and record.record_id = member.record_id)
+    select case_id from gov_series_record
+    union
+    select source || ':' || record_id from gov_case_record
 ),
 {%- endmacro %}
 
@@ -136,11 +144,13 @@ gov_rebuilt_case as (
 delete from {{ this }}
 where case_id in (
     with {{ governance_rebuild_ctes(ref('int_governance__case_member'), built) }}
-    rebuilt as (select case_id from gov_built_case)
-    select case_id from rebuilt
-  )
-  and not exists (
-    select 1 from {{ ref('int_governance__case_member') }} as member where member.case_id = {{ this }}.case_id
+    gone as (
+        select case_id from gov_built_case
+        except
+        select case_id from {{ ref('int_governance__case_member') }}
+        where case_id in (select case_id from gov_rebuilt_case)
+    )
+    select case_id from gone
   )
 {%- endif -%}
 {%- endmacro %}

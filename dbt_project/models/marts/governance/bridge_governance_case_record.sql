@@ -1,7 +1,7 @@
 {#-
   Each governance case's records (一件事-来源记录), with the rule that matched each (docs/governance.md).
   partition_key: the landed partition of the record's version.
-  Incremental: a windowed run rebuilds the records fct_governance_case rebuilds the cases of (it runs after that
+  Incremental: a windowed run rebuilds the records of the cases fct_governance_case rebuilds (it runs after that
   model, which reads this one as built); a record gone upstream is deleted (macros/governance_increments.sql).
 -#}
 -- depends_on: {{ ref('fct_governance_case') }}
@@ -23,8 +23,7 @@ with
 member as (
     select * from {{ ref('int_governance__case_member') }} as member
     {%- if increment %}
-    where exists (select 1 from gov_rebuilt_record as record
-        where record.source = member.source and record.record_id = member.record_id)
+    where case_id in (select case_id from gov_rebuilt_case)
     {%- endif %}
 )
 
