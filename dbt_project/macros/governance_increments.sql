@@ -23,6 +23,20 @@
 ]) }}
 {%- endmacro %}
 
+{#- key_hash(columns): a 64-bit hash of the columns, to find a run's rows by a short key instead of by text (a
+    collision only adds rows to a set that is recomputed whole, so results stay exact). -#}
+{% macro key_hash(columns) -%}
+{{ return(adapter.dispatch('key_hash', 'citybrain')(columns)) }}
+{%- endmacro %}
+
+{% macro default__key_hash(columns) -%}
+{{ dbt.hash(dbt.concat(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__key_hash(columns) -%}
+hash({{ columns | join(', ') }})
+{%- endmacro %}
+
 {#- True in an incremental run with a window: the model rebuilds a part of itself. -#}
 {% macro governance_increment() -%}
 {{ return(is_incremental() and window_is_set()) }}
@@ -84,33 +98,34 @@ where {{ partition_window_filter('partition_key') }}
       records it had). Each of member and built is scanned at most twice. -#}
 {% macro governance_rebuild_ctes(member, built) -%}
 gov_touched as (
-    {{ governance_keys_in_window(member) }}
-    union
-    {{ governance_keys_in_window(built) }}
+    select source, record_id, {{ key_hash(['source', 'record_id']) }} as record_hash
+    from (
+        {{ governance_keys_in_window(member) }}
+        union
+        {{ governance_keys_in_window(built) }}
+    ) as touched
 ),
 
 gov_touched_series as (
-    select street_code, place_key, category_group_code
+    select series_hash
     from {{ member }}
-    where {{ partition_window_filter('partition_key') }}
+    where {{ partition_window_filter('partition_key') }} and series_hash is not null
     union
-    select member.street_code, member.place_key, member.category_group_code
+    select member.series_hash
     from {{ member }} as member
     inner join (
         select source, record_id from ({{ governance_keys_in_window(built) }})
         except
         select source, record_id from ({{ governance_keys_in_window(member) }})
     ) as moved on moved.source = member.source and moved.record_id = member.record_id
+    where member.series_hash is not null
 ),
 
 gov_series_record as (
-    select member.source, member.record_id, member.case_id
-    from {{ member }} as member
-    where exists (select 1 from gov_touched_series as series
-        where series.street_code = member.street_code and series.place_key = member.place_key
-          and series.category_group_code = member.category_group_code)
-       or exists (select 1 from gov_touched as touched
-        where touched.source = member.source and touched.record_id = member.record_id)
+    select source, record_id, case_id
+    from {{ member }}
+    where series_hash in (select series_hash from gov_touched_series)
+       or record_hash in (select record_hash from gov_touched)
 ),
 
 gov_built_case as (
@@ -129,11 +144,14 @@ gov_case_record as (
 ),
 
 gov_rebuilt_case as (
-    select case_id from gov_built_case
-    union
-    select case_id from gov_series_record
-    union
-    select source || ':' || record_id from gov_case_record
+    select case_id, {{ key_hash(['case_id']) }} as case_hash
+    from (
+        select case_id from gov_built_case
+        union
+        select case_id from gov_series_record
+        union
+        select source || ':' || record_id from gov_case_record
+    ) as rebuilt
 ),
 {%- endmacro %}
 
@@ -148,7 +166,7 @@ where case_id in (
         select case_id from gov_built_case
         except
         select case_id from {{ ref('int_governance__case_member') }}
-        where case_id in (select case_id from gov_rebuilt_case)
+        where case_hash in (select case_hash from gov_rebuilt_case)
     )
     select case_id from gone
   )

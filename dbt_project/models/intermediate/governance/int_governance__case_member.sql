@@ -20,25 +20,23 @@
 
 {%- set record_columns = ['source', 'record_id', 'department_code', 'occurred_at', 'district_code', 'street_code',
     'community_code', 'category_code', 'category_group_code', 'place_key', 'is_closed', 'closed_at',
-    'partition_key'] -%}
+    'partition_key', 'record_hash', 'series_hash'] -%}
 
 with
 {%- if governance_increment() %}
 touched as (
-    {{ governance_keys_in_window(ref('int_governance__record')) }}
+    select record_hash from {{ ref('int_governance__record') }} where {{ partition_window_filter('partition_key') }}
     union
-    {{ governance_keys_in_window(this) }}
+    select record_hash from {{ this }} where {{ partition_window_filter('partition_key') }}
 ),
 
 -- the series of the touched records, as they are now and as they were built
 touched_series as (
-    select street_code, place_key, category_group_code
-    from {{ ref('int_governance__record') }} as record
-    where exists (select 1 from touched where touched.source = record.source and touched.record_id = record.record_id)
+    select series_hash from {{ ref('int_governance__record') }}
+    where record_hash in (select record_hash from touched) and series_hash is not null
     union
-    select street_code, place_key, category_group_code
-    from {{ this }} as built
-    where exists (select 1 from touched where touched.source = built.source and touched.record_id = built.record_id)
+    select series_hash from {{ this }}
+    where record_hash in (select record_hash from touched) and series_hash is not null
 ),
 {%- endif %}
 
@@ -52,11 +50,8 @@ record as (
     left join {{ ref('cfg_category_group') }} as category_group
         on cast(category_group.category_group_code as varchar) = record.category_group_code
     {%- if governance_increment() %}
-    where exists (select 1 from touched where touched.source = record.source and touched.record_id = record.record_id)
-       or exists (
-        select 1 from touched_series as series
-        where series.street_code = record.street_code and series.place_key = record.place_key
-          and series.category_group_code = record.category_group_code)
+    where record.record_hash in (select record_hash from touched)
+       or record.series_hash in (select series_hash from touched_series)
     {%- endif %}
 ),
 
@@ -102,5 +97,6 @@ matched as (
     where not is_matchable
 )
 
-select case_id, source, record_id, match_rule, {{ (record_columns | reject('in', ['source', 'record_id'])) | join(', ') }}
+select case_id, source, record_id, match_rule, {{ (record_columns | reject('in', ['source', 'record_id'])) | join(', ') }},
+    {{ key_hash(['case_id']) }} as case_hash
 from matched

@@ -69,7 +69,13 @@ select
     coalesce(record.is_closed, false) as is_closed,
     record.closed_at,
     coalesce(record.source_is_dispute, category.group_is_dispute, false) as is_dispute,
-    record.partition_key
+    record.partition_key,
+    -- short keys of the record and of its series (street, road address, category group), for the increments
+    {{ key_hash(['record.source', 'record.record_id']) }} as record_hash,
+    case when record.street_code is not null and record.place_key is not null
+        and category.category_group_code is not null
+        then {{ key_hash(['record.street_code', 'record.place_key', 'category.category_group_code']) }}
+    end as series_hash
 from record
 left join category on category.category_code = record.category_code
 where record.occurred_at is not null

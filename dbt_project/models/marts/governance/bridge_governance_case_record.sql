@@ -23,7 +23,7 @@ with
 member as (
     select * from {{ ref('int_governance__case_member') }} as member
     {%- if increment %}
-    where case_id in (select case_id from gov_rebuilt_case)
+    where case_hash in (select case_hash from gov_rebuilt_case)
     {%- endif %}
 )
 

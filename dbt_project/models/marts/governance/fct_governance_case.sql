@@ -29,7 +29,7 @@ member as (
         row_number() over (partition by case_id order by occurred_at, source, record_id) as report_seq
     from {{ ref('int_governance__case_member') }}
     {%- if increment %}
-    where case_id in (select case_id from gov_rebuilt_case)
+    where case_hash in (select case_hash from gov_rebuilt_case)
     {%- endif %}
 ),
 
