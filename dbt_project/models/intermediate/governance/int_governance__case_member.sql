@@ -1,13 +1,46 @@
 {#-
   Which governance case each record belongs to (一件事归并), and by which rule (docs/governance.md).
   Records with a street, a road address key and a category group are ordered by report time within their
-  (street, road address, category group); a record reported within its group's case_window_hours
+  series (street, road address, category group); a record reported within its group's case_window_hours
   (cfg_category_group) of the previous one joins that one's case, a later one opens a new case. The street and the
   road address key together are the place: the community follows from them. A record without a place or a group
-  is a case of its own. A case's id is its first report's source:record_id.
+  is a case of its own. A case's id is its first report's source:record_id. Carries the record's columns the
+  marts need, so fct_governance_case and bridge_governance_case_record read this model only.
+  Incremental: a windowed run recomputes every series that a record of the window's partitions is in now or was
+  in when built, whole (a backfilled report may merge two cases, a removed one split a case), and the window's
+  records without a series (macros/governance_increments.sql); a record gone upstream is deleted.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key=['source', 'record_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="{{ delete_governance_rows_gone(ref('int_governance__record')) }}",
+) }}
 
-with record as (
+{%- set record_columns = ['source', 'record_id', 'department_code', 'occurred_at', 'district_code', 'street_code',
+    'community_code', 'category_code', 'category_group_code', 'place_key', 'is_closed', 'closed_at',
+    'partition_key', 'record_hash', 'series_hash'] -%}
+
+with
+{%- if governance_increment() %}
+touched as (
+    select record_hash from {{ ref('int_governance__record') }} where {{ partition_window_filter('partition_key') }}
+    union
+    select record_hash from {{ this }} where {{ partition_window_filter('partition_key') }}
+),
+
+-- the series of the touched records, as they are now and as they were built
+touched_series as (
+    select series_hash from {{ ref('int_governance__record') }}
+    where record_hash in (select record_hash from touched) and series_hash is not null
+    union
+    select series_hash from {{ this }}
+    where record_hash in (select record_hash from touched) and series_hash is not null
+),
+{%- endif %}
+
+record as (
     select
         record.*,
         cast(category_group.case_window_hours as integer) as case_window_hours,
@@ -16,6 +49,10 @@ with record as (
     from {{ ref('int_governance__record') }} as record
     left join {{ ref('cfg_category_group') }} as category_group
         on cast(category_group.category_group_code as varchar) = record.category_group_code
+    {%- if governance_increment() %}
+    where record.record_hash in (select record_hash from touched)
+       or record.series_hash in (select series_hash from touched_series)
+    {%- endif %}
 ),
 
 ordered as (
@@ -51,14 +88,15 @@ matched as (
         first_value(source || ':' || record_id) over (
             partition by street_code, place_key, category_group_code, case_seq order by occurred_at, source, record_id
         ) as case_id,
-        source,
-        record_id,
-        case when opens_case then 'first_report' else 'same_place_group_within_window' end as match_rule
+        case when opens_case then 'first_report' else 'same_place_group_within_window' end as match_rule,
+        {{ record_columns | join(', ') }}
     from numbered
+    union all
+    select source || ':' || record_id as case_id, 'no_place_or_group' as match_rule, {{ record_columns | join(', ') }}
+    from record
+    where not is_matchable
 )
 
-select case_id, source, record_id, match_rule from matched
-union all
-select source || ':' || record_id as case_id, source, record_id, 'no_place_or_group' as match_rule
-from record
-where not is_matchable
+select case_id, source, record_id, match_rule, {{ (record_columns | reject('in', ['source', 'record_id'])) | join(', ') }},
+    {{ key_hash(['case_id']) }} as case_hash
+from matched

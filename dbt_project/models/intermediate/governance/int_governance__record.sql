@@ -1,21 +1,22 @@
 {#-
   Every record of a reporting channel in one shape (一件事的各个来源): the input of governance cases, dispute
   journeys, risk hotspots and the community match rate (docs/governance.md). One select per channel, from the
-  list below; a new channel is one more entry: its model, record key, report time, place key (a column or an
+  list in macro governance_channels(); a new channel is one more entry: its model, record key, report time, place key (a column or an
   expression, e.g. address_place_key('incident_address')), and optionally its closure (default: the column
   is_closed) and dispute (default: by category group) expressions. The model carries
   district_code, street_code, community_code, category_code and closed_at. Carries the road address key (part of
   an address): intermediate only.
+  Incremental: a windowed run rebuilds the records whose version is, or was when built, in the window's landed
+  partitions (macros/governance_increments.sql); a record gone from them is deleted.
 -#}
-{%- set channels = [
-    {'source': 'hotline_12345', 'model': 'int_hotline_12345__work_orders', 'record_id': 'work_order_id',
-     'occurred_at': 'accepted_at', 'place_key': 'incident_place_key', 'is_dispute': none},
-    {'source': 'grid_events', 'model': 'int_grid_events__events', 'record_id': 'event_id',
-     'occurred_at': 'reported_at', 'place_key': 'event_place_key', 'is_dispute': none},
-    {'source': 'police_incidents', 'model': 'int_police_incidents__incidents', 'record_id': 'incident_id',
-     'occurred_at': 'reported_at', 'place_key': address_place_key('incident_address'),
-     'is_closed': 'closed_at is not null', 'is_dispute': 'is_dispute'},
-] -%}
+{{ config(
+    materialized='incremental',
+    unique_key=['source', 'record_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="{{ delete_governance_rows_gone(governance_channel_keys()) }}",
+) }}
+{%- set channels = governance_channels() -%}
 
 with category as (
     select
@@ -40,8 +41,14 @@ record as (
         cast({{ channel.place_key }} as varchar) as place_key,
         cast({{ channel.is_closed or 'is_closed' }} as boolean) as is_closed,
         cast(closed_at as timestamptz) as closed_at,
-        {{ channel.is_dispute or 'cast(null as boolean)' }} as source_is_dispute
+        {{ channel.is_dispute or 'cast(null as boolean)' }} as source_is_dispute,
+        partition_key
     from {{ ref(channel.model) }}
+    {%- if governance_increment() %}
+    where {{ partition_window_filter('partition_key') }}
+       or cast({{ channel.record_id }} as varchar) in (
+        select record_id from ({{ governance_keys_in_window(this) }}) where source = '{{ channel.source }}')
+    {%- endif %}
     {%- if not loop.last %}
     union all{% endif %}
 {%- endfor %}
@@ -61,7 +68,14 @@ select
     record.place_key,
     coalesce(record.is_closed, false) as is_closed,
     record.closed_at,
-    coalesce(record.source_is_dispute, category.group_is_dispute, false) as is_dispute
+    coalesce(record.source_is_dispute, category.group_is_dispute, false) as is_dispute,
+    record.partition_key,
+    -- short keys of the record and of its series (street, road address, category group), for the increments
+    {{ key_hash(['record.source', 'record.record_id']) }} as record_hash,
+    case when record.street_code is not null and record.place_key is not null
+        and category.category_group_code is not null
+        then {{ key_hash(['record.street_code', 'record.place_key', 'category.category_group_code']) }}
+    end as series_hash
 from record
 left join category on category.category_code = record.category_code
 where record.occurred_at is not null

@@ -1,20 +1,36 @@
 {#-
   Governance cases (一件事), one row per underlying matter however many channels reported it (docs/governance.md).
   The place, category and lead department are those of the first report (首报); community: the first one a record
-  of the case carries. Closed only when every record of the case is closed (全部办结).
+  of the case carries. Closed only when every record of the case is closed (全部办结). partition_key: the latest
+  landed partition of its records' versions.
+  Incremental: a windowed run rebuilds the cases of the records int_governance__case_member recomputed for the
+  window's partitions, and the cases those records were in as the bridge was built (it is read before the bridge
+  is rebuilt); a case no record opens any more is deleted (macros/governance_increments.sql).
 -#}
-with member as (
+{{ config(
+    materialized='incremental',
+    unique_key='case_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ delete_governance_cases_gone() }}",
+) }}
+
+{%- set built = governance_bridge_as_built() -%}
+{%- set increment = built is not none -%}
+
+with
+{%- if increment %}
+{{ governance_rebuild_ctes(ref('int_governance__case_member'), built) }}
+{%- endif %}
+
+member as (
     select
-        bridge.*,
-        record.district_code,
-        record.street_code,
-        record.category_group_code,
-        record.closed_at,
-        row_number() over (partition by bridge.case_id order by bridge.occurred_at, bridge.source, bridge.record_id)
-            as report_seq
-    from {{ ref('bridge_governance_case_record') }} as bridge
-    inner join {{ ref('int_governance__record') }} as record
-        on record.source = bridge.source and record.record_id = bridge.record_id
+        *,
+        row_number() over (partition by case_id order by occurred_at, source, record_id) as report_seq
+    from {{ ref('int_governance__case_member') }}
+    {%- if increment %}
+    where case_hash in (select case_hash from gov_rebuilt_case)
+    {%- endif %}
 ),
 
 summary as (
@@ -27,7 +43,8 @@ summary as (
         array_to_string(list_sort(list_distinct(list(source))), ',') as channels,
         bool_and(is_closed) as is_closed,
         max(closed_at) as last_closed_at,
-        min_by(community_code, report_seq) filter (where community_code is not null) as community_code
+        min_by(community_code, report_seq) filter (where community_code is not null) as community_code,
+        max(partition_key) as partition_key
     from member
     group by case_id
 )
@@ -50,6 +67,7 @@ select
     cast(summary.channels as varchar) as channels,
     cast(summary.channel_count > 1 as boolean) as is_multi_channel,
     cast(summary.is_closed as boolean) as is_closed,
-    cast(case when summary.is_closed then summary.last_closed_at end as timestamptz) as closed_at
+    cast(case when summary.is_closed then summary.last_closed_at end as timestamptz) as closed_at,
+    cast(summary.partition_key as date) as partition_key
 from summary
 inner join member as first_report on first_report.case_id = summary.case_id and first_report.report_seq = 1

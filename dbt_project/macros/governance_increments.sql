@@ -1,0 +1,174 @@
+{#-
+  Increments of the cross-department governance models (docs/governance.md, "Increments"). A windowed run rebuilds
+  what the window's landed partitions can change and nothing else, so its cost does not grow with history:
+  - int_governance__record: the records whose version is (or was, when built) in the window's partitions;
+  - int_governance__case_member: every record of each series (street, road address, category group) that such a
+    record is in now or was in when built, since a record added, moved or removed can merge or split the cases of
+    its series and renumber them;
+  - fct_governance_case, bridge_governance_case_record: the cases and records those series hold now, and the cases
+    they held when the marts were last built (read from the bridge before it is rebuilt).
+  Every set is a superset of what changed; each is recomputed from all of its inputs, so rows equal a full rebuild.
+-#}
+
+{#- governance_channels(): the reporting channels int_governance__record unions (docs/governance.md, Channels). -#}
+{% macro governance_channels() -%}
+{{ return([
+    {'source': 'hotline_12345', 'model': 'int_hotline_12345__work_orders', 'record_id': 'work_order_id',
+     'occurred_at': 'accepted_at', 'place_key': 'incident_place_key', 'is_dispute': none},
+    {'source': 'grid_events', 'model': 'int_grid_events__events', 'record_id': 'event_id',
+     'occurred_at': 'reported_at', 'place_key': 'event_place_key', 'is_dispute': none},
+    {'source': 'police_incidents', 'model': 'int_police_incidents__incidents', 'record_id': 'incident_id',
+     'occurred_at': 'reported_at', 'place_key': address_place_key('incident_address'),
+     'is_closed': 'closed_at is not null', 'is_dispute': 'is_dispute'},
+]) }}
+{%- endmacro %}
+
+{#- key_hash(columns): a 64-bit hash of the columns, to find a run's rows by a short key instead of by text (a
+    collision only adds rows to a set that is recomputed whole, so results stay exact). -#}
+{% macro key_hash(columns) -%}
+{{ return(adapter.dispatch('key_hash', 'citybrain')(columns)) }}
+{%- endmacro %}
+
+{% macro default__key_hash(columns) -%}
+{{ dbt.hash(dbt.concat(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__key_hash(columns) -%}
+hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{#- True in an incremental run with a window: the model rebuilds a part of itself. -#}
+{% macro governance_increment() -%}
+{{ return(is_incremental() and window_is_set()) }}
+{%- endmacro %}
+
+{#- The (source, record_id) keys of a relation whose built version came from the window's partitions. -#}
+{% macro governance_keys_in_window(relation) -%}
+select source, record_id from {{ relation }} where {{ partition_window_filter('partition_key') }}
+{%- endmacro %}
+
+{#- Post-hook: deletes the built rows of the window's partitions that the upstream no longer has in the same
+    partition (a record removed from a re-landed partition). Every other row of the window was just rebuilt from
+    its upstream version; a version from outside the window replaced its row. `upstream` is a relation or a
+    parenthesised select with source, record_id and partition_key. -#}
+{% macro delete_governance_rows_gone(upstream) -%}
+{%- if execute and governance_increment() -%}
+delete from {{ this }}
+where {{ partition_window_filter('partition_key') }}
+  and not exists (
+    select 1 from {{ upstream }} as upstream
+    where {{ partition_window_filter('upstream.partition_key') }}
+      and upstream.source = {{ this }}.source
+      and upstream.record_id = {{ this }}.record_id
+      and upstream.partition_key = {{ this }}.partition_key
+  )
+{%- endif -%}
+{%- endmacro %}
+
+{#- The channels' records as int_governance__record keeps them (source, record_id, partition_key), for its
+    post-hook. -#}
+{% macro governance_channel_keys() -%}
+(
+{%- for channel in governance_channels() %}
+    select '{{ channel.source }}' as source, cast({{ channel.record_id }} as varchar) as record_id, partition_key
+    from {{ ref(channel.model) }}
+    where {{ channel.occurred_at }} is not null
+    {%- if not loop.last %}
+    union all{% endif %}
+{%- endfor %}
+)
+{%- endmacro %}
+
+{#- The bridge as last built: fct_governance_case reads it before bridge_governance_case_record (which runs after it)
+    is rebuilt, to find the cases a run's records were in. none before the first build and outside an increment. -#}
+{% macro governance_bridge_as_built() -%}
+{%- if not execute or not governance_increment() -%}{{ return(none) }}{%- endif -%}
+{{ return(adapter.get_relation(database=this.database, schema=this.schema,
+    identifier='bridge_governance_case_record')) }}
+{%- endmacro %}
+
+{#- The CTEs (each followed by a comma) of what a windowed run rebuilds in the governance marts, from `member`
+    (int_governance__case_member, rebuilt) and `built` (the bridge as last built):
+    gov_touched: the records of the window's partitions, now or as built;
+    gov_series_record: the records of the series they are in now, and the touched records, with their case now;
+    gov_built_case: the cases, as built, of those records (some may be gone now);
+    gov_case_record: the records of those cases as built (a record that left a series can only split the case it
+      was in, so these and the series' records are every record whose case may have changed);
+    gov_rebuilt_case: the cases, as built or now, of all of them (a case that split is renamed after one of the
+      records it had). Each of member and built is scanned at most twice. -#}
+{% macro governance_rebuild_ctes(member, built) -%}
+gov_touched as (
+    select source, record_id, {{ key_hash(['source', 'record_id']) }} as record_hash
+    from (
+        {{ governance_keys_in_window(member) }}
+        union
+        {{ governance_keys_in_window(built) }}
+    ) as touched
+),
+
+gov_touched_series as (
+    select series_hash
+    from {{ member }}
+    where {{ partition_window_filter('partition_key') }} and series_hash is not null
+    union
+    select member.series_hash
+    from {{ member }} as member
+    inner join (
+        select source, record_id from ({{ governance_keys_in_window(built) }})
+        except
+        select source, record_id from ({{ governance_keys_in_window(member) }})
+    ) as moved on moved.source = member.source and moved.record_id = member.record_id
+    where member.series_hash is not null
+),
+
+gov_series_record as (
+    select source, record_id, case_id
+    from {{ member }}
+    where series_hash in (select series_hash from gov_touched_series)
+       or record_hash in (select record_hash from gov_touched)
+),
+
+gov_built_case as (
+    select distinct built.case_id
+    from {{ built }} as built
+    where exists (select 1 from gov_series_record as record
+        where record.source = built.source and record.record_id = built.record_id)
+       or exists (select 1 from gov_touched as touched
+        where touched.source = built.source and touched.record_id = built.record_id)
+),
+
+gov_case_record as (
+    select source, record_id
+    from {{ built }}
+    where case_id in (select case_id from gov_built_case)
+),
+
+gov_rebuilt_case as (
+    select case_id, {{ key_hash(['case_id']) }} as case_hash
+    from (
+        select case_id from gov_built_case
+        union
+        select case_id from gov_series_record
+        union
+        select source || ':' || record_id from gov_case_record
+    ) as rebuilt
+),
+{%- endmacro %}
+
+{#- Post-hook of fct_governance_case: deletes the rebuilt cases that no record opens any more. -#}
+{% macro delete_governance_cases_gone() -%}
+{%- set built = governance_bridge_as_built() -%}
+{%- if execute and governance_increment() and built is not none -%}
+delete from {{ this }}
+where case_id in (
+    with {{ governance_rebuild_ctes(ref('int_governance__case_member'), built) }}
+    gone as (
+        select case_id from gov_built_case
+        except
+        select case_id from {{ ref('int_governance__case_member') }}
+        where case_hash in (select case_hash from gov_rebuilt_case)
+    )
+    select case_id from gone
+  )
+{%- endif -%}
+{%- endmacro %}
