@@ -19,7 +19,8 @@
 
 with snapshot as (
 
-    select * from {{ ref('int_enterprise_register__snapshots') }}
+    -- the columns the history is computed from; the attributes of a version are read once it is known
+    select uscc, partition_key, version_hash from {{ ref('int_enterprise_register__snapshots') }}
 
 ),
 
@@ -136,6 +137,7 @@ select
     cast(s.partition_key as date) as partition_key,
     cast(s.source_file as varchar) as source_file
 from version as v
-inner join snapshot as s on s.uscc = v.uscc and s.partition_key = v.valid_from
-left join snapshot as next_snapshot on next_snapshot.uscc = v.uscc and next_snapshot.partition_key = v.valid_to
+inner join {{ ref('int_enterprise_register__snapshots') }} as s on s.uscc = v.uscc and s.partition_key = v.valid_from
+left join {{ ref('int_enterprise_register__snapshots') }} as next_snapshot
+    on next_snapshot.uscc = v.uscc and next_snapshot.partition_key = v.valid_to
 where v.version_hash is not null
