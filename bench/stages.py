@@ -60,14 +60,17 @@ def dbt(dbt_vars: str, select: str | None, exclude: str, resource_types: list[st
     window = window_environment(date.fromisoformat(start) if start else None,
                                 date.fromisoformat(end) if end else None,
                                 bool(other_vars.pop("full_table_tests", False)))
+    # the scenario's own target folder: the project's target/ keeps the manifest and partial parse `make` prepared
+    target = settings.warehouse_path().parent / "dbt_target"
     command = [str(Path(sys.executable).with_name("dbt")), "build", "--exclude", exclude,
                *(["--vars", json.dumps(other_vars)] if other_vars else []),
                "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+               "--target-path", str(target),
                "--quiet", *(["--select", select] if select else []),
                *(option for kind in resource_types for option in ("--resource-type", kind))]
     subprocess.run(command, check=True, env={**os.environ, **run_environment(window)})
     if report:
-        results = json.loads((settings.DBT_PROJECT_DIR / "target" / "run_results.json").read_text(encoding="utf-8"))
+        results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
         # dbt runs nodes on several threads: the tests' share of the nodes' time, of the invocation's wall time
         node_seconds = sum(r["execution_time"] for r in results["results"]) or 1.0
         test_seconds = sum(r["execution_time"] for r in results["results"] if r["unique_id"].startswith("test."))
