@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckKey,
+    AssetKey,
     AssetSelection,
+    DagsterInstance,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
@@ -40,7 +42,7 @@ from dagster import (
 )
 
 from pipelines import settings
-from pipelines.assets.dbt import city_standard_models, governance_models
+from pipelines.assets.dbt import city_standard_models, governance_models, window_models
 from pipelines.assets.landing import landing_asset_key
 from pipelines.deliveries.checks import FRESHNESS_CHECK, INBOX_CHECK, inbox_result, now_in_city
 from pipelines.deliveries.inbox import InboxScan, record_unmatched, scan_inbox
@@ -68,15 +70,26 @@ city_standard_job = define_asset_job(
     description="Load the city standard's code sets (seeds) and rebuild the dimensions built from them.",
 )
 
+# What the governance job runs after the models, whatever models a run selects.
+AFTER_MODELS = (publication, sharing_exports, cockpit)
+
 daily_governance_job = define_asset_job(
     "daily_governance_job",
-    selection=AssetSelection.assets(governance_models, publication, sharing_exports, cockpit),
+    selection=AssetSelection.assets(governance_models, *AFTER_MODELS),
     partitions_def=governance_daily_partitions(),
     hooks={publication_held},
     description="Build every governance model for the day(s) from what the landing jobs landed, publish the marts "
                 "when no ERROR check failed, then write the departments' export packages "
                 "and rebuild the cockpit.",
 )
+
+
+def governance_run_assets(instance: DagsterInstance, contracts: Mapping[str, SourceContract], first: date,
+                          last: date) -> list[AssetKey] | None:
+    """The assets of the governance job that a run of the days builds: the models the days' landed sources can
+    change (`window_models`), then the publication, exports and cockpit; None for the whole job."""
+    models = window_models(instance, contracts, first, last)
+    return None if models is None else [*models, *(asset.key for asset in AFTER_MODELS)]
 
 
 def landing_job_name(source: str) -> str:
@@ -140,7 +153,7 @@ def build_automation(contracts: Mapping[str, SourceContract]) -> Automation:
         jobs=[city_standard_job, daily_governance_job, *landing_jobs.values(), freshness_job],
         schedules=schedules,
         sensors=[build_inbox_sensor(contracts, landing_jobs),
-                 build_governance_sensor(contracts, daily_governance_job)],
+                 build_governance_sensor(contracts, daily_governance_job, governance_run_assets)],
     )
 
 

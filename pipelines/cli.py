@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timezone
 
 import dagster
-from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
+from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult, JobDefinition
 
 # Dagster's notices about its own beta and preview APIs are for the developers, not the operator's terminal.
 for _notice in (dagster.BetaWarning, dagster.PreviewWarning):
@@ -86,7 +86,8 @@ class BuildReport:
 
 
 def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, str] | None,
-         ops_config: dict | None = None, *, debug: bool = False) -> ExecuteInProcessResult:
+         ops_config: dict | None = None, *, debug: bool = False,
+         asset_selection: list[AssetKey] | None = None) -> ExecuteInProcessResult:
     from pipelines.definitions import defs
 
     tags = {}
@@ -97,16 +98,18 @@ def _run(job_name: str, instance: DagsterInstance, partition_range: tuple[str, s
     run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if debug else "CRITICAL"}}}}
     if ops_config:
         run_config["ops"] = ops_config
-    return execute(defs.resolve_job_def(job_name), run_config, instance, tags, debug=debug)
+    return execute(defs.resolve_job_def(job_name), run_config, instance, tags, debug=debug,
+                   asset_selection=asset_selection)
 
 
 def execute(job: JobDefinition, run_config: dict, instance: DagsterInstance, tags: dict[str, str], *,
-            debug: bool = False) -> ExecuteInProcessResult:
+            debug: bool = False, asset_selection: list[AssetKey] | None = None) -> ExecuteInProcessResult:
     """Run a job in this process. What its steps print (dagster-dbt echoes every dbt log line) stays in the run's
     compute logs, shown in the UI: Dagster writes them to files and mirrors them onto stdout, here /dev/null."""
     with open(os.devnull, "w") if not debug else contextlib.nullcontext(sys.stdout) as out, \
             contextlib.redirect_stdout(out):
-        return job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
+        return job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=False,
+                                      asset_selection=asset_selection)
 
 
 def build(start: date, end: date, instance: DagsterInstance, debug: bool = False,
@@ -115,7 +118,7 @@ def build(start: date, end: date, instance: DagsterInstance, debug: bool = False
     governance job for the days. `full_refresh` rebuilds every incremental model from all landed partitions (after
     the standard changed)."""
     from pipelines.assets.dbt import governance_models
-    from pipelines.automation import city_standard_job, daily_governance_job, landing_job_name
+    from pipelines.automation import city_standard_job, daily_governance_job, governance_run_assets, landing_job_name
     from pipelines.ingestion.contracts import load_contracts
     from pipelines.partitions import governance_daily_partitions, partition_range, partitions_for
 
@@ -140,7 +143,10 @@ def build(start: date, end: date, instance: DagsterInstance, debug: bool = False
     days = (start.isoformat(), end.isoformat())
     # a build of a whole range is the full build: its dbt tests check whole tables, not just the window
     full_build = {governance_models.op.name: {"config": {"full_table_tests": True, "full_refresh": full_refresh}}}
-    report.add(daily_governance_job.name, _run(daily_governance_job.name, instance, days, full_build, debug=debug))
+    # what the days' landed sources can change, as the sensor's runs (pipelines/governance_runs.py)
+    selection = None if full_refresh else governance_run_assets(instance, load_contracts(), start, end)
+    report.add(daily_governance_job.name, _run(daily_governance_job.name, instance, days, full_build, debug=debug,
+                                               asset_selection=selection))
     return report
 
 

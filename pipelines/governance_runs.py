@@ -7,13 +7,16 @@ was delivered), and again whenever an input of D lands anew after the last gover
 corrected delivery, or the week or month that ended on D. A weekly or monthly source never holds a day back. A day
 whose newest landing run has not succeeded (still running, or a blocking landing check failed) waits, as the
 governance steps of one run wait for a blocking check.
+
+A requested run builds only what the day's inputs can change (`window_models` in pipelines/assets/dbt.py): the
+models downstream of the sources with a partition ending on the day, then the publication, exports and cockpit.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 
 from dagster import (
@@ -39,6 +42,9 @@ from pipelines.quality.scorecard import SCORECARD_ASSET_KEY
 if TYPE_CHECKING:  # what define_asset_job returns (not exported by dagster)
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+# The assets of the governance job a run over the days (first, last) builds; None: all of them.
+RunAssets = Callable[[DagsterInstance, Mapping[str, SourceContract], date, date], Sequence[AssetKey] | None]
+
 # Late or corrected deliveries of the last week still rebuild their day.
 LOOKBACK_DAYS = 7
 # A mart every governance run of a day materializes: its latest materialization is the day's last governance run.
@@ -60,9 +66,11 @@ def _landing_run_unfinished(instance: DagsterInstance, key: AssetKey, partition:
 
 
 def governance_run_requests(instance: DagsterInstance, contracts: Mapping[str, SourceContract],
-                            days: Iterable[date]) -> tuple[list[RunRequest], list[str]]:
+                            days: Iterable[date], run_assets: RunAssets | None = None,
+                            ) -> tuple[list[RunRequest], list[str]]:
     """Run requests of the governance job for the days whose inputs are landed and newer than its last run, and
-    for the others a line saying what they wait for."""
+    for the others a line saying what they wait for. `run_assets` narrows each run to what its day can change
+    (none: the whole job)."""
     days = list(days)
     inputs = {day: {source: key for source, contract in contracts.items()
                     if (key := partition_ending_on(contract, day))} for day in days}
@@ -88,6 +96,7 @@ def governance_run_requests(instance: DagsterInstance, contracts: Mapping[str, S
         else:
             requests.append(RunRequest(
                 run_key=f"governance:{day}:{newest}", partition_key=day.isoformat(),
+                asset_selection=run_assets(instance, contracts, day, day) if run_assets else None,
                 tags={"citybrain/landed": ",".join(f"{source}={key}" for source, key in sorted(inputs[day].items())
                                                    if source in landed_ids)},
             ))
@@ -100,18 +109,20 @@ def recent_days(last: date) -> Iterator[date]:
     yield from (first + timedelta(days=n) for n in range((last - first).days + 1))
 
 
-def build_governance_sensor(contracts: Mapping[str, SourceContract],
-                            governance_job: UnresolvedAssetJobDefinition) -> SensorDefinition:
+def build_governance_sensor(contracts: Mapping[str, SourceContract], governance_job: UnresolvedAssetJobDefinition,
+                            run_assets: RunAssets) -> SensorDefinition:
     @sensor(
         name="governance_sensor",
         job=governance_job,
         minimum_interval_seconds=60,
         default_status=DefaultSensorStatus.RUNNING,
         description="Requests the governance run of a day once every daily source has landed it, and again when a "
-                    "partition ending that day (a late delivery, a week, a month) lands after its last run.",
+                    "partition ending that day (a late delivery, a week, a month) lands after its last run; the run "
+                    "builds the models of the sources with a partition ending that day.",
     )
     def governance_sensor(context: SensorEvaluationContext):
-        requests, waiting = governance_run_requests(context.instance, contracts, recent_days(last_complete_day()))
+        requests, waiting = governance_run_requests(context.instance, contracts, recent_days(last_complete_day()),
+                                                    run_assets)
         if requests:
             context.log.info(f"governance runs for {', '.join(r.partition_key for r in requests)}")
         return SensorResult(

@@ -8,6 +8,7 @@ its Monday) or a month (keyed by its first day) is a partition once it has ended
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import cache
 
@@ -50,6 +51,15 @@ def partition_ending_on(contract: SourceContract, day: date) -> str | None:
     if contract.period_end(key) != day + timedelta(days=1):
         return None
     return key.isoformat() if key >= contract.period_start(contract.start_date) else None
+
+
+def sources_due(contracts: Mapping[str, SourceContract], first: date, last: date) -> list[str]:
+    """The sources with a partition ending on a day from `first` to `last` (`partition_ending_on`): the only ones a
+    governance run of those days can read anything new of. Another source's partition holding those days has not
+    ended, so it has not landed: its models' windowed run finds nothing to do."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return [source for source, contract in contracts.items()
+            if any(partition_ending_on(contract, day) for day in days)]
 
 
 def partition_range(contract: SourceContract, start: date, end: date) -> tuple[str, str] | None:

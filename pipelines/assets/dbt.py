@@ -20,20 +20,23 @@ from dagster import (
     AssetSpec,
     BackfillPolicy,
     Config,
+    DagsterInstance,
     TableColumn,
     TableColumnDep,
     TableColumnLineage,
     TableSchema,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.utils import select_unique_ids
 
 from pipelines import settings
 from pipelines.dbt_environment import window_environment
 from pipelines.dbt_project import dbt_environment, dbt_project
 from pipelines.departments import PLATFORM_OWNER, Department, department_of_source
-from pipelines.partitions import governance_daily_partitions
+from pipelines.ingestion.contracts import SourceContract
+from pipelines.partitions import governance_daily_partitions, sources_due
 from pipelines.quality.dbt_test_failures import with_failure_details
-from pipelines.quality.scorecard import scorecard_observations
+from pipelines.quality.scorecard import MONTHLY_MART, OPS_SOURCE, scorecard_observations
 from pipelines.warehouse import warehouse_lock
 
 CITY_STANDARD = "resource_type:seed tag:city_standard"
@@ -42,6 +45,7 @@ CITY_STANDARD = "resource_type:seed tag:city_standard"
 GOVERNANCE = "resource_type:model source:*"
 # dbt unit tests check logic, not data: they run in CI (tests/dbt), not in every production run.
 UNIT_TESTS = "test_type:unit"
+GOVERNANCE_EXCLUDE = f"tag:city_standard {UNIT_TESTS}"
 # Layers whose models live in one folder per source: the department's own models.
 DEPARTMENT_LAYERS = ("staging", "intermediate")
 COLUMN_SCHEMA, COLUMN_LINEAGE = "dagster/column_schema", "dagster/column_lineage"
@@ -149,6 +153,38 @@ def governance_build_args(full_refresh: bool = False) -> list[str]:
     return ["build", NO_ARTIFACTS, *(["--full-refresh"] if full_refresh else [])]
 
 
+def governance_selection(contracts: Mapping[str, SourceContract], first: date | None = None,
+                         last: date | None = None) -> str:
+    """The dbt selection of a governance run over the days `first` to `last` (with GOVERNANCE_EXCLUDE): the models
+    and tests downstream of the sources with a partition ending on one of those days (`sources_due`), of the
+    landing's ops tables (every landing writes them) and the scorecard mart (the sensor's marker of a day built).
+    The other sources' models would find nothing landed in the window: they are left as they are. No window (a
+    full build), or every source due: every governance model."""
+    due = sources_due(contracts, first, last) if first and last else list(contracts)
+    if set(due) >= set(contracts):
+        return GOVERNANCE
+    return " ".join([*(f"source:{source}+" for source in due), f"source:{OPS_SOURCE}+", MONTHLY_MART])
+
+
+def governance_asset_keys(selection: str) -> list[AssetKey]:
+    """The governance assets (dbt models) a dbt selection picks, by dbt's own selector on the prepared manifest."""
+    unique_ids = select_unique_ids(selection, GOVERNANCE_EXCLUDE, "", None, dbt_manifest())
+    return [spec.key for spec in governance_models.specs if spec.metadata["dagster_dbt/unique_id"] in unique_ids]
+
+
+def window_models(instance: DagsterInstance, contracts: Mapping[str, SourceContract], first: date,
+                  last: date) -> list[AssetKey] | None:
+    """The governance models a run over the days builds (`governance_selection`); None for every one, also while a
+    governance model has never been materialized (a new warehouse or model): a model left out must already exist
+    for the models downstream of it to read."""
+    selection = governance_selection(contracts, first, last)
+    records = instance.get_asset_records(list(governance_models.keys))
+    built = {record.asset_entry.asset_key for record in records if record.asset_entry.last_materialization_record}
+    if selection == GOVERNANCE or built != set(governance_models.keys):
+        return None
+    return governance_asset_keys(selection)
+
+
 def run_days(context: AssetExecutionContext) -> tuple[date, date]:
     """The run's first and last day (the partition time window's end is exclusive)."""
     window = context.partition_time_window
@@ -179,7 +215,7 @@ def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     select=GOVERNANCE,
-    exclude=f"tag:city_standard {UNIT_TESTS}",
+    exclude=GOVERNANCE_EXCLUDE,
     dagster_dbt_translator=CityBrainTranslator(),
     partitions_def=governance_daily_partitions(),
     backfill_policy=BackfillPolicy.single_run(),
