@@ -6,7 +6,8 @@ sharing service's load run (bench/sharing_load.py).
 - first / all departments: a year's full build (land, one dbt build, the GX suites), then the next day alone
   (incremental), and the same calendar day after 30 days of history; the checks' share counts dbt's data tests and
   GX. The next day lands what is due that day: a daily source's day, and a weekly or monthly source only when its
-  period closes that day (the day after a year is an ordinary Friday: daily sources only).
+  period closes that day (the day after a year is an ordinary Friday: daily sources only); its dbt build selects
+  what the pipeline's run of that day selects (the models downstream of the sources whose partition ends that day).
 - hotline ×N: the first departments' full build with N times the hotline rows (peak memory, time ratio).
 - peer: the project's hotline path (land + dbt models) against the bare DuckDB script of bench/peer.py on the same
   files, alternating, with its output compared row for row with the project's fact table.
@@ -35,8 +36,9 @@ import yaml
 
 from bench import peer, sharing_load
 from demo.generate import GENERATORS
-from pipelines.assets.dbt import GOVERNANCE, UNIT_TESTS
+from pipelines.assets.dbt import GOVERNANCE_EXCLUDE, governance_selection
 from pipelines.ingestion.contracts import load_contracts
+from pipelines.partitions import sources_due
 
 BENCH = Path(__file__).resolve().parent
 CONFIG = yaml.safe_load((BENCH / "config.yaml").read_text(encoding="utf-8"))
@@ -152,18 +154,26 @@ def build(folder: Path, sources: list[str], days: int, scale: float, multiples: 
         one_day = ["--start", day.isoformat(), "--end", day.isoformat()]
         result.next_day = {
             "land": run_stage(env, "bench.stages", "land", *one_day, "--sources", ",".join(due_sources(sources, day))),
-            "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(day, day, False), "--select", GOVERNANCE,
-                             "--exclude", f"tag:city_standard {UNIT_TESTS}", report=folder / "dbt_day.json"),
+            "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(day, day, False),
+                             "--select", next_day_selection(day), "--exclude", GOVERNANCE_EXCLUDE,
+                             report=folder / "dbt_day.json"),
             "checks": run_stage(env, "bench.stages", "checks", *one_day),
         }
     return result
 
 
+def next_day_selection(day: date) -> str:
+    """The governance run's dbt selection for the day, as the pipeline's runs select (pipelines/assets/dbt.py)."""
+    contracts = load_contracts()
+    print(f"bench: the run of {day} selects what is downstream of "
+          f"{', '.join(sources_due(contracts, day, day))} (partitions ending that day)", file=sys.stderr, flush=True)
+    return governance_selection(contracts, day, day)
+
+
 def due_sources(sources: list[str], day: date) -> list[str]:
     """The sources whose delivery period closes with `day`: what an ordinary day's run lands."""
     contracts = load_contracts()
-    return [source for source in sources
-            if contracts[source].period_end(contracts[source].period_start(day)) == day + timedelta(days=1)]
+    return sources_due({source: contracts[source] for source in sources}, day, day)
 
 
 def _move_deliveries(source_inbox: Path, inbox: Path) -> None:

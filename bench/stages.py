@@ -6,8 +6,9 @@
         window_start / window_end / full_table_tests go to dbt as the pipeline passes them: as environment variables)
     python -m bench.stages checks [--start D --end D]                      (every GX suite)
 
-The dbt stage writes the wall seconds dbt spent in data tests to `--report` (their share of the nodes' time in
-run_results.json), so the checks' share of a build counts the dbt tests as well as the GX suites.
+The dbt stage runs dbt as the pipeline does (no JSON artifacts) and writes the wall seconds dbt spent in data tests
+to `--report` (their share of the nodes' time in dbt's structured log), so the checks' share of a build counts the
+dbt tests as well as the GX suites.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines import settings
-from pipelines.dbt_environment import run_environment, window_environment
+from pipelines.dbt_environment import NO_ARTIFACTS, run_environment, window_environment
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partitions
 from pipelines.warehouse import warehouse_connection
@@ -53,7 +54,8 @@ def land(start: date, end: date, sources: list[str]) -> None:
 
 
 def dbt(dbt_vars: str, select: str | None, exclude: str, resource_types: list[str], report: Path | None) -> None:
-    """One `dbt build`. The window and test scope given in `dbt_vars` reach dbt as the pipeline passes them, in its
+    """One `dbt build`, run as the pipeline runs it (pipelines/assets/dbt.py): no JSON artifacts, dbt's structured
+    log on stdout. The window and test scope given in `dbt_vars` reach dbt as the pipeline passes them, in its
     environment (pipelines/dbt_project.py, window_environment); any other var stays a dbt var."""
     other_vars = json.loads(dbt_vars)
     start, end = (other_vars.pop(name, None) for name in ("window_start", "window_end"))
@@ -62,20 +64,53 @@ def dbt(dbt_vars: str, select: str | None, exclude: str, resource_types: list[st
                                 bool(other_vars.pop("full_table_tests", False)))
     # the scenario's own target folder: the project's target/ keeps the manifest and partial parse `make` prepared
     target = settings.warehouse_path().parent / "dbt_target"
-    command = [str(Path(sys.executable).with_name("dbt")), "build", "--exclude", exclude,
-               *(["--vars", json.dumps(other_vars)] if other_vars else []),
+    command = [str(Path(sys.executable).with_name("dbt")), "build", NO_ARTIFACTS, "--log-format", "json",
+               "--exclude", exclude, *(["--vars", json.dumps(other_vars)] if other_vars else []),
                "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
-               "--target-path", str(target),
-               "--quiet", *(["--select", select] if select else []),
+               "--target-path", str(target), *(["--select", select] if select else []),
                *(option for kind in resource_types for option in ("--resource-type", kind))]
-    subprocess.run(command, check=True, env={**os.environ, **run_environment(window)})
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, **run_environment(window)})
+    times = NodeTimes()
+    for line in process.stdout:
+        times.read(line)
+    if process.wait() != 0:
+        sys.exit(f"dbt build failed (exit code {process.returncode})")
+    print(f"bench: dbt built {', '.join(f'{count} {kind}' for kind, count in sorted(times.nodes.items()))} in "
+          f"{times.elapsed:.1f} s (nodes {times.node_seconds:.1f} s, tests {times.test_seconds:.1f} s)",
+          file=sys.stderr, flush=True)
     if report:
-        results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
-        # dbt runs nodes on several threads: the tests' share of the nodes' time, of the invocation's wall time
-        node_seconds = sum(r["execution_time"] for r in results["results"]) or 1.0
-        test_seconds = sum(r["execution_time"] for r in results["results"] if r["unique_id"].startswith("test."))
-        report.write_text(json.dumps({"test_seconds": results["elapsed_time"] * test_seconds / node_seconds}),
-                          encoding="utf-8")
+        report.write_text(json.dumps({"test_seconds": times.test_share()}), encoding="utf-8")
+
+
+class NodeTimes:
+    """The nodes' execution times and the invocation's, from dbt's structured log (what run_results.json holds:
+    a node's Log<Type>Result event); errors are passed on to stderr."""
+
+    def __init__(self) -> None:
+        self.node_seconds = self.test_seconds = self.elapsed = 0.0
+        self.nodes: dict[str, int] = {}  # by resource type
+
+    def read(self, line: str) -> None:
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            print(line, end="", file=sys.stderr)
+            return
+        name, data = event["info"]["name"], event.get("data", {})
+        if event["info"]["level"] == "error":
+            print(event["info"]["msg"], file=sys.stderr)
+        if name.startswith("Log") and name.endswith("Result") and "execution_time" in data:
+            kind = data["node_info"].get("resource_type", "")
+            self.nodes[kind] = self.nodes.get(kind, 0) + 1
+            self.node_seconds += data["execution_time"]
+            self.test_seconds += data["execution_time"] if kind == "test" else 0.0
+        elif name == "FinishedRunningStats":
+            self.elapsed = data["execution_time"]
+
+    def test_share(self) -> float:
+        """dbt runs nodes on several threads: the tests' share of the nodes' time, of the invocation's time."""
+        return self.elapsed * self.test_seconds / (self.node_seconds or 1.0)
 
 
 def checks(start: date | None, end: date | None) -> None:

@@ -30,7 +30,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.utils import select_unique_ids
 
 from pipelines import settings
-from pipelines.dbt_environment import window_environment
+from pipelines.dbt_environment import NO_ARTIFACTS, window_environment
 from pipelines.dbt_project import dbt_environment, dbt_project
 from pipelines.departments import PLATFORM_OWNER, Department, department_of_source
 from pipelines.ingestion.contracts import SourceContract
@@ -140,11 +140,6 @@ class GovernanceBuildConfig(Config):
     # rebuild every incremental model from all landed partitions, whatever the run's window (after the city
     # standard changed: the incremental models stop and say so)
     full_refresh: bool = False
-
-
-# dbt's JSON artifacts (manifest.json, written twice per invocation, and run_results.json) are read by nothing a run
-# does (the assets and checks come from the prepared manifest and dbt's event stream): not written, seconds saved.
-NO_ARTIFACTS = "--no-write-json"
 
 
 def governance_build_args(full_refresh: bool = False) -> list[str]:

@@ -1,5 +1,6 @@
 """Increments equal a full rebuild: the governance models built day by day, as the daily governance runs build them
-(one `dbt build` per day with that day's window, the pipeline's own command and dbt environment), then corrected
+(one `dbt build` per day with that day's window and selection, the pipeline's own command and dbt environment; the
+first day on the empty warehouse builds every model, as the pipeline's first run does), then corrected
 deliveries re-landed and rebuilt day by day, hold exactly the rows a `--full-refresh` build of the same landed data
 holds.
 
@@ -31,7 +32,7 @@ import pytest
 
 from demo.generate import GENERATORS, generate, scaled_sizes
 from pipelines import settings
-from pipelines.assets.dbt import CITY_STANDARD, GOVERNANCE, UNIT_TESTS, governance_build_args
+from pipelines.assets.dbt import CITY_STANDARD, GOVERNANCE, GOVERNANCE_EXCLUDE, governance_build_args, governance_selection
 from pipelines.dbt_environment import run_environment, window_environment
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partitions, landed_partition_path
@@ -69,11 +70,12 @@ def dbt(root: Path, *args: str, window: dict[str, str] | None = None) -> None:
 
 
 def build_governance(root: Path, start: date | None, end: date | None, *, full_table_tests: bool = False,
-                     full_refresh: bool = False) -> None:
-    """What the governance job runs for a window (pipelines/assets/dbt.py, governance_models)."""
-    dbt(root, *governance_build_args(full_refresh), "--select", GOVERNANCE,
-        "--exclude", f"tag:city_standard {UNIT_TESTS} {DATA_TESTS}",
-        window=window_environment(start, end, full_table_tests))
+                     full_refresh: bool = False, every_model: bool = False) -> None:
+    """What the governance job runs for a window (pipelines/assets/dbt.py, governance_models): the models its
+    sources can change (governance_selection), or `every_model` (the first run, on an empty warehouse)."""
+    selection = GOVERNANCE if every_model or full_refresh else governance_selection(load_contracts(), start, end)
+    dbt(root, *governance_build_args(full_refresh), "--select", selection,
+        "--exclude", f"{GOVERNANCE_EXCLUDE} {DATA_TESTS}", window=window_environment(start, end, full_table_tests))
 
 
 def land_day(day: date) -> None:
@@ -152,7 +154,7 @@ def differences(tmp_path_factory) -> dict[str, tuple[int, int]]:
         dbt(root, "build", "--select", CITY_STANDARD, "--exclude", DATA_TESTS)
         for day in (START + timedelta(days=n) for n in range(DAYS)):
             land_day(day)
-            build_governance(root, day, day)
+            build_governance(root, day, day, every_model=day == START)
         middle, last = START + timedelta(days=1), START + timedelta(days=DAYS - 1)
         before, after = reland(root, middle, seed=6)
         assert before != after, "the re-landed day must change what is landed"
