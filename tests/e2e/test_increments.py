@@ -32,7 +32,13 @@ import pytest
 
 from demo.generate import GENERATORS, generate, scaled_sizes
 from pipelines import settings
-from pipelines.assets.dbt import CITY_STANDARD, GOVERNANCE, GOVERNANCE_EXCLUDE, governance_build_args, governance_selection
+from pipelines.assets.dbt import (
+    CITY_STANDARD,
+    GOVERNANCE,
+    GOVERNANCE_EXCLUDE,
+    governance_build_args,
+    governance_selection,
+)
 from pipelines.dbt_environment import run_environment, window_environment
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partitions, landed_partition_path
