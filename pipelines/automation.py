@@ -6,7 +6,9 @@
 - `daily_governance_job`: every governance model (dbt), its checks, the publication of the marts
   (`pipelines/publish`) and the departments' export packages (`pipelines/sharing`), one day (or a range) per run,
   from the city's governance start date. The `governance_sensor` requests a day once every daily source has
-  landed it, and again when a partition ending that day lands anew (`pipelines/governance_runs.py`).
+  landed it, and again when a partition ending that day lands anew (`pipelines/governance_runs.py`); its runs (and
+  `pipelines.cli build`) select the models of the sources with a partition ending in their days
+  (`governance_run_assets`).
 - `city_standard_job`: the city standard (seeds, dimensions); run after a code set changes.
 - `delivery_freshness_job`: every source's `delivery_freshness` check, hourly.
 The `inbox_sensor` starts the landing job of a source's partition as soon as a complete delivery for it appears in
@@ -78,9 +80,9 @@ daily_governance_job = define_asset_job(
     selection=AssetSelection.assets(governance_models, *AFTER_MODELS),
     partitions_def=governance_daily_partitions(),
     hooks={publication_held},
-    description="Build every governance model for the day(s) from what the landing jobs landed, publish the marts "
-                "when no ERROR check failed, then write the departments' export packages "
-                "and rebuild the cockpit.",
+    description="Build the governance models for the day(s) from what the landing jobs landed (a sensor's run: "
+                "those of the sources with a partition ending in its days), publish the marts when no ERROR check "
+                "failed, then write the departments' export packages and rebuild the cockpit.",
 )
 
 
