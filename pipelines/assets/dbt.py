@@ -41,7 +41,7 @@ from pipelines.warehouse import warehouse_lock
 
 CITY_STANDARD = "resource_type:seed tag:city_standard"
 # Every model but the standard's, and the sources' tests. Selected, not derived by excluding the seeds: excluding a
-# seed would also exclude every test that references it (the facts' relationships to the standard's code sets).
+# seed would also exclude every test that references it (the facts' tests of their codes against the code sets).
 GOVERNANCE = "resource_type:model source:*"
 # dbt unit tests check logic, not data: they run in CI (tests/dbt), not in every production run.
 UNIT_TESTS = "test_type:unit"

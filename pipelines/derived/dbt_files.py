@@ -159,9 +159,10 @@ def sources_yaml(contract: SourceContract) -> dict:
 
 def _staging_tests(contract: SourceContract, column) -> dict:
     """No check runs twice: a required value that did not parse is the landing suite's format expectation on the
-    column (pipelines/derived/landing_suites.py) when it has one; staging tests it only when it has none."""
+    column (pipelines/derived/landing_suites.py) when it has one; staging tests it only when it has none. The
+    record key is the model's required_and_unique test (staging_yaml)."""
     if column.name in contract.record_key:
-        return {"data_tests": ["not_null"]}
+        return {}
     if column.required and column.type in PARSED_TYPES and not has_format_expectation(column):
         return {"data_tests": [{"not_null": {"config": {"severity": "warn"}}}]}
     return {}
@@ -192,6 +193,9 @@ def staging_yaml(contract: SourceContract) -> dict:
                        + (f" Holds raw personal columns ({', '.join(personal)}): never expose this view."
                           if personal else ""),
         "config": {"meta": {"contract": f"contracts/{contract.path.name}"}},
+        # the record key is never NULL after cleaning: one node however many columns it has (staging holds every
+        # landed version, so the key is unique only on the fact)
+        "data_tests": [{"required_and_unique": {"arguments": {"required": list(contract.record_key)}}}],
         "columns": columns,
     }]}
 
@@ -208,14 +212,18 @@ def mapping_seeds_yaml(contract: SourceContract, seeds_dir: Path) -> dict | None
                            f"standard's {coded.element} codes ({coded.code_set}). Extend it from "
                            "ops.ops_unmapped_codes.",
             "config": {"column_types": {source_value: "varchar", standard_code: "varchar"}},
+            # two nodes per seed, not one per column and check
+            "data_tests": [
+                {"required_and_unique": {"arguments": {"required": [source_value, standard_code],
+                                                       "unique": [source_value]}}},
+                {"codes_in_code_sets": {"name": f"{coded.mapping_seed}_codes_in_code_sets", "arguments": {
+                    "code_sets": {standard_code: {"to": f"ref('{coded.code_set}')", "field": coded.code_column}}}}},
+            ],
             "columns": [
                 {"name": source_value, "description": f"The value as {contract.source} delivers it (compared in "
-                                                      "match_key form: case, width and spaces do not matter).",
-                 "data_tests": ["unique", "not_null"]},
+                                                      "match_key form: case, width and spaces do not matter)."},
                 {"name": standard_code, "description": f"Standard {coded.element} code ({coded.code_set}."
-                                                       f"{coded.code_column}).",
-                 "data_tests": ["not_null", {"relationships": {"arguments": {
-                     "to": f"ref('{coded.code_set}')", "field": coded.code_column}}}]},
+                                                       f"{coded.code_column})."},
             ],
         })
     return {"version": 2, "seeds": seeds} if seeds else None

@@ -2,13 +2,15 @@
 
 Every dataset must be a mart of the dbt project (manifest) with the columns of its dbt YAML; owners are the
 departments of the source contracts or of departments.yaml; grants name known departments, datasets and columns,
-and a row filter's value must be a code of the seed its column refers to (the column's dbt `relationships` test).
+and a row filter's value must be a code of the seed its column refers to (the code set its model's dbt
+`codes_in_code_sets` test names for it).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -27,6 +29,8 @@ TEXT_TYPES = ("varchar", "text", "string")
 # A raw personal column may leave only transformed; `none` and the `pseudonym` passthrough are refused for it.
 PERSONAL_SAFE_MASKING = ("drop", "mask_phone", "generalize_date_to_month")
 PSEUDONYM_SUFFIX = "_pseudonym"
+# a code set's seed as codes_in_code_sets names it: ref('<seed>')
+SEED_REF = re.compile(r"""\s*ref\(\s*['"](\w+)['"]\s*\)\s*""")
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,7 @@ def mart_columns(manifest_path: Path) -> dict[str, dict[str, MartColumn]]:
     except FileNotFoundError:
         raise CatalogError(f"{manifest_path}: no dbt manifest; run `make setup` (dbt parse) first") from None
     nodes = manifest["nodes"]
-    codes = _relationship_codes(nodes, manifest_path.parents[1])
+    codes = _code_set_codes(nodes, manifest_path.parents[1])
     marts = {}
     for unique_id, node in nodes.items():
         if node["resource_type"] == "model" and node["schema"] == "marts":
@@ -212,18 +216,20 @@ def mart_columns(manifest_path: Path) -> dict[str, dict[str, MartColumn]]:
     return marts
 
 
-def _relationship_codes(nodes: dict, project_dir: Path) -> dict[tuple[str, str], frozenset[str]]:
-    """(model id, column) → the values of the seed column its `relationships` test points to."""
+def _code_set_codes(nodes: dict, project_dir: Path) -> dict[tuple[str, str], frozenset[str]]:
+    """(model id, column) → the values of the seed column its model's `codes_in_code_sets` test names for it."""
+    seeds = {node["name"]: node for node in nodes.values() if node["resource_type"] == "seed"}
     codes = {}
     for node in nodes.values():
         test = node.get("test_metadata") or {}
-        if test.get("name") != "relationships":
+        if test.get("name") != "codes_in_code_sets" or not node.get("attached_node"):
             continue
-        seeds = [nodes[n] for n in node["depends_on"]["nodes"] if n.startswith("seed.")]
-        if not seeds or not node.get("attached_node"):
-            continue
-        field = test["kwargs"]["field"]
-        with open(project_dir / seeds[0]["original_file_path"], encoding="utf-8", newline="") as seed_file:
-            values = frozenset(row[field] for row in csv.DictReader(seed_file))
-        codes[(node["attached_node"], test["kwargs"]["column_name"])] = values
+        for column, code_set in test["kwargs"]["code_sets"].items():
+            reference = SEED_REF.fullmatch(code_set["to"])
+            seed = seeds.get(reference.group(1)) if reference else None
+            if seed is None:
+                continue
+            with open(project_dir / seed["original_file_path"], encoding="utf-8", newline="") as seed_file:
+                values = frozenset(row[code_set["field"]] for row in csv.DictReader(seed_file))
+            codes[(node["attached_node"], column)] = values
     return codes

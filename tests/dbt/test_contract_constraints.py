@@ -1,7 +1,7 @@
 """Enforced contract constraints are checks: DuckDB enforces them while a mart is built, so they replace the
 not-NULL and range data tests a run would otherwise repeat (docs/data_quality.md, "No check runs twice"). A
-standard seed's required and unique columns are one test per seed (required_and_unique), which still fails for
-each broken column.
+standard seed's required and unique columns are one test per seed (required_and_unique), and a model's coded
+columns one test per model (codes_in_code_sets); each still fails for, and names, each broken column.
 
 Through real dbt runs of the hotline models on a few landed records (the harness of test_corrections.py): every
 constraint the manifest declares exists on the built incremental fact, and a row that breaks one fails the build
@@ -100,8 +100,29 @@ def test_one_test_per_seed_finds_each_missing_required_value_and_each_repeated_u
         warehouse.dbt("seed", "--select", "std_request_status")
         result = warehouse.dbt("test", "--select", "std_request_status,test_name:required_and_unique",
                                expect_success=False)
+        [failed] = [r for r in result.result.results if r.status == "fail"]
+        # the failures view shows the seed's rows as they are now
+        checks = warehouse.query(f"select failed_checks from {failed.node.relation_name} order by 1")
     finally:
         write_seed(warehouse.project, "std_request_status", rows)
         warehouse.dbt("seed", "--select", "std_request_status")
-    [failed] = [r for r in result.result.results if r.status == "fail"]
     assert failed.failures == 3  # the missing name, and both rows sharing a name
+    assert checks == [("status_name is null; ",), ("status_name not unique; ",), ("status_name not unique; ",)]
+
+
+def test_one_test_per_model_finds_a_code_outside_its_code_set_and_names_column_code_set_and_value(warehouse):
+    """The coded columns of a model are one codes_in_code_sets node; its failing rows say which column holds
+    which value outside which code set (here the fact's channel, once its code leaves the standard)."""
+    rows = read_seed(warehouse.project, "std_channel")
+    [(code, orders)] = warehouse.query(f"select channel_code, count(*) from {FACT} group by 1")
+    write_seed(warehouse.project, "std_channel", [row for row in rows if row["channel_code"] != code])
+    try:
+        warehouse.dbt("seed", "--select", "std_channel")
+        result = warehouse.dbt("test", "--select", f"{MODEL},test_name:codes_in_code_sets", expect_success=False)
+        [failed] = [r for r in result.result.results if r.status == "fail"]
+        failing = warehouse.query(f"select * from {failed.node.relation_name}")
+    finally:
+        write_seed(warehouse.project, "std_channel", rows)
+        warehouse.dbt("seed", "--select", "std_channel")
+    assert failed.node.name == f"{MODEL}_codes_in_code_sets" and failed.failures == 1
+    assert failing == [("channel_code", "std_channel.channel_code", code, orders)]

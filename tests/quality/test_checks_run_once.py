@@ -1,30 +1,45 @@
 """No check runs twice: a GX suite on a model never repeats a data test dbt already runs on the same column (a
-not-null, a uniqueness, a code set that a relationships test checks against the same seed column)."""
+not-null, a uniqueness, a code set that a codes_in_code_sets test checks against the same seed column), no dbt test
+repeats an enforced constraint, and a relation's checks of one kind are one test node, not one per column."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from pipelines import settings
 from pipelines.quality.gx_runner import load_suites, seed_references
 
 GX_AS_DBT = {"expect_column_values_to_not_be_null": "not_null", "expect_column_values_to_be_unique": "unique"}
+# plain checks of a relation's keys and required columns: one required_and_unique test per relation
+KEY_TESTS = ("not_null", "unique", "unique_combination_of_columns", "required_and_unique")
+
+
+def manifest_tests() -> list[dict]:
+    manifest = json.loads((settings.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    return [node for node in manifest["nodes"].values()
+            if node["resource_type"] == "test" and node.get("test_metadata") and node.get("attached_node")]
 
 
 def dbt_column_tests() -> set[tuple]:
-    """(model, column, test, seed column or None) of every generic data test in the manifest."""
-    manifest = json.loads((settings.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    """(model, column, test, seed column or None) of every column check of the generic data tests in the manifest,
+    a folded test's columns each on their own: required_and_unique as not_null and unique, codes_in_code_sets as
+    relationships."""
     found = set()
-    for node in manifest["nodes"].values():
-        metadata = node.get("test_metadata")
-        if node["resource_type"] != "test" or not metadata or not node.get("attached_node"):
-            continue
-        model, column = node["attached_node"].split(".")[-1], node.get("column_name")
+    for node in manifest_tests():
+        metadata, model = node["test_metadata"], node["attached_node"].split(".")[-1]
+        kwargs = metadata["kwargs"]
         if metadata["name"] == "relationships":
-            seed = metadata["kwargs"]["to"].split("'")[1]
-            found.add((model, column, "relationships", (seed, metadata["kwargs"]["field"])))
+            seed = kwargs["to"].split("'")[1]
+            found.add((model, node.get("column_name"), "relationships", (seed, kwargs["field"])))
+        elif metadata["name"] == "codes_in_code_sets":
+            found |= {(model, column, "relationships", (code_set["to"].split("'")[1], code_set["field"]))
+                      for column, code_set in kwargs["code_sets"].items()}
+        elif metadata["name"] == "required_and_unique":
+            found |= {(model, column, "not_null", None) for column in kwargs.get("required", [])}
+            found |= {(model, column, "unique", None) for column in kwargs.get("unique", []) if isinstance(column, str)}
         else:
-            found.add((model, column, metadata["name"], None))
+            found.add((model, node.get("column_name"), metadata["name"], None))
     return found
 
 
@@ -62,3 +77,25 @@ def test_no_dbt_test_repeats_an_enforced_constraint():
                 constrained |= {(node["name"], column["name"], kind) for kind in kinds}
     repeated = sorted(test for test in dbt_column_tests() if test[:3] in constrained)
     assert repeated == []
+
+
+def test_a_relations_codes_are_one_test_and_no_relationships_test_points_to_a_seed():
+    """Every coded column of a model or seed is checked against its code set by the relation's one
+    codes_in_code_sets test (the sharing catalog reads the code sets there), never by a relationships test."""
+    tests = manifest_tests()
+    to_seeds = [node["name"] for node in tests if node["test_metadata"]["name"] == "relationships"
+                and any(parent.startswith("seed.") for parent in node["depends_on"]["nodes"])]
+    per_relation = Counter(node["attached_node"] for node in tests
+                           if node["test_metadata"]["name"] == "codes_in_code_sets")
+    assert to_seeds == []
+    assert [relation for relation, count in per_relation.items() if count > 1] == []
+    assert len(per_relation) >= 20
+
+
+def test_a_relations_required_and_unique_columns_are_one_test():
+    """A relation's plain (error, unfiltered) not-NULL and uniqueness checks, of columns or combinations, are one
+    node: required_and_unique takes them all, unless one such check is all the relation has."""
+    plain = Counter(node["attached_node"] for node in manifest_tests()
+                    if node["test_metadata"]["name"] in KEY_TESTS and node["config"]["severity"].lower() == "error"
+                    and not node["config"].get("where"))
+    assert [relation for relation, count in plain.items() if count > 1] == []
