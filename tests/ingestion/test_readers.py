@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from pipelines.ingestion.contracts import load_contracts
-from pipelines.ingestion.decoding import decode_delivery
+from pipelines.ingestion.decoding import _has_utf8_lines, decode_delivery
 from pipelines.ingestion.readers import read_csv, read_jsonl
 from pipelines.ingestion.records import FileRejected, UnreadableFileError
 from pipelines.ingestion.xlsx import read_xlsx
@@ -84,6 +84,18 @@ def test_a_large_mixed_file_costs_a_few_passes_however_many_lines_fail(monkeypat
     assert (len(text), text[49], text[50]) == (20_000, "49,示例区,投诉49", "50,示例区,来电50")
     assert text[10_002] == "10002,示例区,投诉10002"
     assert sum(handed) <= 4 * len(raw)
+
+
+@pytest.mark.parametrize(("raw", "has_utf8_line"), [
+    ("示例区,投诉\n".encode("gbk") * 5 + "来电".encode(), True),  # the last line, with no line break
+    ("示例区,投诉\n".encode("gbk") * 5, False),
+    (b"a,\xed\xa0\x80\n", False),  # an encoded surrogate: shaped like a character, not valid UTF-8
+    (b"a,\xe0\x80\xaf\n", False),  # an overlong form
+    (b"a,\xe4\xb8\n\xad\n", False),  # a character cut by a line break
+    ("头,尾\n".encode("gbk") * 2, False),  # GBK valid as UTF-8, but of two-byte characters only
+])
+def test_a_line_counts_as_utf8_only_when_python_decodes_it_with_a_character_beyond_two_bytes(raw, has_utf8_line):
+    assert _has_utf8_lines(raw) is has_utf8_line
 
 
 def _hotline_csv(rows: list[str], headers: list[str] | None = None) -> bytes:
