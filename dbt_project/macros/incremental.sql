@@ -27,7 +27,7 @@ select {{ record_key }} from {{ this }} where {{ partition_window_filter('partit
     latest version, so a record whose built version comes from a later partition than its window version is left
     as built (it is not in the rows), and one whose built version is older is replaced. Only the records whose
     built version came from the window (a re-run or a re-landed partition, which may have lost them) are looked up
-    in all landed history; on a new day there are none, and the engine skips that scan. -#}
+    in all landed history (versions_outside_window); on a new day there are none, and the engine skips that scan. -#}
 {% macro latest_versions_in_window(staging_model, record_key, grain='day') -%}
 {%- if is_incremental() and window_is_set() -%}
 {%- set in_window = partition_window_filter('partition_key', grain=grain) -%}
@@ -37,9 +37,7 @@ from (
         select * from {{ ref(staging_model) }}
         where {{ record_key }} is not null and {{ in_window }}
         union all
-        select * from {{ ref(staging_model) }}
-        where {{ record_key }} is not null and not {{ in_window }}
-          and {{ record_key }} in ({{ keys_built_in_window(record_key, grain) }})
+        {{ versions_outside_window(staging_model, record_key, keys_built_in_window(record_key, grain), grain) }}
     ) as version
     qualify row_number() over (partition by {{ record_key }} order by {{ latest_version_order() }}) = 1
 ) as latest
@@ -73,10 +71,27 @@ select * from {{ ref(upstream_model) }}
 where {{ partition_window_filter('partition_key', grain=grain) }}
 {%- if built_keys %}
 union all
-select * from {{ ref(upstream_model) }}
-where not {{ partition_window_filter('partition_key', grain=grain) }}
-  and {{ record_key }} in ({{ built_keys }})
+{{ versions_outside_window(upstream_model, record_key, built_keys, grain) }}
 {%- endif %}
+{%- endmacro %}
+
+{#- versions_outside_window(upstream_model, record_key, keys_sql, grain): the upstream rows outside the window's
+    partitions of the record keys that keys_sql selects. They are found by the key and partition_key columns alone,
+    and only then are their whole rows read: a re-run of a day (whose records have no other version, mostly)
+    cleans and reads one column of the upstream's history instead of all of them, and reads no history at all when
+    keys_sql selects nothing (the engine skips a semi join's scan when its other side is empty). -#}
+{% macro versions_outside_window(upstream_model, record_key, keys_sql, grain='day') -%}
+{%- set outside_window = 'not ' ~ partition_window_filter('partition_key', grain=grain) -%}
+select * from {{ ref(upstream_model) }} as version
+where version.{{ record_key }} is not null and {{ outside_window }}
+  and exists (
+    select 1
+    from (
+        select {{ record_key }}, partition_key from {{ ref(upstream_model) }}
+        where {{ outside_window }} and {{ record_key }} in ({{ keys_sql }})
+    ) as found
+    where found.{{ record_key }} = version.{{ record_key }} and found.partition_key = version.partition_key
+  )
 {%- endmacro %}
 
 {#- delete_versions_gone_from(upstream_model, record_key, grain): post-hook of an incremental model. Deletes the
