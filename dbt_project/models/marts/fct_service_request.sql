@@ -70,9 +70,11 @@ request as (
     {%- if incremental_window %}
     select * from window_request
     union
-    -- later requests whose repeat flag the window's requests decide, as they are now and as they were built
+    -- later requests whose repeat flag the window's requests decide, as they are now and as they were built;
+    -- they lie in the history span, which bounds the scan (the window's own requests are among them)
     select * from {{ ref('int_hotline_12345__work_orders') }}
-    where work_order_id in (
+    where accepted_at between (select earliest from history_span) and (select latest from history_span)
+      and work_order_id in (
         select later.work_order_id
         from changed
         inner join history as later
