@@ -14,34 +14,6 @@
 {{ return(coded) }}
 {%- endmacro %}
 
-{#- coded_contracts_to_rebuild(): the coded contracts an ops_unmapped_code_records run rebuilds records of. In an
-    incremental run with a window start, only the sources the ingestion ledger holds a partition of from the
-    window's start on (at the source's grain): a record with a version there, or built from there, was landed
-    there, and every other source's rows stay as built. Each source left out spares the query its staging view and
-    code lookups, which cost more to plan than to run. All of them otherwise. -#}
-{% macro coded_contracts_to_rebuild() -%}
-{%- set coded = coded_contracts() -%}
-{%- if not (execute and is_incremental() and window_is_set() and window_bound('window_start')) or not coded -%}
-    {{ return(coded) }}
-{%- endif -%}
-{%- set landed = run_query(
-    "select distinct source from " ~ source('ops', 'ingestion_ledger') ~ " where "
-    ~ window_partitions_from_start_of_sources('source', 'partition_key', coded)).columns[0].values() | list -%}
-{%- set rebuilt = {} -%}
-{%- for source_name, contract in coded.items() if source_name in landed -%}
-    {%- do rebuilt.update({source_name: contract}) -%}
-{%- endfor -%}
-{{ return(rebuilt) }}
-{%- endmacro %}
-
-{#- window_partitions_from_start_of_sources(source_column, partition_column, contracts): a predicate true for the
-    partitions from the window's start on, compared at each source's grain. -#}
-{% macro window_partitions_from_start_of_sources(source_column, partition_column, contracts) -%}
-case {{ source_column }}
-{%- for source_name, contract in contracts.items() %} when '{{ source_name }}' then {{ partitions_from_window_start(partition_column, contract_grain(contract)) }}{% endfor %}
- else false end
-{%- endmacro %}
-
 {#- contract_grain(contract): the window grain of a contract's partitions ('day', 'week' or 'month'). -#}
 {% macro contract_grain(contract) -%}
 {{ return({'monthly': 'month', 'weekly': 'week'}.get(contract.partition_type, 'day')) }}

@@ -8,7 +8,6 @@
   Incremental: a run rebuilds every record with a version from the window's start on (its latest version is
   there), and every record built from there that a re-landed partition lost (its latest version is then earlier;
   one landed nowhere any more is deleted: post-hook). A changed mapping or standard seed stops the run (macros/standard_version.sql).
-  Only the sources landed from the window's start on are read (macro coded_contracts_to_rebuild).
 -#}
 {{ config(
     materialized='incremental',
@@ -17,8 +16,7 @@
     on_schema_change='fail',
     post_hook="{{ 'delete from ' ~ this ~ ' where partition_key is null' if is_incremental() else '' }}",
 ) }}
--- depends_on: {{ source('ops', 'ingestion_ledger') }}
-{%- set contracts = coded_contracts_to_rebuild() %}
+{%- set contracts = coded_contracts() %}
 
 with
 {%- for source_name, contract in contracts.items() %}
