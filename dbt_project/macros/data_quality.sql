@@ -206,3 +206,57 @@ case {{ source_column }}
 {% macro quality_dimensions() -%}
 {{ return(['timeliness', 'completeness', 'validity', 'uniqueness', 'consistency', 'quarantine']) }}
 {%- endmacro %}
+
+{#- sources_landed_in_window(sources): in an incremental run with a window, the names of the scored sources the
+    ingestion ledger holds a partition of in the window (at each source's grain); none (every source) otherwise. -#}
+{% macro sources_landed_in_window(sources) -%}
+{%- if not (execute and is_incremental() and window_is_set()) or not sources -%}
+    {{ return(none) }}
+{%- endif -%}
+{{ return(run_query("select distinct source from " ~ source('ops', 'ingestion_ledger') ~ " where "
+    ~ window_partitions_of_sources('source', 'partition_key', sources)).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- sources_upstream_of(unique_id, memo): the source_names a node is built from, directly or through upstream models
+    (memo: a dict shared by the calls of one compilation, so each node is walked once). -#}
+{% macro sources_upstream_of(unique_id, memo) -%}
+{%- if unique_id not in memo -%}
+    {%- if unique_id in graph.sources -%}
+        {%- do memo.update({unique_id: [graph.sources[unique_id].source_name]}) -%}
+    {%- else -%}
+        {%- do memo.update({unique_id: []}) -%}
+        {%- set found = [] -%}
+        {%- for parent in graph.nodes[unique_id].depends_on.nodes if unique_id in graph.nodes -%}
+            {%- do found.extend(sources_upstream_of(parent, memo)) -%}
+        {%- endfor -%}
+        {%- do memo.update({unique_id: found | unique | list}) -%}
+    {%- endif -%}
+{%- endif -%}
+{{ return(memo[unique_id]) }}
+{%- endmacro %}
+
+{#- rule_models_to_recount(rules, landed): {model: its rules} of the rule models whose source's counts
+    mart_data_quality_daily counts again: every rule model of a source one of whose rule models is built from a
+    source landed in the window (`landed`, from sources_landed_in_window). Every other source's rule models were
+    not rebuilt from new data, so its counts stay as built. All of them when `landed` is none. -#}
+{% macro rule_models_to_recount(rules, landed) -%}
+{%- if landed is none -%}{{ return(rules) }}{%- endif -%}
+{%- set memo = {} -%}
+{%- set model_ids = {} -%}
+{%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name in rules -%}
+    {%- do model_ids.update({node.name: node.unique_id}) -%}
+{%- endfor -%}
+{%- set source_of = {} -%}
+{%- set recounted = [] -%}
+{%- for model in rules -%}
+    {%- do source_of.update({model: source_of_model(model)}) -%}
+    {%- if sources_upstream_of(model_ids[model], memo) | select('in', landed) | list -%}
+        {%- do recounted.append(source_of[model]) -%}
+    {%- endif -%}
+{%- endfor -%}
+{%- set models = {} -%}
+{%- for model, model_rules in rules.items() if source_of[model] in recounted -%}
+    {%- do models.update({model: model_rules}) -%}
+{%- endfor -%}
+{{ return(models) }}
+{%- endmacro %}

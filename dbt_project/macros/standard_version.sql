@@ -63,8 +63,10 @@ from {{ api.Relation.create(database=seed.database, schema=seed.schema, identifi
         {%- set changed = rows.columns[0].values() | list -%}
         {%- if changed -%}
             {#- a full refresh rebuilds from all landed partitions whatever its range: offer this run's days -#}
-            {%- set latest = run_query("select max(partition_key) from " ~ this).rows[0][0] -%}
-            {%- set start = window_bound('window_start') or window_bound('window_end') or latest -%}
+            {%- set start = window_bound('window_start') or window_bound('window_end') -%}
+            {%- if start is none and 'partition_key' in adapter.get_columns_in_relation(this) | map(attribute='name') -%}
+                {%- set start = run_query("select max(partition_key) from " ~ this).rows[0][0] -%}
+            {%- endif -%}
             {%- set end = window_bound('window_end') or start -%}
             {{ exceptions.raise_compiler_error(
                 "The city standard changed since " ~ this.schema ~ "." ~ this.identifier ~ " was built (seeds: "

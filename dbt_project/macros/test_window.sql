@@ -1,8 +1,9 @@
 {#-
   Data tests of what a run rebuilds check the run's window, not the whole table. A test's rows are narrowed to
   the run's window (macro partition_window_filter on `partition_key`) when the tested relation carries the landed
-  partition: a landed source, a staging view or an incremental model. Monthly data (a source whose meta says
-  `partitioning: monthly`, and every model built from one) compares months, weekly data weeks. Without a window,
+  partition: a landed source, a staging view or an incremental model with a partition_key column. Monthly data (a
+  source whose meta says `partitioning: monthly`, and every model built from one) compares months, weekly data
+  weeks. Without a window,
   or with `full_table_tests` true (env var CITYBRAIN_FULL_TABLE_TESTS, or the var; macros/windows.sql,
   run_setting), every test checks the whole table. A test's own `where` config still applies.
   Overrides dbt's get_where_subquery, the documented hook for the `where` config.
@@ -48,7 +49,9 @@
     {%- if node.resource_type == 'source' -%}
         {{ return(true) }}
     {%- endif -%}
-    {{ return(node.resource_type == 'model' and node.config.materialized in ('incremental', 'view')) }}
+    {#- an incremental model without a partition_key column (rebuilt by month, say) is tested whole -#}
+    {{ return(node.resource_type == 'model' and node.config.materialized in ('incremental', 'view')
+        and 'partition_key' in node.columns) }}
 {%- endmacro %}
 
 {#- 'month' when the node is, or is built from, a monthly source; else 'week' when from a weekly one; else 'day'. -#}

@@ -5,32 +5,29 @@
   100 for all when every area has the same value); the composite is the weighted mean of the indicators that have a
   value, so a NULL indicator is left out and its weight is shared out, never counted as 0. Areas are ranked within
   level and month (1 = best, ties share a rank); rank_change = previous month's rank - this month's (> 0 = up).
+
+  Incremental by month: a month's rows depend only on its indicator values and the previous month's ranks, so a run
+  rebuilds only the months the pre-hook deleted (macro delete_assessment_months_changed: a value changed, or the
+  month before changed, or the month is no longer assessed) and the assessed months not yet built.
 -#}
-with indicator as (
-    select indicator_code, indicator_name, direction, weight, target
-    from {{ ref('cfg_assessment_indicator') }}
-),
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_assessment_months_changed() }}",
+) }}
 
-area as (
-    select 'district' as level, district_code as area_code, district_name as area_name, district_code
-    from {{ ref('std_division_district') }}
-    union all
-    select 'street' as level, street_code as area_code, street_name as area_name, district_code
-    from {{ ref('std_division_street') }}
-    union all
-    select 'community' as level, community_code as area_code, community_name as area_name, district_code
-    from {{ ref('std_division_community') }}
-),
+with {{ assessment_inputs() }}
 
-indicator_value as (
-    -- rounded: a parallel sum's order moves the last bits, and a rebuild must give the same scores
-    select level, area_code, month_start, indicator_code, round(indicator_value, 9) as indicator_value
-    from {{ ref('int_assessment__indicator_value') }}
-),
+{%- if is_incremental() %}
 
-assessed_month as (
-    select distinct month_start from indicator_value where indicator_value is not null
+-- the assessed months the table does not hold (after the pre-hook deleted the changed ones)
+rebuilt_month as (
+    select month_start from assessed_month
+    except
+    select distinct month_start from {{ this }}
 ),
+{%- endif %}
 
 spine as (
     select
@@ -38,7 +35,7 @@ spine as (
         indicator.indicator_code, indicator.indicator_name, indicator.direction, indicator.weight, indicator.target,
         indicator_value.indicator_value
     from area
-    cross join assessed_month
+    cross join {{ 'rebuilt_month' if is_incremental() else 'assessed_month' }} as assessed_month
     cross join indicator
     left join indicator_value
         on indicator_value.level = area.level
@@ -96,12 +93,23 @@ ranked as (
     from area_month
 ),
 
+previous_month_rank as (
+    select level, area_code, month_start, area_rank from ranked
+    {%- if is_incremental() %}
+    union all
+    -- the month before a rebuilt one, when it is kept as built
+    select distinct level, area_code, month_start, area_rank
+    from {{ this }}
+    where month_start in (select cast({{ dbt.dateadd('month', -1, 'month_start') }} as date) from rebuilt_month)
+    {%- endif %}
+),
+
 rank_change as (
     select
         ranked.*,
         previous.area_rank as previous_rank
     from ranked
-    left join ranked as previous
+    left join previous_month_rank as previous
         on previous.level = ranked.level
         and previous.area_code = ranked.area_code
         and previous.month_start = cast({{ dbt.dateadd('month', -1, 'ranked.month_start') }} as date)

@@ -7,8 +7,12 @@
 
   Incremental, every row rewritten on every run, but only the window's landed Parquet is read: a partition's
   landed cells change only when it is (re-)landed, which a run's window covers, so the other partitions keep the
-  completeness counts they were built with. The ledger and quarantine (tables of a few rows per file) and the rule
-  counts are counted whole: a record's newer version moves its rule counts to a later partition.
+  completeness counts they were built with. The ledger and quarantine (tables of a few rows per file) are counted
+  whole. A source's rule counts are counted whole (a record's newer version moves its rule counts to a later
+  partition) when one of its rule models is built from a source the window landed (macro
+  rule_models_to_recount); the other sources keep the rule counts they were built with, and the landed Parquet of
+  a source the window did not land is not read: planning the query over every source and rule model costs more
+  than running it.
 -#}
 {{ config(
     materialized='incremental',
@@ -16,8 +20,12 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
 ) }}
+-- depends_on: {{ source('ops', 'ingestion_ledger') }}
 {%- set sources = data_quality_sources() -%}
 {%- set rules = data_quality_rules() -%}
+{%- set landed = sources_landed_in_window(sources) -%}
+{%- set recounted_rules = rule_models_to_recount(rules, landed) -%}
+{%- set landed_sources = sources if landed is none else sources | selectattr('source', 'in', landed) | list %}
 
 with contract as (
 {%- for s in sources %}
@@ -75,7 +83,7 @@ partition_spine as (
 ),
 
 landed_cells as (
-{%- for s in sources %}
+{%- for s in landed_sources %}
     {%- set columns = s.important_columns %}
     select
         '{{ s.source }}' as source,
@@ -111,7 +119,7 @@ completeness as (
 ),
 
 rule_counts as (
-{%- for model, model_rules in rules.items() %}
+{%- for model, model_rules in recounted_rules.items() %}
     {%- set conformed = model_rules.get('conformed', []) %}
     {%- set identifiers = model_rules.get('identifiers', []) %}
     {%- set consistency = model_rules.get('consistency', []) %}
@@ -128,9 +136,16 @@ rule_counts as (
         0{% for rule in consistency %} + count(case when {{ rule }} then 1 end){% endfor %} as consistency_passed
     from {{ ref(model) }}
     group by all
-    {%- if not loop.last %}
-    union all{% endif %}
+    union all
 {%- endfor %}
+    {%- if landed is none %}
+    select cast(null as varchar), cast(null as date), 0, 0, 0, 0 where false
+    {%- else %}
+    -- the sources not counted again: their rule counts as built
+    select source, partition_key, validity_checks, validity_passed, consistency_checks, consistency_passed
+    from {{ this }}
+    where source not in ({% for model in recounted_rules %}'{{ source_of_model(model) }}', {% endfor %}'')
+    {%- endif %}
 ),
 
 rules_by_partition as (
