@@ -15,15 +15,33 @@
     post_hook="{{ delete_snapshot_periods_gone_from('stg_enterprise_register__enterprises') }}",
 ) }}
 
-with delivered as (
+with superseded as (
 
-    -- a snapshot lists an enterprise once; should it list one twice, its last row is the snapshot's
+    -- a snapshot lists an enterprise once; should it list one twice, its last row is the snapshot's: the earlier
+    -- rows, found on the key columns alone (the wide rows are never sorted)
+    select partition_key, _source_file, _source_row
+    from (
+        select partition_key, _source_file, _source_row,
+            row_number() over (
+                partition by partition_key, {{ normalize_uscc('uscc') }} order by _source_file desc, _source_row desc
+            ) as position
+        from {{ ref('stg_enterprise_register__enterprises') }}
+        where uscc is not null and {{ partition_window_filter('partition_key', grain='month') }}
+    ) as listed
+    where position > 1
+
+),
+
+delivered as (
+
     select *, {{ normalize_uscc('uscc') }} as uscc_normalized
-    from {{ ref('stg_enterprise_register__enterprises') }}
+    from {{ ref('stg_enterprise_register__enterprises') }} as listed
     where uscc is not null and {{ partition_window_filter('partition_key', grain='month') }}
-    qualify row_number() over (
-        partition by partition_key, {{ normalize_uscc('uscc') }} order by _source_file desc, _source_row desc
-    ) = 1
+      and not exists (
+        select 1 from superseded
+        where superseded.partition_key = listed.partition_key and superseded._source_file = listed._source_file
+          and superseded._source_row = listed._source_row
+      )
 
 ),
 
@@ -49,6 +67,31 @@ street as (
     from {{ ref('std_division_street') }}
 ),
 
+address as (
+
+    -- every delivered address with its district, once: snapshots repeat an enterprise's address month after month
+    select distinct district_lookup.code as district_code, {{ match_key('listed.address') }} as address_key
+    from {{ ref('stg_enterprise_register__enterprises') }} as listed
+    inner join district_lookup on district_lookup.lookup_key = {{ match_key('listed.registration_authority') }}
+    where listed.uscc is not null and {{ partition_window_filter('listed.partition_key', grain='month') }}
+
+),
+
+address_street as (
+
+    -- the street of the authority's district whose full name appears in the address (the longest wins)
+    select address.district_code, address.address_key, street.street_code
+    from address
+    inner join street
+        on street.district_code = address.district_code
+        and contains(address.address_key, street.street_key)
+    qualify row_number() over (
+        partition by address.district_code, address.address_key
+        order by length(street.street_key) desc, street.street_code
+    ) = 1
+
+),
+
 conformed as (
 
     select
@@ -61,21 +104,6 @@ conformed as (
     from delivered as d
     left join status_lookup on status_lookup.lookup_key = {{ match_key('d.registration_status') }}
     left join district_lookup on district_lookup.lookup_key = {{ match_key('d.registration_authority') }}
-
-),
-
-street_match as (
-
-    -- the street of the authority's district whose full name appears in the address (the longest wins)
-    select conformed.partition_key, conformed.uscc_normalized, street.street_code
-    from conformed
-    inner join street
-        on street.district_code = conformed.district_code
-        and contains(conformed.address_key, street.street_key)
-    qualify row_number() over (
-        partition by conformed.partition_key, conformed.uscc_normalized
-        order by length(street.street_key) desc, street.street_code
-    ) = 1
 
 ),
 
@@ -100,7 +128,7 @@ enterprise as (
         {{ pseudonym(clean_code('c.legal_representative')) }} as legal_representative_pseudonym,
         c.registration_authority,
         c.district_code,
-        street_match.street_code,
+        address_street.street_code,
         c.partition_key,
         c._source_file as source_file,
         c._source_row as source_row,
@@ -109,8 +137,8 @@ enterprise as (
     from conformed as c
     left join registration_status on registration_status.registration_status_code = c.registration_status_code
     left join industry_division on industry_division.industry_code = left(c.industry_digits, 2)
-    left join street_match
-        on street_match.partition_key = c.partition_key and street_match.uscc_normalized = c.uscc_normalized
+    left join address_street
+        on address_street.district_code = c.district_code and address_street.address_key = c.address_key
 
 )
 
