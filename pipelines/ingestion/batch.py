@@ -1,4 +1,4 @@
-"""A run's files read in parallel, and its landed data written in one partitioned pass.
+"""A run's files read in parallel, and its landed data written partition by partition.
 
 Each partition's Parquet file is staged in a private folder in the landing folder; landing swaps each into place
 (`os.replace`, atomic per partition) only once the ledger has recorded the run.
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.ingestion.classification import CLASSIFYING_COLUMNS, REASON, RECORD_HASH, ClassifiedRecords
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.ingestion.inbox import READY, Delivery, DeliveryChanged, read_delivery_bytes
 from pipelines.ingestion.ledger import NOT_READ_STATUSES, PartitionLoad
@@ -61,36 +62,30 @@ def read_ready_deliveries(deliveries: list[tuple[str, Delivery]], contract: Sour
         return dict(zip(((key, delivery.relative) for key, delivery in deliveries), pool.map(read, deliveries)))
 
 
-def stage_partitions(connection, classified: str, loads: list[PartitionLoad], staging: Path,
+def stage_partitions(connection, classified: ClassifiedRecords, loads: list[PartitionLoad], staging: Path,
                      source_folder: Path) -> dict[str, Path]:
-    """Write the good records of the loads' partitions, with lineage, in one partitioned COPY to a private staging
-    folder (`staging_folder`); a partition with no good record gets an empty file. Returns each partition's
-    staged file."""
+    """Write the good records of each load's partition, with lineage and in the order they were read, to a private
+    staging folder (`staging_folder`); a partition with no good record gets an empty file. Returns each
+    partition's staged file."""
     ingested_at = datetime.now(timezone.utc).isoformat()
     try:
         _private_directories(source_folder)
         staging.mkdir(mode=PRIVATE_DIRECTORY)
-        landed = f"""
-            select * exclude (_file_order, _missing_required, _reason, _record_hash, _source_file, {SOURCE_ROW},
-                              _load_id),
-                   _source_file, {SOURCE_ROW}, _load_id, '{ingested_at}'::timestamptz as _ingested_at, _record_hash
-            from {classified} where _reason is null"""
-        connection.execute(f"""
-            copy ({landed} order by partition_key, _file_order, {SOURCE_ROW})
-            to '{staging}' (format parquet, partition_by (partition_key), filename_pattern 'data_{{i}}')
-        """)
         staged = {}
         for load in loads:
-            folder = staging / f"partition_key={load.partition_key}"
-            files = sorted(folder.glob("*.parquet"))
             staged[load.partition_key] = staging / f"{load.partition_key}.parquet"
-            if len(files) == 1:
-                files[0].rename(staged[load.partition_key])
-            else:  # no good record (an empty file keeps the schema), or a partition the COPY split in parts
-                source = f"read_parquet({[str(f) for f in files]}, hive_partitioning = true)" if files \
-                    else f"({landed} and false)"
-                connection.execute(f"copy (select * exclude (partition_key) from {source}) "
-                                   f"to '{staged[load.partition_key]}' (format parquet)")
+            connection.register("staged_partition", classified.of_partition(load.partition_key))
+            try:  # a filter and a projection keep the read order (DuckDB preserves insertion order)
+                connection.execute(f"""
+                    copy (
+                        select * exclude ({', '.join(CLASSIFYING_COLUMNS)}),
+                               _source_file, {SOURCE_ROW}, '{load.load_id}' as _load_id,
+                               '{ingested_at}'::timestamptz as _ingested_at, {RECORD_HASH}
+                        from staged_partition where {REASON} is null
+                    ) to '{staged[load.partition_key]}' (format parquet)
+                """)
+            finally:
+                connection.unregister("staged_partition")
             restrict_to_owner(staged[load.partition_key])
             _private_directories(load.landed_path.parent)
         return staged

@@ -30,6 +30,7 @@ from pipelines.ingestion.batch import (
     stage_partitions,
     staging_folder,
 )
+from pipelines.ingestion.classification import classify_records
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.ingestion.inbox import (
     INCOMPLETE,
@@ -102,7 +103,7 @@ def _land_pass(contract: SourceContract, deliveries: dict[str, list[Delivery]], 
         [(key, delivery) for key, found in deliveries.items() for delivery in found if delivery.state == READY],
         contract, connection, read_delivery_bytes)
     originals = EarlierDeliveries(landed_file_hashes(connection, contract.source))
-    accepted: list[tuple[PartitionLoad, str, FileRead]] = []
+    accepted: list[tuple[str, str, FileRead]] = []
     file_rejects: dict[tuple[str, str], pa.Table] = {}
     for load in loads:
         for delivery in deliveries[load.partition_key]:
@@ -124,7 +125,7 @@ def _land_pass(contract: SourceContract, deliveries: dict[str, list[Delivery]], 
             load.files.append(file_load)
             file_rejects[load.partition_key, delivery.relative] = rejects
             if file_load.status == "landed":
-                accepted.append((load, delivery.relative, read))
+                accepted.append((load.partition_key, delivery.relative, read))
         _keep_or_replace(load, contract, allow_empty_replace)
         originals.landed(load)
     kept = {load.partition_key: load for load in loads if load.kept_landed_data}
@@ -135,17 +136,26 @@ def _land_pass(contract: SourceContract, deliveries: dict[str, list[Delivery]], 
     connection.register("run_loads", pa.table({"partition_key": [load.partition_key for load in loads],
                                                "_load_id": [load.load_id for load in loads]}))
     try:
-        classified = _classify_records(connection, contract, accepted)
+        classified = classify_records(connection, contract, accepted)
+        connection.register("classified_records", classified.records)
+        connection.execute(f"""
+            create or replace temp view classified_records_quarantined as
+            select *, {_record_json([column.name for column in contract.columns])} as _raw_record
+            from classified_records join run_loads using (partition_key) where _reason is not null
+        """)
         staging = staging_folder(landing, contract.source)
         try:
             staged = stage_partitions(connection, classified, replaced, staging, landing / contract.source)
             _count_per_file(connection, loads, file_rejects)
-            record_loads(connection, contract.source, loads, classified, _quarantine_rows(file_rejects, loads))
+            record_loads(connection, contract.source, loads, "classified_records",
+                         _quarantine_rows(file_rejects, loads))
             for load in replaced:
                 os.replace(staged[load.partition_key], load.landed_path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     finally:
+        connection.execute("drop view if exists classified_records_quarantined")
+        connection.unregister("classified_records")
         connection.unregister("run_loads")
     return loads
 
@@ -227,49 +237,6 @@ def _record_json(columns: list[str]) -> str:
     if not columns:
         return "'{}'"
     return "to_json(struct_pack(" + ", ".join(f'"{name}" := "{name}"' for name in columns) + "))::varchar"
-
-
-def _classify_records(connection, contract: SourceContract, accepted: list[tuple[PartitionLoad, str, FileRead]]
-                      ) -> str:
-    """One relation of every parsed record of the run, with its partition, hash and, if any, quarantine reason.
-
-    Duplicates are told within a partition. Returns the name of the temporary table holding it; the view
-    `<name>_quarantined` adds each quarantined record's delivered values as JSON.
-    """
-    columns = [column.name for column in contract.columns]
-    schema = pa.schema([(name, pa.string()) for name in columns]
-                       + [(SOURCE_ROW, pa.int64()), ("_source_file", pa.string()), ("_file_order", pa.int64()),
-                          ("partition_key", pa.string())])
-    parts = [
-        read.records.append_column("_source_file", pa.repeat(relative, read.records.num_rows))
-                    .append_column("_file_order", pa.repeat(order, read.records.num_rows))
-                    .append_column("partition_key", pa.repeat(load.partition_key, read.records.num_rows))
-                    .select(schema.names).cast(schema)
-        for order, (load, relative, read) in enumerate(accepted)
-    ]
-    records = pa.concat_tables(parts) if parts else schema.empty_table()
-    missing = " or ".join(f"nullif(trim({name}), '') is null" for name in contract.required_columns) or "false"
-    hash_input = "to_json([" + ", ".join(columns) + "])::varchar"
-    connection.register("run_records", records)
-    connection.execute(f"""
-        create or replace temp table classified_records as
-        with hashed as (
-            select *, sha256({hash_input}) as _record_hash, ({missing}) as _missing_required
-            from run_records
-        )
-        select hashed.*, run_loads._load_id,
-               case when _missing_required then 'missing_required'
-                    when row_number() over (partition by partition_key, _record_hash, _missing_required
-                                            order by _file_order, {SOURCE_ROW}) > 1 then 'duplicate_record'
-               end as _reason
-        from hashed join run_loads using (partition_key)
-    """)
-    connection.unregister("run_records")
-    connection.execute(f"""
-        create or replace temp view classified_records_quarantined as
-        select *, {_record_json(columns)} as _raw_record from classified_records where _reason is not null
-    """)
-    return "classified_records"
 
 
 def _count_per_file(connection, loads: list[PartitionLoad], file_rejects: dict[tuple[str, str], pa.Table]) -> None:
