@@ -90,7 +90,8 @@ def read_csv(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnec
 
 
 def _csv_header(text: str) -> list[str]:
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    end = text.find("\n")  # not split: that would copy the rest of the file
+    first_line = (text if end < 0 else text[:end]).rstrip("\r")
     try:
         header = next(csv.reader([first_line]))
     except StopIteration:
@@ -159,15 +160,14 @@ def _record_of_each_line(data: bytes) -> np.ndarray:
 
 
 def _move_undecodable_rows(result: FileRead, records: list[int], engine) -> None:
-    """Records with a line that could not be decoded go to rejects."""
-    engine.register("file_records", result.records)
+    """Records with a line that could not be decoded go to rejects (only they go through DuckDB, for their JSON)."""
+    undecodable = pc.is_in(result.records.column(SOURCE_ROW), pa.array(records, pa.int64()))
+    engine.register("undecodable_records", result.records.filter(undecodable))
     bad = engine.execute(
-        f"select {SOURCE_ROW}, to_json(file_records)::varchar from file_records where {SOURCE_ROW} in ?", [records]
+        f"select {SOURCE_ROW}, to_json(undecodable_records)::varchar from undecodable_records"
     ).fetchall()
-    result.records = engine.sql(
-        f"select * from file_records where {SOURCE_ROW} not in ?", params=[records]
-    ).to_arrow_table()
-    engine.unregister("file_records")
+    engine.unregister("undecodable_records")
+    result.records = result.records.filter(pc.invert(undecodable))
     result.rejects.extend(
         Reject(row, "encoding_error", "bytes not decodable in the declared encoding or UTF-8", raw)
         for row, raw in bad
