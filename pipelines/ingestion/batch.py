@@ -62,6 +62,26 @@ def read_ready_deliveries(deliveries: list[tuple[str, Delivery]], contract: Sour
         return dict(zip(((key, delivery.relative) for key, delivery in deliveries), pool.map(read, deliveries)))
 
 
+def read_passes(deliveries: dict[str, list[Delivery]], contract: SourceContract,
+                connection: duckdb.DuckDBPyConnection, read_bytes: Callable[[Delivery], bytes] = read_delivery_bytes
+                ) -> Iterator[tuple[dict[str, list[Delivery]], dict[tuple[str, str], ReadOutcome]]]:
+    """Each pass's deliveries (`passes`) with their reads. The next pass is read, through its own cursor, while the
+    caller lands this one, so parsing overlaps classifying and writing; at most two passes are held at once. Close
+    the generator (`contextlib.closing`) to wait for a read under way when the caller stops early."""
+    found = [{key: deliveries[key] for key in keys} for keys in passes(deliveries)]
+    with connection.cursor() as reader, ThreadPoolExecutor(max_workers=1) as reading:
+        def read(pass_deliveries: dict[str, list[Delivery]]) -> dict[tuple[str, str], ReadOutcome]:
+            return read_ready_deliveries([(key, delivery) for key, listed in pass_deliveries.items()
+                                          for delivery in listed if delivery.state == READY], contract, reader,
+                                         read_bytes)
+        upcoming = reading.submit(read, found[0]) if found else None
+        for index, pass_deliveries in enumerate(found):
+            reads = upcoming.result()
+            if index + 1 < len(found):
+                upcoming = reading.submit(read, found[index + 1])
+            yield pass_deliveries, reads
+
+
 def stage_partitions(connection, classified: ClassifiedRecords, loads: list[PartitionLoad], staging: Path,
                      source_folder: Path) -> dict[str, Path]:
     """Write the good records of each load's partition, with lineage and in the order they were read, to a private

@@ -13,8 +13,9 @@ def sql_string(value: str) -> str:
 
 
 def extracted_columns(contract, json_column: str) -> str:
-    """SQL selecting every contract column from a JSON object column as its text (a nested value as JSON text)."""
-    return ", ".join(
-        f"json_extract_string({json_column}, {sql_string(json_path(column.source))}) as {column.name}"
-        for column in contract.columns
-    )
+    """SQL selecting every contract column from a JSON object column as its text (a nested value as JSON text).
+
+    All paths are extracted in one call, so each object is parsed once (DuckDB computes the repeated call once)."""
+    paths = "[" + ", ".join(sql_string(json_path(column.source)) for column in contract.columns) + "]"
+    return ", ".join(f"json_extract_string({json_column}, {paths})[{index}] as {column.name}"
+                     for index, column in enumerate(contract.columns, start=1))

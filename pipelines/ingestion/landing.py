@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -25,8 +26,8 @@ from pipelines import settings
 from pipelines.ingestion.batch import (
     EarlierDeliveries,
     LandingPathError,
-    passes,
-    read_ready_deliveries,
+    ReadOutcome,
+    read_passes,
     stage_partitions,
     staging_folder,
 )
@@ -79,15 +80,15 @@ def land_partitions(
     allow_empty_replace: bool = False,
 ) -> list[PartitionLoad]:
     """Land a run's partitions with the outcome of landing them one after the other in key order, in passes of
-    about `batch.PASS_DELIVERED_BYTES` of deliveries: each pass is one parallel read, one classification query, one
-    partitioned Parquet write and one ledger transaction."""
+    about `batch.PASS_DELIVERED_BYTES` of deliveries: each pass is one parallel read (made while the pass before
+    is landed), one classification query, one Parquet write per partition and one ledger transaction."""
     inbox, landing = inbox or settings.inbox_dir(), landing or settings.landing_dir()
     ensure_ops_tables(connection)
     deliveries = {key: partition_deliveries(contract, key, inbox) for key in dict.fromkeys(partition_keys)}
     loads: list[PartitionLoad] = []
-    for keys in passes(deliveries):
-        loads += _land_pass(contract, {key: deliveries[key] for key in keys}, connection, landing,
-                            allow_empty_replace)
+    with closing(read_passes(deliveries, contract, connection, read_delivery_bytes)) as reads_of_passes:
+        for pass_deliveries, reads in reads_of_passes:
+            loads += _land_pass(contract, pass_deliveries, reads, connection, landing, allow_empty_replace)
     written = [load.landed_path for load in loads if not load.kept_landed_data]
     if written:
         others = sorted(set((landing / contract.source).glob("*/*.parquet")) - set(written))
@@ -95,13 +96,11 @@ def land_partitions(
     return loads
 
 
-def _land_pass(contract: SourceContract, deliveries: dict[str, list[Delivery]], connection, landing: Path,
+def _land_pass(contract: SourceContract, deliveries: dict[str, list[Delivery]],
+               reads: dict[tuple[str, str], ReadOutcome], connection, landing: Path,
                allow_empty_replace: bool) -> list[PartitionLoad]:
     loads = [PartitionLoad(contract.source, key, uuid.uuid4().hex, landed_partition_path(contract, key, landing))
              for key in deliveries]
-    reads = read_ready_deliveries(
-        [(key, delivery) for key, found in deliveries.items() for delivery in found if delivery.state == READY],
-        contract, connection, read_delivery_bytes)
     originals = EarlierDeliveries(landed_file_hashes(connection, contract.source))
     accepted: list[tuple[str, str, FileRead]] = []
     file_rejects: dict[tuple[str, str], pa.Table] = {}
