@@ -178,8 +178,7 @@ def _move_undecodable_rows(result: FileRead, records: list[int], engine) -> None
 
 def read_jsonl(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
     decoded = decode_delivery(raw, contract.encoding)
-    lines = pa.table({"line": decoded.text.split("\n")})
-    engine.register("jsonl_lines", lines)
+    engine.register("jsonl_lines", pa.table({"line": decoded.text.split("\n")}))
     numbered = (
         "select row_number() over () as line_number, line from jsonl_lines"
     )
@@ -189,21 +188,27 @@ def read_jsonl(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConn
                coalesce(try(json_type(line::json)) = 'OBJECT', false) as is_object
         from ({numbered}) where trim(line) <> ''
     """
-    extracted = extracted_columns(contract, "line")
-    undecodable = sorted(decoded.undecodable_lines)
-    records = engine.sql(
-        f"select {extracted}, {SOURCE_ROW} from ({checked}) where is_object and not undecodable order by {SOURCE_ROW}",
-        params=[undecodable],
+    readable = f"""
+        select {SOURCE_ROW}, undecodable, is_object and not undecodable as readable,
+               case when is_object and not undecodable then line end as object_line,
+               case when undecodable or not is_object then line end as unreadable_line
+        from ({checked})
+    """
+    # One pass over the lines, kept in their order (a window with an empty OVER clause and filters keep it).
+    lines = engine.sql(
+        f"select {extracted_columns(contract, 'object_line')}, {SOURCE_ROW}, readable, undecodable, unreadable_line "
+        f"from ({readable})", params=[sorted(decoded.undecodable_lines)],
     ).to_arrow_table()
-    bad = engine.execute(
-        f"select {SOURCE_ROW}, undecodable, line from ({checked}) where undecodable or not is_object order by {SOURCE_ROW}",
-        [undecodable],
-    ).fetchall()
     engine.unregister("jsonl_lines")
+    records = lines.filter(lines.column("readable")).select([column.name for column in contract.columns]
+                                                            + [SOURCE_ROW])
+    bad = lines.filter(pc.invert(lines.column("readable")))
     rejects = [
         Reject(row, "encoding_error", "bytes not decodable", line) if undecodable_line
         else Reject(row, "malformed_json", "the line is not a JSON object", line)
-        for row, undecodable_line, line in bad
+        for row, undecodable_line, line in zip(bad.column(SOURCE_ROW).to_pylist(),
+                                               bad.column("undecodable").to_pylist(),
+                                               bad.column("unreadable_line").to_pylist())
     ]
     notes = [decoded.note] if decoded.note else []
     return FileRead(records=records, rejects=rejects, encoding=decoded.encoding, notes=notes)
