@@ -1,8 +1,9 @@
 """Every parsed record of a landing pass classified: its record hash and, if any, its quarantine reason.
 
 The records stay in Arrow in the order they were read (partition, then file, then record), so each partition's
-rows are one contiguous slice that is written to Parquet as it is, with no sort. Only the narrow columns that
-classify a record (partition, hash, required values present, position) go through DuckDB's window.
+rows are one contiguous slice that is written to Parquet as it is, with no sort. DuckDB hashes the records; only
+the narrow columns that classify a record (partition, hash, required values present, position) of the records that
+may be quarantined go through its window.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pyarrow as pa
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.ingestion.records import SOURCE_ROW, FileRead
 
-ROW = "_row"  # a record's position in the pass, to put DuckDB's narrow result back in read order
+ROW = "_row"  # a record's position in the pass
 REASON, RECORD_HASH = "_reason", "_record_hash"
 # Columns of a classified record that are not landed as they are (landing writes the lineage columns itself).
 CLASSIFYING_COLUMNS = ("partition_key", "_file_order", REASON, RECORD_HASH, "_source_file", SOURCE_ROW)
@@ -56,23 +57,40 @@ def classify_records(connection, contract: SourceContract, accepted: list[tuple[
         offset += rows
     records = pa.concat_tables(parts) if parts else schema.empty_table()
     missing = " or ".join(f"nullif(trim({name}), '') is null" for name in contract.required_columns) or "false"
-    connection.register("run_records", records.append_column(ROW, pa.array(np.arange(records.num_rows))))
-    try:
-        classified = connection.sql(f"""
-            select {RECORD_HASH},
-                   case when _missing_required then 'missing_required'
-                        when row_number() over (partition by partition_key, {RECORD_HASH}, _missing_required
-                                                order by _file_order, {SOURCE_ROW}) > 1 then 'duplicate_record'
-                   end as {REASON}
-            from (
-                select {ROW}, partition_key, _file_order, {SOURCE_ROW},
-                       sha256(to_json([{', '.join(columns)}])::varchar) as {RECORD_HASH},
-                       ({missing}) as _missing_required
-                from run_records
-            )
-            order by {ROW}
+    connection.register("run_records", records)
+    try:  # a projection of one relation keeps its order: row i of the result is record i
+        hashed = connection.sql(f"""
+            select sha256(to_json([{', '.join(columns)}])::varchar) as {RECORD_HASH},
+                   ({missing}) as _missing_required
+            from run_records
         """).to_arrow_table()
     finally:
         connection.unregister("run_records")
-    return ClassifiedRecords(records.append_column(RECORD_HASH, classified.column(RECORD_HASH).cast(pa.string()))
-                                    .append_column(REASON, classified.column(REASON).cast(pa.string())), spans)
+    return ClassifiedRecords(records.append_column(RECORD_HASH, hashed.column(RECORD_HASH).cast(pa.string()))
+                                    .append_column(REASON, _reasons(connection, records, hashed)), spans)
+
+
+def _reasons(connection, records: pa.Table, hashed: pa.Table) -> pa.Array:
+    """Each record's quarantine reason, NULL for one to land. Only the records missing a required value or sharing
+    their hash with another record of their partition go through the window that tells the first."""
+    connection.register("hashed_records", pa.table({
+        ROW: pa.array(np.arange(records.num_rows)), "partition_key": records.column("partition_key"),
+        "_file_order": records.column("_file_order"), SOURCE_ROW: records.column(SOURCE_ROW),
+        RECORD_HASH: hashed.column(RECORD_HASH), "_missing_required": hashed.column("_missing_required")}))
+    try:
+        flagged = connection.execute(f"""
+            select {ROW}, case when _missing_required then 'missing_required' else 'duplicate_record' end
+            from hashed_records
+            where _missing_required or (partition_key, {RECORD_HASH}) in (
+                select (partition_key, {RECORD_HASH}) from hashed_records where not _missing_required
+                group by all having count(*) > 1)
+            qualify _missing_required
+                 or row_number() over (partition by partition_key, {RECORD_HASH}, _missing_required
+                                       order by _file_order, {SOURCE_ROW}) > 1
+        """).fetchall()
+    finally:
+        connection.unregister("hashed_records")
+    reasons: list[str | None] = [None] * records.num_rows
+    for row, reason in flagged:
+        reasons[row] = reason
+    return pa.array(reasons, pa.string())
