@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.ingestion.decoding import decode_delivery
 from pipelines.ingestion.json_paths import extracted_columns
@@ -34,18 +35,26 @@ def read_json_document(raw: bytes, contract, engine: duckdb.DuckDBPyConnection) 
                    unnest(from_json(doc, '["json"]')) as element
             from (select document::json as doc from json_document)
         """
-        records = engine.sql(f"""
-            select {extracted_columns(contract, 'element')}, row_number::bigint as {SOURCE_ROW}
-            from ({elements}) where json_type(element) = 'OBJECT' order by row_number
+        typed = f"select row_number, element, json_type(element) as kind from ({elements})"
+        # one pass over the elements: the objects' columns, and the text of any other element
+        read = engine.sql(f"""
+            select {extracted_columns(contract, 'object')}, row_number::bigint as {SOURCE_ROW}, kind, other
+            from (
+                select row_number, kind, case when kind = 'OBJECT' then element end as object,
+                       case when kind <> 'OBJECT' then element::varchar end as other
+                from ({typed})
+            ) order by row_number
         """).to_arrow_table()
-        not_objects = engine.execute(f"""
-            select row_number, json_type(element), element::varchar
-            from ({elements}) where json_type(element) <> 'OBJECT' order by row_number
-        """).fetchall()
     finally:
         engine.unregister("json_document")
-    rejects = [Reject(row, "malformed_json", f"element {row} of the array is a JSON {kind.lower()}, not an object",
-                      text) for row, kind, text in not_objects]
+    is_object = pc.equal(read.column("kind"), "OBJECT")
+    records = read.filter(is_object).select([column.name for column in contract.columns] + [SOURCE_ROW])
+    not_objects = read.filter(pc.invert(is_object))
+    rejects = [Reject(row, "malformed_json", f"element {row} of the array is a JSON {element_kind.lower()}, "
+                                             "not an object", text)
+               for row, element_kind, text in zip(not_objects.column(SOURCE_ROW).to_pylist(),
+                                                  not_objects.column("kind").to_pylist(),
+                                                  not_objects.column("other").to_pylist())]
     return FileRead(records=records, rejects=rejects, encoding=decoded.encoding,
                     notes=[decoded.note] if decoded.note else [])
 
