@@ -26,7 +26,9 @@ with snapshot as (
 
 snapshot_month as (
 
-    select distinct partition_key as month from snapshot
+    -- every landed month with the landed months just before and after it
+    select month, lag(month) over (order by month) as previous_month, lead(month) over (order by month) as next_month
+    from (select distinct partition_key as month from snapshot) as landed
 
 ),
 
@@ -51,59 +53,45 @@ recomputed as (
 ),
 {%- endif %}
 
-enterprise as (
+neighbour as (
 
-    select uscc, min(partition_key) as first_month
-    from snapshot
-    {%- if is_incremental() and window_is_set() %}
-    where uscc in (select uscc from recomputed)
-    {%- endif %}
-    group by uscc
-
-),
-
-presence as (
-
-    -- every landed month from the enterprise's first on: its version_hash, NULL where the snapshot lacks it
-    select enterprise.uscc, snapshot_month.month, snapshot.version_hash
-    from enterprise
-    inner join snapshot_month on snapshot_month.month >= enterprise.first_month
-    left join snapshot on snapshot.uscc = enterprise.uscc and snapshot.partition_key = snapshot_month.month
-
-),
-
-numbered as (
-
-    -- islands of equal state (a version, or an absence): a new island wherever the state changes
+    -- each snapshot row beside the enterprise's rows before and after it: it starts a version when the enterprise
+    -- was absent from the landed month before (or it is the first) or its state changed; it ends one when the
+    -- enterprise is absent from the next landed month or its state changes there
     select
-        uscc,
-        month,
-        version_hash,
-        sum(case when version_hash is distinct from previous_hash then 1 else 0 end)
-            over (partition by uscc order by month rows between unbounded preceding and current row) as island
-    from (
-        select *, lag(version_hash) over (partition by uscc order by month) as previous_hash
-        from presence
-    ) as with_previous
-
-),
-
-island as (
-
-    select uscc, island, min(month) as valid_from, any_value(version_hash) as version_hash
-    from numbered
-    group by uscc, island
+        snapshot.uscc,
+        snapshot.partition_key as month,
+        snapshot.version_hash,
+        snapshot_month.next_month,
+        coalesce(lag(snapshot.partition_key) over by_month <> snapshot_month.previous_month
+            or lag(snapshot.version_hash) over by_month <> snapshot.version_hash, true) as starts_version,
+        coalesce(lead(snapshot.partition_key) over by_month <> snapshot_month.next_month
+            or lead(snapshot.version_hash) over by_month <> snapshot.version_hash, true) as ends_version
+    from snapshot
+    inner join snapshot_month on snapshot_month.month = snapshot.partition_key
+    {%- if is_incremental() and window_is_set() %}
+    where snapshot.uscc in (select uscc from recomputed)
+    {%- endif %}
+    window by_month as (partition by snapshot.uscc order by snapshot.partition_key)
 
 ),
 
 version as (
 
-    select
-        uscc,
-        valid_from,
-        version_hash,
-        lead(valid_from) over (partition by uscc order by valid_from) as valid_to
-    from island
+    -- a version runs from its first row to the landed month after its last row (NULL: it is current)
+    select uscc, valid_from, version_hash, valid_to
+    from (
+        select
+            uscc,
+            month as valid_from,
+            version_hash,
+            starts_version,
+            case when ends_version then next_month
+                else lead(next_month) over (partition by uscc order by month) end as valid_to
+        from neighbour
+        where starts_version or ends_version
+    ) as boundary
+    where starts_version
 
 )
 
@@ -140,4 +128,3 @@ from version as v
 inner join {{ ref('int_enterprise_register__snapshots') }} as s on s.uscc = v.uscc and s.partition_key = v.valid_from
 left join {{ ref('int_enterprise_register__snapshots') }} as next_snapshot
     on next_snapshot.uscc = v.uscc and next_snapshot.partition_key = v.valid_to
-where v.version_hash is not null
