@@ -37,6 +37,27 @@
 hash({{ columns | join(', ') }})
 {%- endmacro %}
 
+{#- rows_where(relation, condition): a parenthesised select of the rows of `relation` that `condition` (a predicate
+    on its short key columns, e.g. `case_hash in (select ...)`) picks out. DuckDB narrows a scan by a join only for
+    its key column: every other column of every row would still be read. So the rows are found by the key columns
+    alone and then read whole by rowid; a lookup of a few thousand rows costs one key column, not the table. A unit
+    test's relation is a fixture (no rowid): it is read directly. -#}
+{% macro rows_where(relation, condition) -%}
+{{ return(adapter.dispatch('rows_where', 'citybrain')(relation, condition)) }}
+{%- endmacro %}
+
+{% macro default__rows_where(relation, condition) -%}
+(select * from {{ relation }} where {{ condition }})
+{%- endmacro %}
+
+{% macro duckdb__rows_where(relation, condition) -%}
+{%- if model.resource_type == 'model' -%}
+(select * from {{ relation }} where rowid in (select rowid from {{ relation }} where {{ condition }}))
+{%- else -%}
+{{ default__rows_where(relation, condition) }}
+{%- endif -%}
+{%- endmacro %}
+
 {#- True in an incremental run with a window: the model rebuilds a part of itself. -#}
 {% macro governance_increment() -%}
 {{ return(is_incremental() and window_is_set()) }}
