@@ -40,8 +40,8 @@ hash({{ columns | join(', ') }})
 {#- rows_where(relation, condition): a parenthesised select of the rows of `relation` that `condition` (a predicate
     on its short key columns, e.g. `case_hash in (select ...)`) picks out. DuckDB narrows a scan by a join only for
     its key column: every other column of every row would still be read. So the rows are found by the key columns
-    alone and then read whole by rowid; a lookup of a few thousand rows costs one key column, not the table. A unit
-    test's relation is a fixture (no rowid): it is read directly. -#}
+    alone and then read whole by rowid (`relation` is a table); a lookup of a few thousand rows costs one key
+    column, not the table. A unit test's relation is a fixture (no rowid): it is read directly. -#}
 {% macro rows_where(relation, condition) -%}
 {{ return(adapter.dispatch('rows_where', 'citybrain')(relation, condition)) }}
 {%- endmacro %}
