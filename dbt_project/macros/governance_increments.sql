@@ -37,6 +37,27 @@
 hash({{ columns | join(', ') }})
 {%- endmacro %}
 
+{#- rows_where(relation, condition): a parenthesised select of the rows of `relation` that `condition` (a predicate
+    on its short key columns, e.g. `case_hash in (select ...)`) picks out. DuckDB narrows a scan by a join only for
+    its key column: every other column of every row would still be read. So the rows are found by the key columns
+    alone and then read whole by rowid (`relation` is a table); a lookup of a few thousand rows costs one key
+    column, not the table. A unit test's relation is a fixture (no rowid): it is read directly. -#}
+{% macro rows_where(relation, condition) -%}
+{{ return(adapter.dispatch('rows_where', 'citybrain')(relation, condition)) }}
+{%- endmacro %}
+
+{% macro default__rows_where(relation, condition) -%}
+(select * from {{ relation }} where {{ condition }})
+{%- endmacro %}
+
+{% macro duckdb__rows_where(relation, condition) -%}
+{%- if model.resource_type == 'model' -%}
+(select * from {{ relation }} where rowid in (select rowid from {{ relation }} where {{ condition }}))
+{%- else -%}
+{{ default__rows_where(relation, condition) }}
+{%- endif -%}
+{%- endmacro %}
+
 {#- True in an incremental run with a window: the model rebuilds a part of itself. -#}
 {% macro governance_increment() -%}
 {{ return(is_incremental() and window_is_set()) }}
@@ -79,6 +100,37 @@ where {{ partition_window_filter('partition_key') }}
 )
 {%- endmacro %}
 
+{#- governance_channel_rows(channel, built_in_window): what int_governance__record reads of a channel's model. An
+    increment reads its window's partitions and, in a second part rather than one OR (which reads the whole table),
+    the records whose built version came from the window, outside it; that part is left out when the model has none
+    (built_in_window false: a new day), as macro keys_built_in_window does. -#}
+{% macro governance_channel_rows(channel, built_in_window) -%}
+{%- if not governance_increment() -%}
+{{ ref(channel.model) }}
+{%- else -%}
+{%- set in_window = partition_window_filter('partition_key') -%}
+(
+    select * from {{ ref(channel.model) }} where {{ in_window }}
+    {%- if built_in_window %}
+    union all
+    select * from {{ ref(channel.model) }}
+    where not {{ in_window }} and cast({{ channel.record_id }} as varchar) in (
+        select record_id from ({{ governance_keys_in_window(this) }}) as built where source = '{{ channel.source }}')
+    {%- endif %}
+)
+{%- endif -%}
+{%- endmacro %}
+
+{#- Whether this model holds rows built from the window's partitions (a re-run or a re-landed day); a unit test's
+    {{ this }} is a fixture: true. -#}
+{% macro governance_built_in_window() -%}
+{%- if execute and model.resource_type == 'model' -%}
+    {%- set found = run_query('select exists (' ~ governance_keys_in_window(this) ~ ')') -%}
+    {{ return(found.columns[0].values()[0]) }}
+{%- endif -%}
+{{ return(true) }}
+{%- endmacro %}
+
 {#- The bridge as last built: fct_governance_case reads it before bridge_governance_case_record (which runs after it)
     is rebuilt, to find the cases a run's records were in. none before the first build and outside an increment. -#}
 {% macro governance_bridge_as_built() -%}
@@ -111,26 +163,28 @@ gov_touched_series as (
     from {{ member }}
     where {{ partition_window_filter('partition_key') }} and series_hash is not null
     union
-    select member.series_hash
-    from {{ member }} as member
-    inner join (
-        select source, record_id from ({{ governance_keys_in_window(built) }})
-        except
-        select source, record_id from ({{ governance_keys_in_window(member) }})
-    ) as moved on moved.source = member.source and moved.record_id = member.record_id
-    where member.series_hash is not null
+    select series_hash
+    from {{ member }}
+    where series_hash is not null and record_hash in (
+        select {{ key_hash(['source', 'record_id']) }}
+        from (
+            {{ governance_keys_in_window(built) }}
+            except
+            {{ governance_keys_in_window(member) }}
+        ) as moved
+    )
 ),
 
 gov_series_record as (
     select source, record_id, case_id
-    from {{ member }}
-    where series_hash in (select series_hash from gov_touched_series)
-       or record_hash in (select record_hash from gov_touched)
+    from {{ rows_where(member, 'series_hash in (select series_hash from gov_touched_series)'
+        ~ ' or record_hash in (select record_hash from gov_touched)') }} as member
 ),
 
 gov_built_case as (
     select distinct built.case_id
-    from {{ built }} as built
+    from {{ rows_where(built, 'record_id in (select record_id from gov_series_record'
+        ~ ' union all select record_id from gov_touched)') }} as built
     where exists (select 1 from gov_series_record as record
         where record.source = built.source and record.record_id = built.record_id)
        or exists (select 1 from gov_touched as touched
@@ -139,8 +193,7 @@ gov_built_case as (
 
 gov_case_record as (
     select source, record_id
-    from {{ built }}
-    where case_id in (select case_id from gov_built_case)
+    from {{ rows_where(built, 'case_id in (select case_id from gov_built_case)') }} as built
 ),
 
 gov_rebuilt_case as (
@@ -165,8 +218,8 @@ where case_id in (
     gone as (
         select case_id from gov_built_case
         except
-        select case_id from {{ ref('int_governance__case_member') }}
-        where case_hash in (select case_hash from gov_rebuilt_case)
+        select case_id from {{ rows_where(ref('int_governance__case_member'),
+            'case_hash in (select case_hash from gov_rebuilt_case)') }} as member
     )
     select case_id from gone
   )

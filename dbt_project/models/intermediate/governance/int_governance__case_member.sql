@@ -46,13 +46,15 @@ record as (
         cast(category_group.case_window_hours as integer) as case_window_hours,
         record.street_code is not null and record.place_key is not null
             and record.category_group_code is not null as is_matchable
+    {%- if governance_increment() %}
+    from {{ rows_where(ref('int_governance__record'),
+        'record_hash in (select record_hash from touched) or series_hash in (select series_hash from touched_series)') }}
+        as record
+    {%- else %}
     from {{ ref('int_governance__record') }} as record
+    {%- endif %}
     left join {{ ref('cfg_category_group') }} as category_group
         on cast(category_group.category_group_code as varchar) = record.category_group_code
-    {%- if governance_increment() %}
-    where record.record_hash in (select record_hash from touched)
-       or record.series_hash in (select series_hash from touched_series)
-    {%- endif %}
 ),
 
 ordered as (

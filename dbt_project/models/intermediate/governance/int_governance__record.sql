@@ -17,6 +17,7 @@
     post_hook="{{ delete_governance_rows_gone(governance_channel_keys()) }}",
 ) }}
 {%- set channels = governance_channels() -%}
+{%- set built_in_window = governance_increment() and governance_built_in_window() -%}
 
 with category as (
     select
@@ -43,12 +44,7 @@ record as (
         cast(closed_at as timestamptz) as closed_at,
         {{ channel.is_dispute or 'cast(null as boolean)' }} as source_is_dispute,
         partition_key
-    from {{ ref(channel.model) }}
-    {%- if governance_increment() %}
-    where {{ partition_window_filter('partition_key') }}
-       or cast({{ channel.record_id }} as varchar) in (
-        select record_id from ({{ governance_keys_in_window(this) }}) where source = '{{ channel.source }}')
-    {%- endif %}
+    from {{ governance_channel_rows(channel, built_in_window) }} as channel_record
     {%- if not loop.last %}
     union all{% endif %}
 {%- endfor %}

@@ -21,9 +21,11 @@ with
 {%- endif %}
 
 member as (
-    select * from {{ ref('int_governance__case_member') }} as member
     {%- if increment %}
-    where case_hash in (select case_hash from gov_rebuilt_case)
+    select * from {{ rows_where(ref('int_governance__case_member'), 'case_hash in (select case_hash from gov_rebuilt_case)') }}
+        as member
+    {%- else %}
+    select * from {{ ref('int_governance__case_member') }} as member
     {%- endif %}
 )
 

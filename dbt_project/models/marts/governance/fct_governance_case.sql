@@ -27,9 +27,11 @@ member as (
     select
         *,
         row_number() over (partition by case_id order by occurred_at, source, record_id) as report_seq
-    from {{ ref('int_governance__case_member') }}
     {%- if increment %}
-    where case_hash in (select case_hash from gov_rebuilt_case)
+    from {{ rows_where(ref('int_governance__case_member'), 'case_hash in (select case_hash from gov_rebuilt_case)') }}
+        as member
+    {%- else %}
+    from {{ ref('int_governance__case_member') }}
     {%- endif %}
 ),
 
