@@ -1,6 +1,7 @@
 {#-
   The unmapped-code report (ops_unmapped_codes) from the contracts: every coded contract column (a column with a
-  code_set) is checked against the city standard with the lookup the int_ models conform with (element_lookup_sql).
+  code_set) is checked against the city standard with the lookup the int_ models conform with (element_lookup_sql,
+  built once in ops_code_lookup).
   ops_unmapped_code_records keeps each record's latest version with its unmapped values, incrementally; nothing here
   names a source.
 -#}
@@ -12,6 +13,13 @@
     {%- do coded.update({source_name: contract}) -%}
 {%- endfor -%}
 {{ return(coded) }}
+{%- endmacro %}
+
+{#- code_lookup_of(source_name, column_name): select of the lookup (lookup_key, code, district_code) of one coded
+    contract column, from ops_code_lookup. -#}
+{% macro code_lookup_of(source_name, column_name) -%}
+select lookup_key, code, district_code from {{ ref('ops_code_lookup') }}
+where source = '{{ source_name }}' and column_name = '{{ column_name }}'
 {%- endmacro %}
 
 {#- contract_grain(contract): the window grain of a contract's partitions ('day', 'week' or 'month'). -#}
