@@ -8,7 +8,8 @@
 
   Incremental: a run rebuilds every record with a version from the window's start on (its latest version is
   there), and every record built from there that a re-landed partition lost (its latest version is then earlier;
-  one landed nowhere any more is deleted: post-hook). A changed mapping or standard seed stops the run (macros/standard_version.sql).
+  one landed nowhere any more is deleted: post-hook); a source with neither is left out of the run's SQL (macro
+  sources_changed_from_window). A changed mapping or standard seed stops the run (macros/standard_version.sql).
 -#}
 {{ config(
     materialized='incremental',
@@ -18,7 +19,7 @@
     post_hook="{{ 'delete from ' ~ this ~ ' where partition_key is null' if is_incremental() else '' }}",
 ) }}
 -- depends_on: {{ ref('ops_code_lookup') }}
-{%- set contracts = coded_contracts() %}
+{%- set contracts = sources_changed_from_window(coded_contracts()) %}
 
 with
 {%- for source_name, contract in contracts.items() %}
