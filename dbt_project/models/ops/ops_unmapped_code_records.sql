@@ -2,12 +2,14 @@
   The latest version of every record of a source with coded contract columns, with each of its delivered coded
   values that does not conform to the city standard (one row per such value; one row with element NULL when it
   has none), so ops_unmapped_codes counts them without reading the landed history. Derived from the contracts
-  (macro coded_contracts()), over the staging models, with the lookup the int_ models conform with. A street counts
-  only where the record's district conformed (streets are looked up within the district).
+  (macro coded_contracts()), over the staging models, with the lookup the int_ models conform with (as built in
+  ops_code_lookup). A street counts only where the record's district conformed (streets are looked up within the
+  district).
 
   Incremental: a run rebuilds every record with a version from the window's start on (its latest version is
   there), and every record built from there that a re-landed partition lost (its latest version is then earlier;
-  one landed nowhere any more is deleted: post-hook). A changed mapping or standard seed stops the run (macros/standard_version.sql).
+  one landed nowhere any more is deleted: post-hook); a source with neither is left out of the run's SQL (macro
+  sources_changed_from_window). A changed mapping or standard seed stops the run (macros/standard_version.sql).
 -#}
 {{ config(
     materialized='incremental',
@@ -16,7 +18,8 @@
     on_schema_change='fail',
     post_hook="{{ 'delete from ' ~ this ~ ' where partition_key is null' if is_incremental() else '' }}",
 ) }}
-{%- set contracts = coded_contracts() %}
+-- depends_on: {{ ref('ops_code_lookup') }}
+{%- set contracts = sources_changed_from_window(coded_contracts()) %}
 
 with
 {%- for source_name, contract in contracts.items() %}
@@ -75,10 +78,10 @@ latest__{{ source_name }} as (
 {%- endfor %}
 {%- for check in checks %}
 
-lookup__{{ loop.index }} as ({{ element_lookup_sql(check.source, check.column.name) }}),
+lookup__{{ loop.index }} as ({{ code_lookup_of(check.source, check.column.name) }}),
 {%- if check.district %}
 
-district_lookup__{{ loop.index }} as ({{ element_lookup_sql(check.source, check.district.name) }}),
+district_lookup__{{ loop.index }} as ({{ code_lookup_of(check.source, check.district.name) }}),
 {%- endif %}
 {%- endfor %}
 
