@@ -1,8 +1,8 @@
 """What a failed dbt test shows in Dagster: its description and a sample of its failing rows.
 
-Every data test stores its failing rows as a view in the private schema `ops_test_failures` (`store_failures` in
-dbt_project.yml). After `dbt build` has finished (DuckDB admits one process at a time, so not while dbt runs), each
-failed test's check result gets:
+A data test that fails or warns stores its failing rows as a view in the private schema `ops_test_failures`
+(`store_failures` in dbt_project.yml; dbt_project/macros/test_failures.sql). After `dbt build` has finished (DuckDB
+admits one process at a time, so not while dbt runs), each failed test's check result gets:
 - `description`: the test's own description, else what it asserts (test, model, column, arguments), with the
   tested column's description (which carries the Chinese term);
 - `failing_rows_sample`: up to SAMPLE_ROWS failing rows as a markdown table, without personal columns (those

@@ -43,6 +43,13 @@ def _value_list(values: list[Any]) -> str:
     return "(" + ", ".join(literal(value) for value in values) + ")" if values else "(NULL)"
 
 
+def _value_set(values: list[str]) -> str:
+    """A seed column's values as a subquery to look a value up in: DuckDB hashes it (a mark join), where it compares
+    a value with an IN list's literals one by one (a grid code among the city's ~3,600 grid codes and names over a
+    year of grid events: 0.15 CPU-s instead of 2.7)."""
+    return "(SELECT unnest([" + ", ".join(literal(value) for value in values) + "]))" if values else "(NULL)"
+
+
 def uniqueness_count_column(position: int) -> str:
     return f"_unique_count_{position}"
 
@@ -89,7 +96,7 @@ def expectation_sql(position: int, expectation: dict[str, Any], value_sets: dict
         unexpected = f"{uniqueness_count_column(position)} > 1"
     elif kind in ("expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"):
         if position in value_sets:
-            found = f"{_text(column)} IN {_value_list(value_sets[position])}"
+            found = f"{_text(column)} IN {_value_set(value_sets[position])}"
         else:
             found = f"{name} IN {_value_list(list(kwargs['value_set']))}"
         unexpected = f"NOT coalesce({found}, FALSE)" if kind.endswith("_be_in_set") else f"coalesce({found}, FALSE)"

@@ -108,6 +108,11 @@ def test_one_test_per_seed_finds_each_missing_required_value_and_each_repeated_u
         warehouse.dbt("seed", "--select", "std_request_status")
     assert failed.failures == 3  # the missing name, and both rows sharing a name
     assert checks == [("status_name is null; ",), ("status_name not unique; ",), ("status_name not unique; ",)]
+    # a test stores its failing rows only while it fails (macros/test_failures.sql): passing again drops them
+    results = warehouse.dbt("test", "--select", "std_request_status,test_name:required_and_unique").result.results
+    assert [r.status for r in results if r.node.unique_id == failed.node.unique_id] == ["pass"]
+    assert warehouse.query("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                           [failed.node.schema, failed.node.alias]) == [(0,)]
 
 
 def test_one_test_per_model_finds_a_code_outside_its_code_set_and_names_column_code_set_and_value(warehouse):
