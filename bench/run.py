@@ -36,9 +36,10 @@ import yaml
 
 from bench import peer, sharing_load
 from demo.generate import GENERATORS
-from pipelines.assets.dbt import GOVERNANCE_EXCLUDE, governance_selection
+from pipelines.assets.dbt import GOVERNANCE_EXCLUDE, delivered_sources, governance_selection
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.partitions import sources_due
+from pipelines.warehouse import warehouse_connection
 
 BENCH = Path(__file__).resolve().parent
 CONFIG = yaml.safe_load((BENCH / "config.yaml").read_text(encoding="utf-8"))
@@ -155,19 +156,23 @@ def build(folder: Path, sources: list[str], days: int, scale: float, multiples: 
         result.next_day = {
             "land": run_stage(env, "bench.stages", "land", *one_day, "--sources", ",".join(due_sources(sources, day))),
             "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(day, day, False),
-                             "--select", next_day_selection(day), "--exclude", GOVERNANCE_EXCLUDE,
+                             "--select", next_day_selection(folder, day), "--exclude", GOVERNANCE_EXCLUDE,
                              report=folder / "dbt_day.json"),
             "checks": run_stage(env, "bench.stages", "checks", *one_day),
         }
     return result
 
 
-def next_day_selection(day: date) -> str:
-    """The governance run's dbt selection for the day, as the pipeline's runs select (pipelines/assets/dbt.py)."""
+def next_day_selection(folder: Path, day: date) -> str:
+    """The governance run's dbt selection for the day, as the pipeline's runs select (pipelines/assets/dbt.py,
+    window_models): what is downstream of the sources due that day that delivered something."""
     contracts = load_contracts()
-    print(f"bench: the run of {day} selects what is downstream of "
-          f"{', '.join(sources_due(contracts, day, day))} (partitions ending that day)", file=sys.stderr, flush=True)
-    return governance_selection(contracts, day, day)
+    with warehouse_connection(folder / "city.duckdb") as connection:
+        delivered = delivered_sources(connection, contracts, day, day)
+    print(f"bench: the run of {day} selects what is downstream of {', '.join(delivered) or 'no source'} "
+          f"(delivered, of the sources due: {', '.join(sources_due(contracts, day, day))})", file=sys.stderr,
+          flush=True)
+    return governance_selection(contracts, day, day, delivered)
 
 
 def due_sources(sources: list[str], day: date) -> list[str]:

@@ -9,7 +9,8 @@ whose newest landing run has not succeeded (still running, or a blocking landing
 governance steps of one run wait for a blocking check.
 
 A requested run builds only what the day's inputs can change (`window_models` in pipelines/assets/dbt.py): the
-models downstream of the sources with a partition ending on the day, then the publication, exports and cockpit.
+models downstream of the sources with a partition ending on the day that delivered something (a late source's
+models wait for its delivery, whose landing requests the day again), then the publication, exports and cockpit.
 """
 
 from __future__ import annotations

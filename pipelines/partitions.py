@@ -57,9 +57,13 @@ def sources_due(contracts: Mapping[str, SourceContract], first: date, last: date
     """The sources with a partition ending on a day from `first` to `last` (`partition_ending_on`): the only ones a
     governance run of those days can read anything new of. Another source's partition holding those days has not
     ended, so it has not landed: its models' windowed run finds nothing to do."""
+    return [source for source, contract in contracts.items() if partitions_ending_in(contract, first, last)]
+
+
+def partitions_ending_in(contract: SourceContract, first: date, last: date) -> list[str]:
+    """The keys of the source's partitions whose period ends on a day from `first` to `last`."""
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return [source for source, contract in contracts.items()
-            if any(partition_ending_on(contract, day) for day in days)]
+    return [key for day in days if (key := partition_ending_on(contract, day))]
 
 
 def partition_range(contract: SourceContract, start: date, end: date) -> tuple[str, str] | None:

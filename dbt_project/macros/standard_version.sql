@@ -5,6 +5,10 @@
   warehouse now: when a seed changed (or one it is built from now was not recorded: a new mapping seed), its rows
   still carry the old conformance, so the run stops with one line saying how to rebuild them (a full refresh rebuilds from all landed partitions, see windows.sql).
   Content, not file checksums: the warehouse's seeds change only when the city standard job loads them.
+  A run that loads no seed (every governance run) fingerprints each seed once, at its start, into
+  ops.standard_fingerprints_of_run (by invocation id): the seeds cannot change while it runs (upstream seeds are
+  built before a model, and the standard job holds the warehouse lock), so every model's check and record read
+  those rows instead of hashing its seeds twice. A run that loads seeds hashes them in each model, after they load.
 -#}
 
 {% macro standard_fingerprints_relation() -%}
@@ -31,14 +35,39 @@
 {{ return(found.seeds | sort(attribute='name')) }}
 {%- endmacro %}
 
-{#- seed_fingerprints_sql(unique_id): (seed, fingerprint) of each upstream seed as loaded: an md5 over its rows'
-    md5s in sorted order, so row order does not matter and any changed, added or removed row does. -#}
-{% macro seed_fingerprints_sql(unique_id) -%}
-{{ return(adapter.dispatch('seed_fingerprints_sql', 'citybrain')(unique_id)) }}
+{% macro run_fingerprints_relation() -%}
+{{ return(api.Relation.create(database=target.database, schema='ops', identifier='standard_fingerprints_of_run')) }}
 {%- endmacro %}
 
-{% macro duckdb__seed_fingerprints_sql(unique_id) -%}
-{%- for seed in seeds_upstream_of(unique_id) %}
+{#- run_loads_no_seed(): the invocation selects no seed, so the seeds stay as they are while it runs. -#}
+{% macro run_loads_no_seed() -%}
+{%- for node_id in selected_resources if node_id in graph.nodes and graph.nodes[node_id].resource_type == 'seed' -%}
+    {{ return(false) }}
+{%- endfor -%}
+{{ return(true) }}
+{%- endmacro %}
+
+{#- seed_fingerprints_sql(unique_id): (seed, fingerprint) of each upstream seed as loaded: an md5 over its rows'
+    md5s in sorted order, so row order does not matter and any changed, added or removed row does. In a run that
+    loads no seed, read from the fingerprints taken at its start (a seed missing there never matches: changed). -#}
+{% macro seed_fingerprints_sql(unique_id) -%}
+{%- set seeds = seeds_upstream_of(unique_id) -%}
+{%- if seeds and run_loads_no_seed() -%}
+select upstream.seed, coalesce(of_run.fingerprint, 'none taken by run {{ invocation_id }}') as fingerprint
+from (values {% for seed in seeds %}('{{ seed.name }}'){% if not loop.last %}, {% endif %}{% endfor %}) as upstream (seed)
+left join {{ run_fingerprints_relation() }} as of_run
+    on of_run.seed = upstream.seed and of_run.invocation_id = '{{ invocation_id }}'
+{%- else -%}
+{{ return(hashed_seed_fingerprints_sql(seeds)) }}
+{%- endif -%}
+{%- endmacro %}
+
+{% macro hashed_seed_fingerprints_sql(seeds) -%}
+{{ return(adapter.dispatch('hashed_seed_fingerprints_sql', 'citybrain')(seeds)) }}
+{%- endmacro %}
+
+{% macro duckdb__hashed_seed_fingerprints_sql(seeds) -%}
+{%- for seed in seeds %}
 {% if not loop.first %}union all
 {% endif -%}
 select '{{ seed.name }}' as seed,
@@ -78,13 +107,30 @@ from {{ api.Relation.create(database=seed.database, schema=seed.schema, identifi
 {%- endif -%}
 {%- endmacro %}
 
-{#- create_standard_fingerprints_table(): on-run-start (once per run, not in parallel model threads). -#}
+{#- create_standard_fingerprints_table(): on-run-start (once per run, not in parallel model threads); in a run that
+    loads no seed, also the fingerprints of the seeds its incremental models are built from. -#}
 {% macro create_standard_fingerprints_table() -%}
 {%- set relation = standard_fingerprints_relation() -%}
+{%- set of_run = run_fingerprints_relation() -%}
 create schema if not exists {{ relation.schema }};
 create table if not exists {{ relation }} (
     model varchar, seed varchar, fingerprint varchar, recorded_at timestamp with time zone
 );
+create table if not exists {{ of_run }} (invocation_id varchar, seed varchar, fingerprint varchar);
+delete from {{ of_run }};
+{%- if execute and run_loads_no_seed() %}
+{%- set seeds = {} %}
+{%- for node_id in selected_resources if node_id in graph.nodes and graph.nodes[node_id].resource_type == 'model'
+        and graph.nodes[node_id].config.materialized == 'incremental' %}
+    {%- for seed in seeds_upstream_of(node_id) %}{% do seeds.update({seed.unique_id: seed}) %}{% endfor %}
+{%- endfor %}
+{%- if seeds %}
+insert into {{ of_run }}
+select '{{ invocation_id }}', seed, fingerprint from (
+{{ hashed_seed_fingerprints_sql(seeds.values() | sort(attribute='name')) }}
+) as hashed;
+{%- endif %}
+{%- endif %}
 {%- endmacro %}
 
 {#- record_standard_fingerprints(): post-hook of every incremental model: the fingerprints it was built with. -#}

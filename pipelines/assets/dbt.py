@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
+import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -32,12 +33,13 @@ from dagster_dbt.utils import select_unique_ids
 from pipelines import settings
 from pipelines.dbt_environment import NO_ARTIFACTS, window_environment
 from pipelines.dbt_project import dbt_environment, dbt_project
+from pipelines.delivered import sources_delivered
 from pipelines.departments import PLATFORM_OWNER, Department, department_of_source
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.partitions import governance_daily_partitions, sources_due
 from pipelines.quality.dbt_test_failures import with_failure_details
 from pipelines.quality.scorecard import MONTHLY_MART, OPS_SOURCE, scorecard_observations
-from pipelines.warehouse import warehouse_lock
+from pipelines.warehouse import WarehouseBusyError, warehouse_connection, warehouse_lock
 
 CITY_STANDARD = "resource_type:seed tag:city_standard"
 # Every model but the standard's, and the sources' tests. Selected, not derived by excluding the seeds: excluding a
@@ -48,6 +50,8 @@ UNIT_TESTS = "test_type:unit"
 GOVERNANCE_EXCLUDE = f"tag:city_standard {UNIT_TESTS}"
 # Layers whose models live in one folder per source: the department's own models.
 DEPARTMENT_LAYERS = ("staging", "intermediate")
+# How long choosing a run's models waits for the warehouse (a sensor's tick must not wait long).
+DELIVERED_LOCK_WAIT_SECONDS = 5
 COLUMN_SCHEMA, COLUMN_LINEAGE = "dagster/column_schema", "dagster/column_lineage"
 
 
@@ -149,16 +153,34 @@ def governance_build_args(full_refresh: bool = False) -> list[str]:
 
 
 def governance_selection(contracts: Mapping[str, SourceContract], first: date | None = None,
-                         last: date | None = None) -> str:
+                         last: date | None = None, delivered: Sequence[str] | None = None) -> str:
     """The dbt selection of a governance run over the days `first` to `last` (with GOVERNANCE_EXCLUDE): the models
-    and tests downstream of the sources with a partition ending on one of those days (`sources_due`), of the
-    landing's ops tables (every landing writes them) and the scorecard mart (the sensor's marker of a day built).
-    The other sources' models would find nothing landed in the window: they are left as they are. No window (a
-    full build), or every source due: every governance model."""
+    and tests downstream of the sources with a partition ending on one of those days (`sources_due`), of those of
+    them `delivered` when given (`delivered_sources`), of the landing's ops tables (every landing writes them) and
+    the scorecard mart (the sensor's marker of a day built). The other sources' models would find nothing new in
+    the window: they are left as they are. No window (a full build), or every source: every governance model."""
     due = sources_due(contracts, first, last) if first and last else list(contracts)
-    if set(due) >= set(contracts):
+    chosen = due if delivered is None or not (first and last) else [source for source in due if source in delivered]
+    if set(chosen) >= set(contracts):
         return GOVERNANCE
-    return " ".join([*(f"source:{source}+" for source in due), f"source:{OPS_SOURCE}+", MONTHLY_MART])
+    return " ".join([*(f"source:{source}+" for source in chosen), f"source:{OPS_SOURCE}+", MONTHLY_MART])
+
+
+def delivered_sources(connection: duckdb.DuckDBPyConnection, contracts: Mapping[str, SourceContract], first: date,
+                      last: date) -> list[str]:
+    """The sources due in the days with something new for their models (pipelines/delivered.py), asked of the
+    warehouse; their department models that keep a `partition_key` come from the prepared manifest."""
+    models: dict[str, list[str] | None] = {}
+    for node in dbt_manifest()["nodes"].values():
+        if node["resource_type"] != "model" or node["config"]["materialized"] in ("view", "ephemeral"):
+            continue
+        fqn = node["fqn"]
+        if len(fqn) < 4 or fqn[1] not in DEPARTMENT_LAYERS or fqn[2] not in contracts:
+            continue
+        known = models.setdefault(fqn[2], [])
+        if known is not None:
+            models[fqn[2]] = [*known, node["relation_name"]] if "partition_key" in node["columns"] else None
+    return sources_delivered(connection, contracts, first, last, models)
 
 
 def governance_asset_keys(selection: str) -> list[AssetKey]:
@@ -169,15 +191,22 @@ def governance_asset_keys(selection: str) -> list[AssetKey]:
 
 def window_models(instance: DagsterInstance, contracts: Mapping[str, SourceContract], first: date,
                   last: date) -> list[AssetKey] | None:
-    """The governance models a run over the days builds (`governance_selection`); None for every one, also while a
-    governance model has never been materialized (a new warehouse or model): a model left out must already exist
-    for the models downstream of it to read."""
-    selection = governance_selection(contracts, first, last)
+    """The governance models a run over the days builds (`governance_selection` of the sources delivered); None
+    for every one, also while a governance model has never been materialized (a new warehouse or model): a model
+    left out must already exist for the models downstream of it to read. A warehouse busy for longer than a
+    sensor waits leaves the sources due (a few models more, never fewer)."""
     records = instance.get_asset_records(list(governance_models.keys))
     built = {record.asset_entry.asset_key for record in records if record.asset_entry.last_materialization_record}
-    if selection == GOVERNANCE or built != set(governance_models.keys):
+    if governance_selection(contracts, first, last) == GOVERNANCE or built != set(governance_models.keys):
         return None
-    return governance_asset_keys(selection)
+    delivered = None
+    if settings.warehouse_path().exists():
+        try:
+            with warehouse_connection(lock_timeout_seconds=DELIVERED_LOCK_WAIT_SECONDS) as connection:
+                delivered = delivered_sources(connection, contracts, first, last)
+        except WarehouseBusyError:
+            pass
+    return governance_asset_keys(governance_selection(contracts, first, last, delivered))
 
 
 def run_days(context: AssetExecutionContext) -> tuple[date, date]:

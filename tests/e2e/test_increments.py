@@ -5,10 +5,11 @@ deliveries re-landed and rebuilt day by day, hold exactly the rows a `--full-ref
 holds.
 
 Scenario (every demo generator, small sizes): three days ending on a Sunday that is also a month's last day, so
-daily, weekly and monthly partitions land. The days are built in order; then the middle day is delivered again with
-other records (out of order: after the last day was built) and rebuilt; then the last day is delivered again
-without the re-export it held of an earlier record (that record must fall back to its earlier version) and
-rebuilt.
+daily, weekly and monthly partitions land. The days are built in order, one daily source delivering nothing on the
+last (its models are left out of that run); then the middle day is delivered again with other records (out of
+order: after the last day was built) and rebuilt; then the last day is delivered again, the late source's delivery
+with it, without the re-export it held of an earlier record (that record must fall back to its earlier version)
+and rebuilt.
 
 Compared: every incremental model and every mart table of the dbt manifest (never a hand list), as multisets of
 rows. Only run-time columns are left out: those whose name says dbt wrote them at build time (RUN_TIME_COLUMN; no
@@ -36,6 +37,7 @@ from pipelines.assets.dbt import (
     CITY_STANDARD,
     GOVERNANCE,
     GOVERNANCE_EXCLUDE,
+    delivered_sources,
     governance_build_args,
     governance_selection,
 )
@@ -76,12 +78,18 @@ def dbt(root: Path, *args: str, window: dict[str, str] | None = None) -> None:
 
 
 def build_governance(root: Path, start: date | None, end: date | None, *, full_table_tests: bool = False,
-                     full_refresh: bool = False, every_model: bool = False) -> None:
+                     full_refresh: bool = False, every_model: bool = False) -> str:
     """What the governance job runs for a window (pipelines/assets/dbt.py, governance_models): the models its
-    sources can change (governance_selection), or `every_model` (the first run, on an empty warehouse)."""
-    selection = GOVERNANCE if every_model or full_refresh else governance_selection(load_contracts(), start, end)
+    delivered sources can change (governance_selection, window_models), or `every_model` (the first run, on an
+    empty warehouse); its selection."""
+    selection = GOVERNANCE
+    if not (every_model or full_refresh or start is None or end is None):
+        with warehouse_connection() as connection:
+            delivered = delivered_sources(connection, load_contracts(), start, end)
+        selection = governance_selection(load_contracts(), start, end, delivered)
     dbt(root, *governance_build_args(full_refresh), "--select", selection,
         "--exclude", f"{GOVERNANCE_EXCLUDE} {DATA_TESTS}", window=window_environment(start, end, full_table_tests))
+    return selection
 
 
 def land_day(day: date) -> None:
@@ -91,6 +99,17 @@ def land_day(day: date) -> None:
             key = partition_ending_on(contract, day)
             if key:
                 land_partitions(contract, [key], connection)
+
+
+def withhold_a_daily_delivery(root: Path, day: date) -> str:
+    """A daily source's delivery of `day` is late: moved out of the inbox (its landing reads no file), it lands with
+    the day's redelivery (`reland`); the source."""
+    contracts = load_contracts()
+    late = sorted(source for source, contract in contracts.items() if contract.partition_type == "daily")[0]
+    for path in sorted((root / "inbox" / late).glob("*")):
+        if contracts[late].partition_key_of(path.name) == day.isoformat():
+            path.rename(root / f"late_{path.name}")
+    return late
 
 
 def redeliver(inbox: Path, day: date, other: Path, seed: int) -> None:
@@ -158,10 +177,12 @@ def differences(tmp_path_factory) -> dict[str, tuple[int, int]]:
         env.setenv("CITYBRAIN_PSEUDONYM_SALT", "increments-test")
         generate(root / "inbox", START, DAYS, scaled_sizes(SIZE_FRACTION), seed=5)
         dbt(root, "build", "--select", CITY_STANDARD, "--exclude", DATA_TESTS)
+        middle, last = START + timedelta(days=1), START + timedelta(days=DAYS - 1)
+        late = withhold_a_daily_delivery(root, last)
         for day in (START + timedelta(days=n) for n in range(DAYS)):
             land_day(day)
-            build_governance(root, day, day, every_model=day == START)
-        middle, last = START + timedelta(days=1), START + timedelta(days=DAYS - 1)
+            selection = build_governance(root, day, day, every_model=day == START)
+        assert f"source:{late}+" not in selection.split(), "a source that delivered nothing is left out"
         before, after = reland(root, middle, seed=6)
         assert before != after, "the re-landed day must change what is landed"
         earlier_keys = {version[:2] for day in (START, middle) for version in landed_versions(day)}
