@@ -171,3 +171,13 @@ where lookup_key not in (select lookup_key from mapped where lookup_key is not n
 select lookup_key, code, district_code from standard
 {%- endif %}
 {%- endmacro %}
+
+{#- element_codes_sql(relation, source_name, column_name): (<column_name>, code, district_code) for every distinct
+    delivered value of the column in `relation`: its element_lookup_sql row, matched in match_key form. A model joins
+    it on the delivered value itself, so match_key is computed once per distinct value, not once per record. -#}
+{% macro element_codes_sql(relation, source_name, column_name) -%}
+with lookup as ({{ element_lookup_sql(source_name, column_name) }})
+select delivered.{{ column_name }}, lookup.code, lookup.district_code
+from (select distinct {{ column_name }} from {{ relation }} where {{ column_name }} is not null) as delivered
+left join lookup on lookup.lookup_key = {{ match_key('delivered.' ~ column_name) }}
+{%- endmacro %}

@@ -33,3 +33,16 @@ end
 {% macro sql_text_list(values) -%}
 [{% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}]
 {%- endmacro %}
+
+{#- byte_length(expr): the length of a text value in bytes (UTF-8), where length() counts characters. -#}
+{% macro byte_length(expr) -%}
+{{ return(adapter.dispatch('byte_length')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__byte_length(expr) -%}
+strlen({{ expr }})
+{%- endmacro %}
+
+{% macro default__byte_length(expr) -%}
+octet_length({{ expr }})
+{%- endmacro %}

@@ -61,11 +61,27 @@ end
 
 {#- Durations between two TIMESTAMPTZ values (NULL when either is NULL). -#}
 {% macro minutes_between(start_expr, end_expr) -%}
-(date_diff('second', {{ start_expr }}, {{ end_expr }}) / 60.0)
+({{ seconds_between(start_expr, end_expr) }} / 60.0)
 {%- endmacro %}
 
 {% macro hours_between(start_expr, end_expr) -%}
-(date_diff('second', {{ start_expr }}, {{ end_expr }}) / 3600.0)
+({{ seconds_between(start_expr, end_expr) }} / 3600.0)
+{%- endmacro %}
+
+{#- seconds_between(start_expr, end_expr): BIGINT, the second boundaries crossed from start to end (fractions of a
+    second are dropped from each side, as date_diff('second', ...) counts). -#}
+{% macro seconds_between(start_expr, end_expr) -%}
+{{ return(adapter.dispatch('seconds_between')(start_expr, end_expr)) }}
+{%- endmacro %}
+
+{#- DuckDB's date_diff on TIMESTAMPTZ goes through the ICU calendar (about 0.2 s per million values); the same
+    count from the epoch microseconds is ten times cheaper. -#}
+{% macro duckdb__seconds_between(start_expr, end_expr) -%}
+cast(fdiv(epoch_us({{ end_expr }}), 1000000) - fdiv(epoch_us({{ start_expr }}), 1000000) as bigint)
+{%- endmacro %}
+
+{% macro default__seconds_between(start_expr, end_expr) -%}
+{{ dbt.datediff(start_expr, end_expr, 'second') }}
 {%- endmacro %}
 
 {#- lifecycle_in_order(columns): true when every timestamp present is not earlier than any earlier one

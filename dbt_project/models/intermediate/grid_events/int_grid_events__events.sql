@@ -65,9 +65,12 @@ grid as (
         on cast(community.community_code as varchar) = cast(grid.community_code as varchar)
 ),
 
-grid_lookup as ({{ element_lookup_sql('grid_events', 'grid_code') }}),
+-- the coded columns' distinct values with their codes (macro element_codes_sql): one match_key per value
+grid_value as ({{ element_codes_sql('fresh', 'grid_events', 'grid_code') }}),
 
-category_lookup as ({{ element_lookup_sql('grid_events', 'source_category') }})
+category as ({{ element_codes_sql('fresh', 'grid_events', 'source_category') }}),
+
+status as ({{ element_codes_sql('fresh', 'grid_events', 'status_code') }})
 
 select
     e.event_id,
@@ -77,7 +80,7 @@ select
     grid.street_code,
     grid.district_code,
     e.source_category,
-    category_lookup.code as category_code,
+    category.code as category_code,
     e.reported_at,
     cast(timezone('Asia/Shanghai', e.reported_at) as date) as reported_date,
     lifecycle.filed_at,
@@ -100,8 +103,8 @@ select
     e._record_hash as record_hash
 from fresh as e
 left join lifecycle on lifecycle.event_id = e.event_id
-left join grid_lookup on grid_lookup.lookup_key = {{ match_key('e.grid_code') }}
-left join grid on grid.grid_code = grid_lookup.code
-left join category_lookup on category_lookup.lookup_key = {{ match_key('e.source_category') }}
-left join status_lookup on status_lookup.lookup_key = {{ match_key('e.status_code') }}
-left join event_status on event_status.status_code = status_lookup.code
+left join grid_value on grid_value.grid_code = e.grid_code
+left join grid on grid.grid_code = grid_value.code
+left join category on category.source_category = e.source_category
+left join status on status.status_code = e.status_code
+left join event_status on event_status.status_code = status.code

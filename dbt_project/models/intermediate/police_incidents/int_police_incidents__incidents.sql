@@ -16,13 +16,14 @@
 
 with fresh as ({{ latest_versions_in_window('stg_police_incidents__incidents', 'incident_id', grain='day') }}),
 
-channel_lookup as ({{ element_lookup_sql('police_incidents', 'report_channel') }}),
+-- the coded columns' distinct values with their codes (macro element_codes_sql): one match_key per value
+channel as ({{ element_codes_sql('fresh', 'police_incidents', 'report_channel') }}),
 
-class_lookup as ({{ element_lookup_sql('police_incidents', 'incident_class') }}),
+incident_class_value as ({{ element_codes_sql('fresh', 'police_incidents', 'incident_class') }}),
 
-type_lookup as ({{ element_lookup_sql('police_incidents', 'incident_type') }}),
+incident_type_value as ({{ element_codes_sql('fresh', 'police_incidents', 'incident_type') }}),
 
-jurisdiction_lookup as ({{ element_lookup_sql('police_incidents', 'jurisdiction') }}),
+jurisdiction_value as ({{ element_codes_sql('fresh', 'police_incidents', 'jurisdiction') }}),
 
 incident_type as (
     select
@@ -61,18 +62,18 @@ conformed as (
 
     select
         fresh.*,
-        channel_lookup.code as report_channel_code,
-        coalesce(class_lookup.code, incident_type.incident_class_code) as incident_class_code,
-        type_lookup.code as incident_type_code,
+        channel.code as report_channel_code,
+        coalesce(incident_class_value.code, incident_type.incident_class_code) as incident_class_code,
+        incident_type_value.code as incident_type_code,
         incident_type.category_code,
-        jurisdiction_lookup.code as jurisdiction_code,
+        jurisdiction_value.code as jurisdiction_code,
         {{ match_key('fresh.incident_address') }} as incident_address_key
     from fresh
-    left join channel_lookup on channel_lookup.lookup_key = {{ match_key('fresh.report_channel') }}
-    left join class_lookup on class_lookup.lookup_key = {{ match_key('fresh.incident_class') }}
-    left join type_lookup on type_lookup.lookup_key = {{ match_key('fresh.incident_type') }}
-    left join incident_type on incident_type.incident_type_code = type_lookup.code
-    left join jurisdiction_lookup on jurisdiction_lookup.lookup_key = {{ match_key('fresh.jurisdiction') }}
+    left join channel on channel.report_channel = fresh.report_channel
+    left join incident_class_value on incident_class_value.incident_class = fresh.incident_class
+    left join incident_type_value on incident_type_value.incident_type = fresh.incident_type
+    left join incident_type on incident_type.incident_type_code = incident_type_value.code
+    left join jurisdiction_value on jurisdiction_value.jurisdiction = fresh.jurisdiction
 
 ),
 

@@ -15,11 +15,12 @@
 
 with fresh as ({{ latest_versions_in_window('stg_volunteer_services__service_records', 'record_id') }}),
 
-community_lookup as ({{ element_lookup_sql('volunteer_services', 'community_name') }}),
+-- the coded columns' distinct values with their codes (macro element_codes_sql): one match_key per value
+community_value as ({{ element_codes_sql('fresh', 'volunteer_services', 'community_name') }}),
 
-category_lookup as ({{ element_lookup_sql('volunteer_services', 'service_category_name') }}),
+category as ({{ element_codes_sql('fresh', 'volunteer_services', 'service_category_name') }}),
 
-status_lookup as ({{ element_lookup_sql('volunteer_services', 'record_status_name') }}),
+status_value as ({{ element_codes_sql('fresh', 'volunteer_services', 'record_status_name') }}),
 
 community as (
     select
@@ -47,7 +48,7 @@ select
     s.activity_id,
     s.activity_name,
     s.service_category_name,
-    category_lookup.code as service_category_code,
+    category.code as service_category_code,
     s.community_name,
     community.community_code,
     community.street_code,
@@ -58,7 +59,7 @@ select
     s.service_hours = round(s.service_hours * 2) / 2 as is_half_hour_step,
     s.service_hours = round(s.timed_hours * 2) / 2 as hours_match_times,
     s.record_status_name,
-    status_lookup.code as record_status_code,
+    status_value.code as record_status_code,
     status.is_approved,
     s.partition_key,
     s._source_file as source_file,
@@ -66,8 +67,8 @@ select
     s._load_id as load_id,
     s._record_hash as record_hash
 from service as s
-left join community_lookup on community_lookup.lookup_key = {{ match_key('s.community_name') }}
-left join community on community.community_code = community_lookup.code
-left join category_lookup on category_lookup.lookup_key = {{ match_key('s.service_category_name') }}
-left join status_lookup on status_lookup.lookup_key = {{ match_key('s.record_status_name') }}
-left join status on status.status_code = status_lookup.code
+left join community_value on community_value.community_name = s.community_name
+left join community on community.community_code = community_value.code
+left join category on category.service_category_name = s.service_category_name
+left join status_value on status_value.record_status_name = s.record_status_name
+left join status on status.status_code = status_value.code
