@@ -140,6 +140,7 @@ def build(folder: Path, sources: list[str], days: int, scale: float, multiples: 
     run_stage(env, "bench.stages", "generate", "--start", start.isoformat(), "--days", str(days),
               "--sizes", json.dumps(sizes(sources, scale, multiples)))
     window = ["--start", start.isoformat(), "--end", end.isoformat()]
+    run_stage(env, "bench.stages", "prepare")
     result = Build({
         "land": run_stage(env, "bench.stages", "land", *window, "--sources", source_list),
         "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(None, None, True),
@@ -211,6 +212,7 @@ def peer_comparison(folder: Path, scale: float, year_inbox: Path | None = None) 
         run_stage(env, "bench.stages", "generate", "--start", YEAR_START.isoformat(), "--days", str(YEAR_DAYS),
                   "--sizes", json.dumps(sizes([source], scale)))
     full = dbt_vars(None, None, True)
+    run_stage(env, "bench.stages", "prepare")
     project, bare = [], []
     for round_number in range(PEER_ROUNDS):
         for stale in ("city.duckdb", "city.duckdb.wal", "landing", "peer.duckdb", "peer.duckdb.wal"):

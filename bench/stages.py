@@ -5,6 +5,7 @@
     python -m bench.stages dbt --vars JSON [--select S] [--exclude S] [--report FILE]   (one `dbt build`; the vars
         window_start / window_end / full_table_tests go to dbt as the pipeline passes them: as environment variables)
     python -m bench.stages checks [--start D --end D]                      (every GX suite)
+    python -m bench.stages prepare       (untimed: dbt's parse for the scenario's warehouse, as `make setup` does)
 
 The dbt stage runs dbt as the pipeline does (no JSON artifacts) and writes the wall seconds dbt spent in data tests
 to `--report` (their share of the nodes' time in dbt's structured log), so the checks' share of a build counts the
@@ -62,8 +63,8 @@ def dbt(dbt_vars: str, select: str | None, exclude: str, resource_types: list[st
     window = window_environment(date.fromisoformat(start) if start else None,
                                 date.fromisoformat(end) if end else None,
                                 bool(other_vars.pop("full_table_tests", False)))
-    # the scenario's own target folder: the project's target/ keeps the manifest and partial parse `make` prepared
-    target = settings.warehouse_path().parent / "dbt_target"
+    # the scenario warehouse's own target folder, as the pipeline's runs use it
+    target = settings.dbt_target_dir()
     command = [str(Path(sys.executable).with_name("dbt")), "build", NO_ARTIFACTS, "--log-format", "json",
                "--exclude", exclude, *(["--vars", json.dumps(other_vars)] if other_vars else []),
                "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
@@ -122,9 +123,17 @@ def checks(start: date | None, end: date | None) -> None:
             run_suite(connection, name, window)
 
 
+def prepare() -> None:
+    """What `make setup` does for a deployment configured with this warehouse: the partial parse its runs start
+    from, in the folder they use. Without it a scenario's first build would pay a whole parse no run pays."""
+    from pipelines.dbt_project import prepare as prepare_parse
+
+    prepare_parse(settings.dbt_target_dir())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("stage", choices=["generate", "land", "dbt", "checks"])
+    parser.add_argument("stage", choices=["generate", "land", "dbt", "checks", "prepare"])
     parser.add_argument("--start", type=date.fromisoformat)
     parser.add_argument("--end", type=date.fromisoformat)
     parser.add_argument("--days", type=int)
@@ -143,8 +152,10 @@ def main(argv: list[str] | None = None) -> None:
         land(args.start, args.end, args.sources)
     elif args.stage == "dbt":
         dbt(args.vars, args.select, args.exclude, args.resource_type, args.report)
-    else:
+    elif args.stage == "checks":
         checks(args.start, args.end)
+    else:
+        prepare()
 
 
 if __name__ == "__main__":

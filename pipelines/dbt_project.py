@@ -16,7 +16,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 
 from pipelines import settings
 from pipelines.dbt_environment import run_environment
@@ -51,10 +52,18 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
-def prepare() -> None:
-    """`dbt parse` in the runs' dbt environment: the manifest and the partial parse the runs start from (make)."""
+def run_dbt(dbt: DbtCliResource, args: list[str], context: AssetExecutionContext) -> DbtCliInvocation:
+    """A run's dbt invocation, in the warehouse's target folder (settings.dbt_target_dir): dbt's parse state
+    carries over from one run to the next."""
+    return dbt.cli(args, context=context, target_path=settings.dbt_target_dir())
+
+
+def prepare(target_path: Path | None = None) -> None:
+    """`dbt parse` in the runs' dbt environment: the manifest and the partial parse the runs start from (make;
+    the bench, in its scenario's target folder)."""
     subprocess.run([DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(dbt_project.project_dir),
-                    "--profiles-dir", str(dbt_project.profiles_dir)],
+                    "--profiles-dir", str(dbt_project.profiles_dir),
+                    *(["--target-path", str(target_path)] if target_path else [])],
                    env={**os.environ, **run_environment()}, check=True)
 
 

@@ -22,6 +22,12 @@ def warehouse_path() -> Path:
     return _path_from_env("CITYBRAIN_WAREHOUSE", "warehouse/city.duckdb")
 
 
+def dbt_target_dir() -> Path:
+    """The dbt target folder of the warehouse's runs, kept from run to run: dbt's partial parse is keyed on the
+    profile (the warehouse path among it), so each warehouse keeps its own and only its first run parses fully."""
+    return warehouse_path().parent / "dbt_target"
+
+
 def inbox_dir() -> Path:
     return _path_from_env("CITYBRAIN_INBOX", "warehouse/inbox")
 

@@ -32,7 +32,7 @@ from dagster_dbt.utils import select_unique_ids
 
 from pipelines import settings
 from pipelines.dbt_environment import NO_ARTIFACTS, window_environment
-from pipelines.dbt_project import dbt_environment, dbt_project
+from pipelines.dbt_project import dbt_environment, dbt_project, run_dbt
 from pipelines.delivered import sources_delivered
 from pipelines.departments import PLATFORM_OWNER, Department, department_of_source
 from pipelines.ingestion.contracts import SourceContract
@@ -231,7 +231,7 @@ def city_standard_models(context: AssetExecutionContext, dbt: DbtCliResource):
     with dbt_environment(), warehouse_lock(settings.warehouse_path()):
         # buildable: leave the facts' relationship tests to the seeds for the governance run, so the standard
         # also builds on an empty warehouse
-        events = dbt.cli(["build", NO_ARTIFACTS, "--indirect-selection", "buildable"], context=context).stream()
+        events = run_dbt(dbt, ["build", NO_ARTIFACTS, "--indirect-selection", "buildable"], context).stream()
         yield from with_failure_details(events, dbt_manifest(), settings.warehouse_path())
 
 
@@ -249,7 +249,7 @@ def governance_models(context: AssetExecutionContext, dbt: DbtCliResource, confi
     window = window_environment(*run_days(context), config.full_table_tests)
     with dbt_environment(window), warehouse_lock(settings.warehouse_path()):
         # a run of some of the models (pipelines/governance_runs.py) is their list: dbt would add their unit tests
-        events = dbt.cli([*governance_build_args(config.full_refresh), "--exclude", GOVERNANCE_EXCLUDE],
-                         context=context).stream()
+        events = run_dbt(dbt, [*governance_build_args(config.full_refresh), "--exclude", GOVERNANCE_EXCLUDE],
+                         context).stream()
         yield from with_failure_details(events, dbt_manifest(), settings.warehouse_path())
         yield from scorecard_observations()
