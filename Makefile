@@ -26,9 +26,11 @@ SERVE_PORT ?= 8000
 
 .PHONY: setup demo test dev serve bench cockpit browser clean FORCE
 
+# uv (pinned in requirements.txt) installs the pins: the same wheels as pip, minutes faster on a fresh machine.
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check $$(grep '^uv==' requirements.txt)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.txt
 	touch $@
 
 # Derived on every make run (about a second): the stamp changes only when a derived file did, so dbt parses again
