@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from xdist.scheduler import LoadFileScheduling
+
+from tests.reference_build import ReferenceBuild
 
 TESTS = Path(__file__).parent
-# Folders whose conftest.py builds a warehouse once per session for several files: under `--dist loadfile` their
-# files go to one worker as one unit, so the build runs once, not once in each worker that gets one of them.
-SESSION_BUILD_FOLDERS = ("sharing",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -20,17 +18,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not item.path.is_relative_to(TESTS / "e2e"))
 
 
-class SessionBuildScheduling(LoadFileScheduling):
-    """`--dist loadfile`, with the files of a SESSION_BUILD_FOLDERS folder as one unit of work."""
-
-    def _split_scope(self, nodeid: str) -> str:
-        path = super()._split_scope(nodeid)
-        folder = path.rpartition("/")[0]
-        return folder if folder in {f"{TESTS.name}/{name}" for name in SESSION_BUILD_FOLDERS} else path
-
-
-def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadFileScheduling | None:
-    return SessionBuildScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
+@pytest.fixture(scope="session")
+def reference_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> ReferenceBuild:
+    """The session's one reference build (tests/reference_build.py), shared by the xdist workers."""
+    return ReferenceBuild(tmp_path_factory, worker_id)
 
 
 @pytest.fixture
