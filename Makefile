@@ -57,7 +57,8 @@ demo: setup
 	@CITYBRAIN_PSEUDONYM_SALT=$${CITYBRAIN_PSEUDONYM_SALT:-$(DEMO_SALT)} \
 		$(BIN)/python -m pipelines.cli build $(DEMO_WINDOW)
 
-# The suite runs on TEST_WORKERS processes (pytest-xdist), a test file per worker: the end-to-end builds overlap.
+# The suite runs on TEST_WORKERS processes (pytest-xdist), a test file per worker: the end-to-end builds overlap. The
+# build several files read is made once for all workers (tests/reference_build.py).
 # Files go out in collection order, the end-to-end ones first (tests/conftest.py), not the largest first.
 TEST_WORKERS ?= 2
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.reference_build import ReferenceBuild
+
 TESTS = Path(__file__).parent
 
 
@@ -14,6 +16,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     `--dist loadfile` each is one worker's long pole, so they start at once and the other files fill in around them
     (by number of tests, the one-test kill -9 file would start last)."""
     items.sort(key=lambda item: not item.path.is_relative_to(TESTS / "e2e"))
+
+
+@pytest.fixture(scope="session")
+def reference_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> ReferenceBuild:
+    """The session's one reference build (tests/reference_build.py), shared by the xdist workers."""
+    return ReferenceBuild(tmp_path_factory, worker_id)
 
 
 @pytest.fixture

@@ -10,22 +10,15 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import subprocess
-import sys
 import threading
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
-from demo.generate import generate, scaled_sizes
-from pipelines import settings
+from pipelines.ingestion.contracts import load_contracts
+from tests.reference_build import BUILD_TIMEOUT_SECONDS, deliver, start_build
 
-START = date(2026, 3, 1)  # a complete month, so the monthly source lands too
-DAYS = 2
-END = START + timedelta(days=DAYS - 1)
-BUILD_TIMEOUT_SECONDS = 300
 # Markers in the Dagster event log: a landing step starting, dbt having built a model, a mart's GX check starting
 # (after dbt).
 AT_LANDING = ('STEP_START', 'step "landing__')
@@ -33,28 +26,10 @@ IN_DBT = ("governance_dbt", "ASSET_MATERIALIZATION")
 IN_CHECKS = ("STEP_START", 'step "marts__', "_gx_")
 
 
-def _environment(root: Path) -> dict[str, str]:
-    (root / "dagster_home").mkdir(parents=True, exist_ok=True)
-    return {**os.environ, "CITYBRAIN_WAREHOUSE": str(root / "city.duckdb"), "CITYBRAIN_INBOX": str(root / "inbox"),
-            "CITYBRAIN_LANDING": str(root / "landing"), "CITYBRAIN_SERVING_DIR": str(root / "serving"),
-            "CITYBRAIN_EXPORTS_DIR": str(root / "exports"), "CITYBRAIN_AUDIT_LOG": str(root / "audit.jsonl"),
-            "CITYBRAIN_PSEUDONYM_SALT": "kill-test-salt",
-            "DAGSTER_HOME": str(root / "dagster_home")}
-
-
-def _start(env: dict[str, str], event_log: bool = True) -> subprocess.Popen:
-    """A build in its own process group; with `event_log`, its Dagster event log (debug output) on stderr."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "build", "--start", START.isoformat(), "--end", END.isoformat()],
-        cwd=settings.REPO_ROOT, env={**env, "CITYBRAIN_DEBUG": "1" if event_log else ""},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if event_log else subprocess.DEVNULL, text=True,
-        start_new_session=True)
-
-
-def _build(env: dict[str, str], kill_at: tuple[str, ...] | None = None) -> tuple[int | None, bool]:
+def _build(root: Path, kill_at: tuple[str, ...] | None = None) -> tuple[int | None, bool]:
     """Run a build; with `kill_at`, SIGKILL its process group at the first log line holding every marker.
     Returns (exit code, killed)."""
-    process = _start(env)
+    process = start_build(root, event_log=True)
     lines: queue.Queue[str | None] = queue.Queue()
     reader = threading.Thread(target=lambda: [*map(lines.put, process.stderr), lines.put(None)], daemon=True)
     reader.start()
@@ -98,23 +73,16 @@ def _differences(reference: Path, rebuilt: Path, schema: str, table: str) -> int
                                   f"(select count(*) from ({b} except all {a}))").fetchone()[0]
 
 
-def test_kill_9_at_landing_in_dbt_and_in_checks_then_rerun_gives_the_same_marts(tmp_path):
-    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
-    for root in (reference, interrupted):
-        generate(root / "inbox", START, DAYS, scaled_sizes(0.1), seed=5)
-    # the uninterrupted build runs beside the interrupted ones (separate warehouses): two cores, half the time
-    uninterrupted = _start(_environment(reference), event_log=False)
-    try:
-        env = _environment(interrupted)
+def test_kill_9_at_landing_in_dbt_and_in_checks_then_rerun_gives_the_same_marts(tmp_path, reference_build):
+    interrupted = tmp_path / "interrupted"
+    deliver(interrupted)
+    # the uninterrupted build is the session's reference build (tests/reference_build.py); when no other test has
+    # made it yet, it runs beside the interrupted ones (separate warehouses): two cores, half the time
+    with reference_build.building() as reference:
         for phase in (AT_LANDING, IN_DBT, IN_CHECKS):
-            returncode, killed = _build(env, kill_at=phase)
+            returncode, killed = _build(interrupted, kill_at=phase)
             assert killed and returncode == -signal.SIGKILL, f"the build ended before {phase}"
-        assert _build(env) == (0, False)
-        assert uninterrupted.wait(timeout=BUILD_TIMEOUT_SECONDS) == 0
-    finally:
-        if uninterrupted.poll() is None:
-            os.killpg(uninterrupted.pid, signal.SIGKILL)
-            uninterrupted.wait()
+        assert _build(interrupted) == (0, False)
 
     marts = _tables(reference / "city.duckdb", "marts")
     assert marts and _tables(interrupted / "city.duckdb", "marts") == marts
@@ -123,6 +91,9 @@ def test_kill_9_at_landing_in_dbt_and_in_checks_then_rerun_gives_the_same_marts(
     ledger = ("select source, source_file, status, rows_read, rows_landed, rows_quarantined, delivered_at "
               "from ops.ingestion_ledger")
     with duckdb.connect(str(reference / "city.duckdb"), read_only=True) as connection:
+        landed = connection.execute("select distinct source from ops.ingestion_ledger where rows_landed > 0")
+        assert {source for (source,) in landed.fetchall()} == set(load_contracts()), \
+            "every source (daily, weekly and monthly) lands in the scenario"
         connection.execute(f"attach '{interrupted / 'city.duckdb'}' as rebuilt (read_only)")
         rebuilt_ledger = ledger.replace("ops.", "rebuilt.ops.")
         assert connection.execute(f"select count(*) from ({ledger} except all {rebuilt_ledger})").fetchone()[0] == 0

@@ -1,53 +1,40 @@
-"""A small real build (the daily job publishes the snapshot and writes the exports), and the sharing service running on it as a real uvicorn process
-on 127.0.0.1 (a free port). Every path (warehouse, serving, exports, audit log) is in a temporary folder."""
+"""A small real build (the daily job publishes the snapshot and writes the exports: the session's reference build,
+copied), and the sharing service running on it as a real uvicorn process on 127.0.0.1 (a free port). Every path
+(warehouse, serving, exports, audit log) is in a temporary folder."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 import requests
-from dagster import DagsterInstance
 
-from demo.generate import generate, scaled_sizes
 from pipelines import settings
-from pipelines.cli import build
 from pipelines.sharing.catalog import load_sharing_config
-
-START = date(2026, 4, 1)
-DAYS = 3
+from tests import reference_build as reference
 
 
 @pytest.fixture(scope="session")
 def sharing_env(tmp_path_factory) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("sharing")
-    return {
-        "CITYBRAIN_WAREHOUSE": str(root / "city.duckdb"),
-        "CITYBRAIN_INBOX": str(root / "inbox"),
-        "CITYBRAIN_LANDING": str(root / "landing"),
-        "CITYBRAIN_SERVING_DIR": str(root / "serving"),
-        "CITYBRAIN_EXPORTS_DIR": str(root / "exports"),
-        "CITYBRAIN_AUDIT_LOG": str(root / "audit" / "sharing_audit.jsonl"),
-        "CITYBRAIN_PSEUDONYM_SALT": "sharing-test-salt",
-    }
+    return reference.environment(tmp_path_factory.mktemp("sharing"))
 
 
 @pytest.fixture(scope="session")
-def published(sharing_env) -> dict:
-    """Generated deliveries for a few days, built by the real jobs, then published as the serving snapshot."""
+def published(sharing_env, reference_build) -> dict:
+    """Generated deliveries for a few days, built by the real jobs, then published as the serving snapshot: a copy
+    of the session's reference build (tests/reference_build.py), which these tests change."""
     with pytest.MonkeyPatch.context() as env:
         for name, value in sharing_env.items():
             env.setenv(name, value)
-        generate(settings.inbox_dir(), START, DAYS, scaled_sizes(0.3), seed=5)
-        report = build(START, START + timedelta(days=DAYS - 1), DagsterInstance.ephemeral())
-        assert report.success, report.runs
+        shutil.copytree(reference_build.folder(), settings.warehouse_path().parent, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(reference.DAGSTER_HOME, reference.BUILT))
         assert settings.serving_path().exists(), "the daily job should have published a snapshot"
         yield {"serving": settings.serving_path(), "landing": settings.landing_dir()}
 

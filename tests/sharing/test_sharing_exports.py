@@ -20,7 +20,7 @@ from pipelines.sharing.catalog import city_today
 from pipelines.sharing.config import NOT_SHARED
 from pipelines.sharing.formats import UTF8_BOM
 from pipelines.sharing.query import SNAPSHOT_COLUMN
-from tests.sharing.conftest import START
+from tests.reference_build import START
 from tests.sharing.pii import leaks, raw_names
 
 
