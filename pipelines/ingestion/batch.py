@@ -16,14 +16,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.ingestion.classification import CLASSIFYING_COLUMNS, REASON, RECORD_HASH, ClassifiedRecords
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.ingestion.inbox import READY, Delivery, DeliveryChanged, read_delivery_bytes
+from pipelines.ingestion.landed_schema import write_landed_file
 from pipelines.ingestion.ledger import NOT_READ_STATUSES, PartitionLoad
 from pipelines.ingestion.readers import read_delivery
 from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, UnreadableFileError
-from pipelines.warehouse import restrict_to_owner
 
 PRIVATE_DIRECTORY = 0o700  # landed data holds personal information
 ReadOutcome = DeliveryChanged | UnreadableFileError | tuple[str, FileRead | FileRejected]
@@ -82,38 +84,41 @@ def read_passes(deliveries: dict[str, list[Delivery]], contract: SourceContract,
             yield pass_deliveries, reads
 
 
-def stage_partitions(connection, classified: ClassifiedRecords, loads: list[PartitionLoad], staging: Path,
+def stage_partitions(classified: ClassifiedRecords, loads: list[PartitionLoad], staging: Path,
                      source_folder: Path) -> dict[str, Path]:
     """Write the good records of each load's partition, with lineage and in the order they were read, to a private
     staging folder (`staging_folder`); a partition with no good record gets an empty file. Returns each
     partition's staged file."""
-    ingested_at = datetime.now(timezone.utc).isoformat()
+    ingested_at = pa.scalar(datetime.now(timezone.utc), pa.timestamp("us", tz="UTC"))
     try:
         _private_directories(source_folder)
         staging.mkdir(mode=PRIVATE_DIRECTORY)
         staged = {}
         for load in loads:
             staged[load.partition_key] = staging / f"{load.partition_key}.parquet"
-            connection.register("staged_partition", classified.of_partition(load.partition_key))
-            try:  # a filter and a projection keep the read order (DuckDB preserves insertion order)
-                connection.execute(f"""
-                    copy (
-                        select * exclude ({', '.join(CLASSIFYING_COLUMNS)}),
-                               _source_file, {SOURCE_ROW}, '{load.load_id}' as _load_id,
-                               '{ingested_at}'::timestamptz as _ingested_at, {RECORD_HASH}
-                        from staged_partition where {REASON} is null
-                    ) to '{staged[load.partition_key]}' (format parquet)
-                """)
-            finally:
-                connection.unregister("staged_partition")
-            restrict_to_owner(staged[load.partition_key])
+            write_landed_file(_landed_rows(classified.of_partition(load.partition_key), load.load_id, ingested_at),
+                              staged[load.partition_key])
             _private_directories(load.landed_path.parent)
         return staged
-    except (OSError, duckdb.IOException) as error:
+    except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
         raise LandingPathError(f"cannot write landed data to {source_folder}: {reason} "
                                f"(CITYBRAIN_LANDING is {source_folder.parent})") from None
+
+
+def _landed_rows(records: pa.Table, load_id: str, ingested_at: pa.TimestampScalar) -> pa.Table:
+    """A partition's records to land (no reason), as landed: the contract's columns, then lineage."""
+    reasons = records.column(REASON)
+    if reasons.null_count < records.num_rows:
+        records = records.filter(pc.is_null(reasons))
+    rows = records.num_rows
+    return (records.drop_columns(list(CLASSIFYING_COLUMNS))
+            .append_column("_source_file", records.column("_source_file"))
+            .append_column(SOURCE_ROW, records.column(SOURCE_ROW))
+            .append_column("_load_id", pa.repeat(pa.scalar(load_id), rows))
+            .append_column("_ingested_at", pa.repeat(ingested_at, rows))
+            .append_column(RECORD_HASH, records.column(RECORD_HASH)))
 
 
 def staging_folder(landing: Path, source: str) -> Path:

@@ -18,6 +18,7 @@ from pipelines.ingestion.records import SOURCE_ROW, FileRead
 
 ROW = "_row"  # a record's position in the pass
 REASON, RECORD_HASH = "_reason", "_record_hash"
+QUARANTINE_REASONS = ("missing_required", "duplicate_record")  # why classifying quarantines a record
 # Columns of a classified record that are not landed as they are (landing writes the lineage columns itself).
 CLASSIFYING_COLUMNS = ("partition_key", "_file_order", REASON, RECORD_HASH, "_source_file", SOURCE_ROW)
 
@@ -78,8 +79,8 @@ def _reasons(connection, records: pa.Table, hashed: pa.Table) -> pa.Array:
         "_file_order": records.column("_file_order"), SOURCE_ROW: records.column(SOURCE_ROW),
         RECORD_HASH: hashed.column(RECORD_HASH), "_missing_required": hashed.column("_missing_required")}))
     try:
-        flagged = connection.execute(f"""
-            select {ROW}, case when _missing_required then 'missing_required' else 'duplicate_record' end
+        flagged = connection.sql(f"""
+            select {ROW}, _missing_required
             from hashed_records
             where _missing_required or (partition_key, {RECORD_HASH}) in (
                 select (partition_key, {RECORD_HASH}) from hashed_records where not _missing_required
@@ -87,10 +88,9 @@ def _reasons(connection, records: pa.Table, hashed: pa.Table) -> pa.Array:
             qualify _missing_required
                  or row_number() over (partition by partition_key, {RECORD_HASH}, _missing_required
                                        order by _file_order, {SOURCE_ROW}) > 1
-        """).fetchall()
+        """).to_arrow_table()
     finally:
         connection.unregister("hashed_records")
-    reasons: list[str | None] = [None] * records.num_rows
-    for row, reason in flagged:
-        reasons[row] = reason
-    return pa.array(reasons, pa.string())
+    reason_of_row = np.full(records.num_rows, -1)  # an index into QUARANTINE_REASONS, -1 for none
+    reason_of_row[flagged.column(ROW).to_numpy()] = np.where(flagged.column("_missing_required").to_numpy(), 0, 1)
+    return pa.array(QUARANTINE_REASONS).take(pa.array(reason_of_row, mask=reason_of_row < 0))

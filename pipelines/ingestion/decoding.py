@@ -2,7 +2,8 @@
 
 Valid UTF-8 is read as UTF-8 whatever the contract declares: real GBK text is almost never valid UTF-8, while
 UTF-8 text often decodes as GBK without an error, into mojibake. A file in the declared encoding is decoded in
-one call. In a file that mixes both, each line is decided on its own: valid UTF-8, else the declared encoding;
+one call, also when a few of its lines are undecodable (an error handler decodes each of them alone). In a file
+that mixes both, each line is decided on its own: valid UTF-8, else the declared encoding;
 only a line valid in neither is undecodable (its record is quarantined as `encoding_error`). Only failing lines
 are decoded one by one. A file that is not text at all (NUL or control bytes) is `unreadable_file`; a UTF-16/32
 file the contract does not declare, or a file mostly undecodable, is `unknown_encoding`, quarantined whole.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,15 +59,14 @@ def decode_delivery(raw: bytes, declared: str, header_lines: int = 0) -> Decoded
         pass
     encoding, note = declared, None
     if declared_utf8:
-        text, undecodable = _decode_by_line(body, "utf-8", declared)
+        text, undecodable = _decode_marking_lines(body, "utf-8")
     elif _has_utf8_lines(body):
         text, undecodable = _decode_by_line(body, "utf-8", declared)
         encoding, note = f"utf-8,{declared}", f"mixed encodings: lines in UTF-8 and in {declared}"
     else:
-        try:
-            return DecodedText(body.decode(declared), declared, frozenset())
-        except UnicodeDecodeError:
-            text, undecodable = _decode_by_line(body, declared, declared)
+        text, undecodable = _decode_marking_lines(body, declared)
+        if not undecodable:
+            return DecodedText(text, declared, frozenset())
     if len(undecodable) > MOSTLY_UNDECODABLE * _non_ascii_lines(body):
         raise FileRejected(
             "unknown_encoding",
@@ -195,6 +196,44 @@ def _decode_by_line(raw: bytes, primary: str, declared: str) -> tuple[str, set[i
         parts.append(text)
         position, span = end, 1
     return "".join(parts), undecodable
+
+
+class _LineMarks(threading.local):
+    """What the `_MARK_LINES` error handler found in the decode running on this thread."""
+
+    encoding = "utf-8"
+    lines: list[int]
+    position = line_number = 0  # a line start already counted, and its line number
+    utf8_line = False  # a failing line is valid UTF-8: `_decode_line` would take it as UTF-8
+
+
+_MARK_LINES = "citybrain-mark-undecodable-lines"
+_marks = _LineMarks()
+
+
+def _decode_marking_lines(raw: bytes, encoding: str) -> tuple[str, set[int]]:
+    """Decode in one call; the rest of a line where decoding fails is decoded on its own with replacement
+    characters, which gives that line as `line.decode(encoding, errors="replace")` (the codecs here keep no state
+    across a line break), and its number is returned. A failing line that is valid UTF-8 (two-byte characters
+    only, so not seen by `_has_utf8_lines`) is taken as UTF-8 like `_decode_by_line` does, by decoding again."""
+    _marks.encoding, _marks.lines, _marks.position, _marks.line_number, _marks.utf8_line = encoding, [], 0, 0, False
+    text = raw.decode(encoding, errors=_MARK_LINES)
+    if _marks.utf8_line:
+        return _decode_by_line(raw, encoding, encoding)
+    return text, set(_marks.lines)
+
+
+def _mark_undecodable_line(error: UnicodeError) -> tuple[str, int]:
+    raw = error.object  # the whole input: the codecs raise on the bytes given to the one decode call
+    start, end = raw.rfind(b"\n", 0, error.start) + 1, _line_end(raw, error.start + 1)  # a break is not an error
+    _marks.line_number += raw.count(b"\n", _marks.position, start)
+    _marks.position = start
+    _marks.lines.append(_marks.line_number)
+    _marks.utf8_line = _marks.utf8_line or _decodes(raw[start:end], "utf-8")
+    return raw[error.start:end].decode(_marks.encoding, errors="replace"), end
+
+
+codecs.register_error(_MARK_LINES, _mark_undecodable_line)
 
 
 def _line_end(raw: bytes, position: int) -> int:

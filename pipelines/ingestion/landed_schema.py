@@ -8,32 +8,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.warehouse import restrict_to_owner
 
+LANDED_ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size: its readers split a scan by row group
 
-def conform_landed_files(connection: duckdb.DuckDBPyConnection, reference: Path, landed: list[Path]) -> list[Path]:
+
+def write_landed_file(table: pa.Table, path: Path) -> None:
+    """Write landed rows as every landed file is written (Arrow's writer: a third of the CPU of DuckDB's COPY),
+    readable by the owner only."""
+    pq.write_table(table, path, row_group_size=LANDED_ROW_GROUP_ROWS)
+    restrict_to_owner(path)
+
+
+def conform_landed_files(reference: Path, landed: list[Path]) -> list[Path]:
     """Rewrite every landed file whose columns differ from the `reference` file's to its schema; returns them."""
-    names = pq.read_schema(reference).names
+    schema = pq.read_schema(reference)
     rewritten = []
     for path in landed:
         present = pq.read_schema(path).names
-        if present == names:
+        if present == schema.names:
             continue
-        types = dict(connection.execute(f"DESCRIBE SELECT * FROM read_parquet('{_sql_path(reference)}')")
-                     .fetchall()[i][:2] for i in range(len(names)))
-        select = ", ".join(f'"{name}"' if name in present else f'CAST(NULL AS {types[name]}) AS "{name}"'
-                           for name in names)
+        table = pq.ParquetFile(path).read()  # the file alone: no column from its hive-style folder name
         temporary = path.with_name(f".{path.name}.conforming")
-        connection.execute(f"COPY (SELECT {select} FROM read_parquet('{_sql_path(path)}')) "
-                           f"TO '{_sql_path(temporary)}' (FORMAT parquet)")
-        restrict_to_owner(temporary)
+        write_landed_file(pa.table([table.column(field.name) if field.name in present
+                                    else pa.nulls(table.num_rows, field.type) for field in schema],
+                                   names=schema.names), temporary)
         os.replace(temporary, path)
         rewritten.append(path)
     return rewritten
-
-
-def _sql_path(path: Path) -> str:
-    return path.as_posix().replace("'", "''")

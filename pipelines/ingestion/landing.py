@@ -92,7 +92,7 @@ def land_partitions(
     written = [load.landed_path for load in loads if not load.kept_landed_data]
     if written:
         others = sorted(set((landing / contract.source).glob("*/*.parquet")) - set(written))
-        conform_landed_files(connection, written[-1], others)
+        conform_landed_files(written[-1], others)
     return loads
 
 
@@ -144,7 +144,7 @@ def _land_pass(contract: SourceContract, deliveries: dict[str, list[Delivery]],
         """)
         staging = staging_folder(landing, contract.source)
         try:
-            staged = stage_partitions(connection, classified, replaced, staging, landing / contract.source)
+            staged = stage_partitions(classified, replaced, staging, landing / contract.source)
             _count_per_file(connection, loads, file_rejects)
             record_loads(connection, contract.source, loads, "classified_records",
                          _quarantine_rows(file_rejects, loads))

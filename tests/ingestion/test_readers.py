@@ -43,6 +43,21 @@ def test_a_few_undecodable_lines_are_marked_and_the_rest_kept_in_the_declared_en
     assert decoded.text.splitlines()[21] == "好,的"
 
 
+@pytest.mark.parametrize(("line", "declared", "text"), [
+    (b"\xa01", "gb18030", "\ufffd"),  # a four-byte character cut by the line break
+    (b"\xff" + "好".encode("gbk") + b"\xa0", "gb18030", "\ufffd好\ufffd"),
+    (b"\xe4\xb8,b", "utf-8", "\ufffd,b"),
+    ("Á".encode(), "cp1252", "Á"),  # not cp1252 but valid UTF-8: taken as UTF-8
+])
+def test_an_undecodable_line_reads_as_decoded_alone_with_replacement_characters(line, declared, text):
+    """The whole file is decoded in one call, and a failing line reads as decoding it alone would: in UTF-8 when
+    valid, else in the declared encoding with replacement characters, whatever the codec does at the line break."""
+    good = "é,好".encode(declared, errors="ignore")
+    decoded = decode_delivery(b"\n".join([good, good, line, good, b""]), declared)
+    assert decoded.text.split("\n")[2:] == [text, good.decode(declared), ""]
+    assert decoded.undecodable_lines == (frozenset() if text == "Á" else frozenset({2}))
+
+
 def test_a_file_in_another_encoding_is_rejected_whole_not_guessed():
     raw = "Ville,Événement,Réclamation déposée à la mairie\n".encode("cp1252") * 30
     with pytest.raises(FileRejected) as rejected:
