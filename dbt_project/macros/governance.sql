@@ -16,11 +16,8 @@ nullif(regexp_extract({{ match_key(expr) }}, '{{ var("governance_address_pattern
   addresses write it (XX社区 for XX(社区)居委会, XX村 for XX村委会), appears in the address key; the longest wins.
 -#}
 {% macro community_in_address(relation, id_column, address_key_column, street_column, district_column) -%}
-select
-    r.{{ id_column }},
-    community.community_code
-from {{ relation }} as r
-inner join (
+{%- set community -%}
+(
     select
         cast(community_code as varchar) as community_code,
         cast(street_code as varchar) as street_code,
@@ -29,11 +26,27 @@ inner join (
             as community_key
     from {{ ref('std_division_community') }}
 ) as community
-    on community.district_code = r.{{ district_column }}
-    and (r.{{ street_column }} is null or community.street_code = r.{{ street_column }})
-    and contains(r.{{ address_key_column }}, community.community_key)
+{%- endset -%}
+select {{ id_column }}, community_code
+from (
+    -- two joins, not one with an OR: a record with a street is compared with that street's communities only (a
+    -- hash join on district and street), not with every community of its district
+    select r.{{ id_column }}, community.community_code, community.community_key
+    from {{ relation }} as r
+    inner join {{ community }}
+        on community.district_code = r.{{ district_column }}
+        and community.street_code = r.{{ street_column }}
+        and contains(r.{{ address_key_column }}, community.community_key)
+    union all
+    select r.{{ id_column }}, community.community_code, community.community_key
+    from {{ relation }} as r
+    inner join {{ community }}
+        on community.district_code = r.{{ district_column }}
+        and contains(r.{{ address_key_column }}, community.community_key)
+    where r.{{ street_column }} is null
+) as named
 qualify row_number() over (
-    partition by r.{{ id_column }} order by length(community.community_key) desc, community.community_code
+    partition by {{ id_column }} order by length(community_key) desc, community_code
 ) = 1
 {%- endmacro %}
 
