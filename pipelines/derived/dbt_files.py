@@ -49,10 +49,30 @@ _STAGED_AS = {
     "citizen_id": "upper case, spaces removed",
     "boolean_zh": "BOOLEAN from 是/否 (and y/n, true/false, 1/0); NULL otherwise",
 }
+# A monthly source lands a whole register (or month) per partition, and its models read all of its staging: that
+# staging is an incremental table cleaned once per landed partition (macros/staging_increments.sql). Other sources'
+# staging stays a view: their models read a day's window of it.
+TABLE_STAGED_PARTITIONING = ("monthly",)
 
 
 def staging_model_name(contract: SourceContract) -> str:
     return f"stg_{contract.source}__{contract.entity}"
+
+
+def staged_as_table(contract: SourceContract) -> bool:
+    return contract.partition_type in TABLE_STAGED_PARTITIONING
+
+
+def staging_sql(contract: SourceContract) -> str:
+    """The staging model: one macro call; a table-staged source's model also configures its materialization."""
+    text = "{#- " + HEADER.format(contract=f"contracts/{contract.path.name}") + " -#}\n"
+    if not staged_as_table(contract):
+        return text + f"{{{{ contract_staging('{contract.source}') }}}}\n"
+    return text + (
+        "{{ config(materialized='incremental', unique_key='partition_key', incremental_strategy='delete+insert',\n"
+        "          on_schema_change='sync_all_columns',\n"
+        f"          post_hook=\"{{{{ delete_partitions_gone_from_landing('{contract.source}') }}}}\") }}}}\n"
+        f"{{{{ contract_staging_increment('{contract.source}') }}}}\n")
 
 
 def important_columns(contract: SourceContract) -> list[str]:
@@ -190,8 +210,9 @@ def staging_yaml(contract: SourceContract) -> dict:
         "name": staging_model_name(contract),
         "description": f"{contract.title} as landed, typed by its contract (contracts/{contract.path.name}): every "
                        "landed version of every record (deduplication is in intermediate)."
-                       + (f" Holds raw personal columns ({', '.join(personal)}): never expose this view."
-                          if personal else ""),
+                       + (" Kept as a table, cleaned once per landed partition." if staged_as_table(contract)
+                          else "")
+                       + (f" Holds raw personal columns ({', '.join(personal)}): never expose it." if personal else ""),
         "config": {"meta": {"contract": f"contracts/{contract.path.name}"}},
         # the record key is never NULL after cleaning: one node however many columns it has (staging holds every
         # landed version, so the key is unique only on the fact)
@@ -242,10 +263,7 @@ def derived_files(contracts: list[SourceContract], seeds_dir: Path) -> dict[str,
         model = staging_model_name(contract)
         files[f"{folder}/_{contract.source}__sources.yml"] = _yaml_text(sources_yaml(contract), contract)
         files[f"{folder}/{model}.yml"] = _yaml_text(staging_yaml(contract), contract)
-        files[f"{folder}/{model}.sql"] = (
-            "{#- " + HEADER.format(contract=f"contracts/{contract.path.name}") + " -#}\n"
-            f"{{{{ contract_staging('{contract.source}') }}}}\n"
-        )
+        files[f"{folder}/{model}.sql"] = staging_sql(contract)
         mapping_seeds = mapping_seeds_yaml(contract, seeds_dir)
         if mapping_seeds:
             files[f"{folder}/_{contract.source}__mapping_seeds.yml"] = _yaml_text(mapping_seeds, contract)

@@ -30,8 +30,10 @@ def test_every_contract_gets_a_source_and_a_staging_model_with_its_columns():
         staging = files[f"{folder}/stg_{contract.source}__{contract.entity}.yml"]
         for column in contract.columns:
             assert f"- name: {column.name}\n" in sources and f"- name: {column.name}\n" in staging
+        # a monthly source (a whole register a month, read whole by its models) is staged as a table
+        macro = "contract_staging_increment" if contract.partition_type == "monthly" else "contract_staging"
         assert files[f"{folder}/stg_{contract.source}__{contract.entity}.sql"].rstrip().endswith(
-            f"{{{{ contract_staging('{contract.source}') }}}}")
+            f"{{{{ {macro}('{contract.source}') }}}}")
 
 
 def _project_copy(tmp_path: Path) -> tuple[Path, Path]:

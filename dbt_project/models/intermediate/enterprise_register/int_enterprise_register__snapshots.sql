@@ -6,6 +6,9 @@
   The legal representative (a person) leaves as a pseudonym. version_hash fingerprints what a history version
   tracks (dim_enterprise starts a new version when it changes).
   Incremental by whole snapshots: a run replaces the months of its window (delete+insert on partition_key).
+  A snapshot repeats an enterprise month after month: the status lookup and the district and street match are made
+  once per distinct delivered value, then joined back on it. The staging is a table (cleaned once per snapshot),
+  read here once per use: each reads only the columns it needs.
 -#}
 {{ config(
     materialized='incremental',
@@ -15,45 +18,49 @@
     post_hook="{{ delete_snapshot_periods_gone_from('stg_enterprise_register__enterprises') }}",
 ) }}
 
+{%- set listed %}(
+    select *, {{ normalize_uscc('uscc') }} as uscc_normalized
+    from {{ ref('stg_enterprise_register__enterprises') }}
+    where uscc is not null and {{ partition_window_filter('partition_key', grain='month') }}
+) as listed{% endset %}
+
 with superseded as (
 
     -- a snapshot lists an enterprise once; should it list one twice, its last row is the snapshot's: the earlier
-    -- rows, found on the key columns alone (the wide rows are never sorted)
+    -- rows of the (rare) keys listed more than once
     select partition_key, _source_file, _source_row
     from (
-        select partition_key, _source_file, _source_row,
+        select listed.partition_key, listed._source_file, listed._source_row,
             row_number() over (
-                partition by partition_key, {{ normalize_uscc('uscc') }} order by _source_file desc, _source_row desc
+                partition by listed.partition_key, listed.uscc_normalized
+                order by listed._source_file desc, listed._source_row desc
             ) as position
-        from {{ ref('stg_enterprise_register__enterprises') }}
-        where uscc is not null and {{ partition_window_filter('partition_key', grain='month') }}
-    ) as listed
+        from {{ listed }}
+        inner join (
+            select partition_key, uscc_normalized from {{ listed }} group by partition_key, uscc_normalized
+            having count(*) > 1
+        ) as repeated on repeated.partition_key = listed.partition_key
+            and repeated.uscc_normalized = listed.uscc_normalized
+    ) as numbered
     where position > 1
-
-),
-
-delivered as (
-
-    select *, {{ normalize_uscc('uscc') }} as uscc_normalized
-    from {{ ref('stg_enterprise_register__enterprises') }} as listed
-    where uscc is not null and {{ partition_window_filter('partition_key', grain='month') }}
-      and not exists (
-        select 1 from superseded
-        where superseded.partition_key = listed.partition_key and superseded._source_file = listed._source_file
-          and superseded._source_row = listed._source_row
-      )
 
 ),
 
 status_lookup as ({{ element_lookup_sql('enterprise_register', 'registration_status') }}),
 
-registration_status as (
-    select cast(registration_status_code as varchar) as registration_status_code, is_operating,
-        cast(closing_reason as varchar) as closing_reason
-    from {{ ref('std_registration_status') }}
-),
-
 district_lookup as ({{ element_lookup_sql('enterprise_register', 'registration_authority') }}),
+
+delivered_status as (
+
+    -- every delivered status once: a handful of values repeated on every row
+    select delivered.registration_status, status_lookup.code as registration_status_code,
+        registration_status.is_operating, cast(registration_status.closing_reason as varchar) as closing_reason
+    from (select distinct registration_status from {{ listed }}) as delivered
+    inner join status_lookup on status_lookup.lookup_key = {{ match_key('delivered.registration_status') }}
+    left join {{ ref('std_registration_status') }} as registration_status
+        on cast(registration_status.registration_status_code as varchar) = status_lookup.code
+
+),
 
 industry_division as (
     select cast(industry_code as varchar) as industry_code, cast(section_code as varchar) as section_code
@@ -67,78 +74,75 @@ street as (
     from {{ ref('std_division_street') }}
 ),
 
-address as (
+place as (
 
-    -- every delivered address with its district, once: snapshots repeat an enterprise's address month after month
-    select distinct district_lookup.code as district_code, {{ match_key('listed.address') }} as address_key
-    from {{ ref('stg_enterprise_register__enterprises') }} as listed
-    inner join district_lookup on district_lookup.lookup_key = {{ match_key('listed.registration_authority') }}
-    where listed.uscc is not null and {{ partition_window_filter('listed.partition_key', grain='month') }}
+    -- every delivered (authority, address) once, with the authority's district and the address in match_key form:
+    -- snapshots repeat an enterprise's address month after month
+    select delivered.registration_authority, delivered.address, district_lookup.code as district_code,
+        {{ match_key('delivered.address') }} as address_key
+    from (select distinct registration_authority, address from {{ listed }}) as delivered
+    left join district_lookup on district_lookup.lookup_key = {{ match_key('delivered.registration_authority') }}
 
 ),
 
-address_street as (
+place_street as (
 
     -- the street of the authority's district whose full name appears in the address (the longest wins)
-    select address.district_code, address.address_key, street.street_code
-    from address
-    inner join street
-        on street.district_code = address.district_code
-        and contains(address.address_key, street.street_key)
+    select place.registration_authority, place.address, place.district_code, street.street_code
+    from place
+    left join street
+        on street.district_code = place.district_code
+        and contains(place.address_key, street.street_key)
     qualify row_number() over (
-        partition by address.district_code, address.address_key
+        partition by place.registration_authority, place.address, place.district_code
         order by length(street.street_key) desc, street.street_code
     ) = 1
-
-),
-
-conformed as (
-
-    select
-        d.*,
-        status_lookup.code as registration_status_code,
-        district_lookup.code as district_code,
-        -- a class code (3011) or group code (301) rolls up to its division (30); the section letter is optional
-        nullif(regexp_extract(upper(d.industry_code), '^[A-T]?([0-9]{2,4})$', 1), '') as industry_digits,
-        {{ match_key('d.address') }} as address_key
-    from delivered as d
-    left join status_lookup on status_lookup.lookup_key = {{ match_key('d.registration_status') }}
-    left join district_lookup on district_lookup.lookup_key = {{ match_key('d.registration_authority') }}
 
 ),
 
 enterprise as (
 
     select
-        c.uscc_normalized as uscc,
-        {{ uscc_is_valid('c.uscc_normalized') }} as code_is_valid,
-        c.enterprise_name,
-        c.registration_status,
-        c.registration_status_code,
-        registration_status.is_operating,
-        registration_status.closing_reason,
-        c.established_date,
-        c.approved_date,
-        c.industry_code as industry_code_delivered,
-        c.industry_digits as industry_class_code,
+        d.uscc_normalized as uscc,
+        {{ uscc_is_valid('d.uscc_normalized') }} as code_is_valid,
+        d.enterprise_name,
+        d.registration_status,
+        delivered_status.registration_status_code,
+        delivered_status.is_operating,
+        delivered_status.closing_reason,
+        d.established_date,
+        d.approved_date,
+        d.industry_code as industry_code_delivered,
+        d.industry_digits as industry_class_code,
         industry_division.industry_code,
         industry_division.section_code as industry_section_code,
-        cast(c.registered_capital as decimal(18, 4)) as registered_capital,
-        c.address as enterprise_address,
-        {{ pseudonym(clean_code('c.legal_representative')) }} as legal_representative_pseudonym,
-        c.registration_authority,
-        c.district_code,
-        address_street.street_code,
-        c.partition_key,
-        c._source_file as source_file,
-        c._source_row as source_row,
-        c._load_id as load_id,
-        c._record_hash as record_hash
-    from conformed as c
-    left join registration_status on registration_status.registration_status_code = c.registration_status_code
-    left join industry_division on industry_division.industry_code = left(c.industry_digits, 2)
-    left join address_street
-        on address_street.district_code = c.district_code and address_street.address_key = c.address_key
+        cast(d.registered_capital as decimal(18, 4)) as registered_capital,
+        d.address as enterprise_address,
+        {{ pseudonym(clean_code('d.legal_representative')) }} as legal_representative_pseudonym,
+        d.registration_authority,
+        place_street.district_code,
+        place_street.street_code,
+        d.partition_key,
+        d._source_file as source_file,
+        d._source_row as source_row,
+        d._load_id as load_id,
+        d._record_hash as record_hash
+    from (
+        -- a class code (3011) or group code (301) rolls up to its division (30); the section letter is optional
+        select *, nullif(regexp_extract(upper(industry_code), '^[A-T]?([0-9]{2,4})$', 1), '') as industry_digits
+        from {{ listed }}
+    ) as d
+    left join delivered_status on delivered_status.registration_status = d.registration_status
+    left join industry_division on industry_division.industry_code = left(d.industry_digits, 2)
+    -- NULL matches NULL: a row without authority or address still takes its place's district (or none)
+    left join place_street
+        on place_street.registration_authority is not distinct from d.registration_authority
+        and place_street.address is not distinct from d.address
+    where not exists (
+        select 1 from superseded
+        where superseded.partition_key = d.partition_key and superseded._source_file = d._source_file
+          and superseded._source_row = d._source_row
+    )
 
 )
 
