@@ -226,7 +226,8 @@ where case_id in (
 {%- endif -%}
 {%- endmacro %}
 
-{#- The CTEs (each followed by a comma) of what a windowed run of fct_dispute_journey rebuilds. A journey links a
+{#- The CTEs (each followed by a comma) of what an incremental run of fct_dispute_journey rebuilds (without a window:
+    every journey). A journey links a
     dispute record and the first case referring to it, so a changed record or case can change the journeys of the
     records and cases linked to it, now or as built ({{ this }}):
     journey_touched_case: the cases of the window's months, and the cases gone since the journeys were built;
@@ -269,11 +270,11 @@ journey_case as (
 ),
 {%- endmacro %}
 
-{#- Post-hook of fct_dispute_journey: deletes the journeys a windowed run rebuilt none for: a record's journey whose
+{#- Post-hook of fct_dispute_journey: deletes the journeys an incremental run rebuilt none for: a record's journey whose
     record left the window's partitions (gone, or back to an older version that is no dispute) or is no dispute any
     more; a case's own journey when the case is gone or a record's journey now holds it. -#}
 {% macro delete_dispute_journeys_gone() -%}
-{%- if execute and governance_increment() -%}
+{%- if execute and is_incremental() -%}
 {%- set in_window = partition_window_filter('partition_key') -%}
 {#- a record's journey id is source:record_id; a lookup by it reads one column, not a join of two -#}
 delete from {{ this }}

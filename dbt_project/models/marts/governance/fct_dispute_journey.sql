@@ -6,8 +6,8 @@
   Resolving stage: people's mediation when it succeeded; litigation when a failed mediation went to court;
   administrative mediation when the record was closed without a referral. Unresolved: a failed mediation not taken
   further. In progress: the record is open, or the mediation has no outcome yet.
-  Incremental: a windowed run rebuilds the journeys of the records and cases the window can change, and of every
-  record and case linked to them (macro dispute_journey_rebuild_ctes); a journey gone is deleted (post-hook).
+  Incremental: a run rebuilds the journeys of the records and cases its window can change (all without a window),
+  and of every record and case linked to them (macro dispute_journey_rebuild_ctes); a journey gone is deleted (post-hook).
   partition_key: the landed partition of the dispute record's version (of the case's, for a journey without one).
 -#}
 {{ config(
@@ -17,7 +17,7 @@
     on_schema_change='fail',
     post_hook="{{ delete_dispute_journeys_gone() }}",
 ) }}
-{%- set increment = governance_increment() %}
+{%- set increment = is_incremental() %}
 
 with
 {%- if increment %}

@@ -6,7 +6,7 @@
   min_baseline_mean); the week is flagged when count >= min_count and the Poisson tail probability
   P(X >= count) <= max_tail_probability. Severity: the highest cfg_risk_severity level whose min_surprise the
   surprise -log10 P reaches. Rows: every street × week × group with a case.
-  Incremental: a windowed run judges again only the cells whose counts differ from those built and the
+  Incremental: a run judges again only the cells whose counts differ from those built and the
   max_baseline_weeks weeks after them (whose baseline they are in); every cell when the first week of data moved. A
   cell left without cases is written with case_count 0 and deleted by the post-hook.
 -#}
@@ -17,7 +17,7 @@
     on_schema_change='fail',
     post_hook="{{ 'delete from ' ~ this ~ ' where case_count = 0' if is_incremental() else '' }}",
 ) }}
-{%- set increment = governance_increment() %}
+{%- set increment = is_incremental() %}
 
 with rule as (
     select
