@@ -7,7 +7,8 @@
   administrative mediation when the record was closed without a referral. Unresolved: a failed mediation not taken
   further. In progress: the record is open, or the mediation has no outcome yet.
   Incremental: a run rebuilds the journeys of the records and cases its window can change (all without a window),
-  and of every record and case linked to them (macro dispute_journey_rebuild_ctes); a journey gone is deleted (post-hook).
+  and of every record and case linked to them (macro dispute_journey_rebuild_ctes); a journey gone is deleted
+  (post-hook).
   partition_key: the landed partition of the dispute record's version (of the case's, for a journey without one).
 -#}
 {{ config(
@@ -27,8 +28,8 @@ with
 report as (
     select source, record_id, occurred_at, district_code, street_code, is_closed, partition_key
     {%- if increment %}
-    from {{ rows_where(ref('int_governance__record'), 'is_dispute and record_id in (select record_id from journey_record)') }}
-        as record
+    from {{ rows_where(ref('int_governance__record'),
+        'is_dispute and record_id in (select record_id from journey_record)') }} as record
     {%- else %}
     from {{ ref('int_governance__record') }}
     where is_dispute
