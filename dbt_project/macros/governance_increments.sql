@@ -225,3 +225,75 @@ where case_id in (
   )
 {%- endif -%}
 {%- endmacro %}
+
+{#- The CTEs (each followed by a comma) of what an incremental run of fct_dispute_journey rebuilds (without a window:
+    every journey). A journey links a
+    dispute record and the first case referring to it, so a changed record or case can change the journeys of the
+    records and cases linked to it, now or as built ({{ this }}):
+    journey_touched_case: the cases of the window's months, and the cases gone since the journeys were built;
+    journey_record: the records of the window's partitions, now or as built, the records those cases refer to now,
+      and the records they were linked to as built;
+    journey_case: those cases, every case that refers to one of those records now, and the cases linked to them as
+      built. Every case of journey_case refers (now) to a record of journey_record or to none, and every case that
+      refers to one of those records is in journey_case: each record's first case is found among all of its cases. -#}
+{% macro dispute_journey_rebuild_ctes() -%}
+journey_touched_case as (
+    select case_id from {{ ref('fct_dispute_case') }}
+    where {{ partition_window_filter('partition_key', grain='month') }}
+    union
+    select built.mediation_case_id from {{ this }} as built
+    where built.mediation_case_id is not null
+      and not exists (select 1 from {{ ref('fct_dispute_case') }} as dispute
+        where dispute.case_id = built.mediation_case_id)
+),
+
+journey_record as (
+    select record_id from {{ ref('int_governance__record') }} where {{ partition_window_filter('partition_key') }}
+    union
+    select origin_record_id from {{ this }}
+    where origin_record_id is not null and (
+        {{ partition_window_filter('partition_key') }}
+        or mediation_case_id in (select case_id from journey_touched_case))
+    union
+    select referral_record_id from {{ ref('int_mediation_cases__cases') }}
+    where referral_record_id is not null and case_id in (select case_id from journey_touched_case)
+),
+
+journey_case as (
+    select case_id from journey_touched_case
+    union
+    select case_id from {{ ref('int_mediation_cases__cases') }}
+    where referral_record_id in (select record_id from journey_record)
+    union
+    select mediation_case_id from {{ this }}
+    where mediation_case_id is not null and origin_record_id in (select record_id from journey_record)
+),
+{%- endmacro %}
+
+{#- Post-hook of fct_dispute_journey: deletes the journeys an incremental run rebuilt none for: a record's journey whose
+    record left the window's partitions (gone, or back to an older version that is no dispute) or is no dispute any
+    more; a case's own journey when the case is gone or a record's journey now holds it. -#}
+{% macro delete_dispute_journeys_gone() -%}
+{%- if execute and is_incremental() -%}
+{%- set in_window = partition_window_filter('partition_key') -%}
+{#- a record's journey id is source:record_id; a lookup by it reads one column, not a join of two -#}
+delete from {{ this }}
+where journey_id in (
+    select journey_id from {{ this }}
+    where {{ in_window }} and origin_record_id is not null
+      and journey_id not in (
+        select source || ':' || record_id from {{ ref('int_governance__record') }}
+        where {{ in_window }} and coalesce(is_dispute, false))
+    union all
+    select source || ':' || record_id from {{ ref('int_governance__record') }}
+    where {{ in_window }} and not coalesce(is_dispute, false)
+);
+delete from {{ this }}
+where origin_record_id is null and (
+    not exists (select 1 from {{ ref('fct_dispute_case') }} as dispute
+        where dispute.case_id = {{ this }}.mediation_case_id)
+    or mediation_case_id in (select mediation_case_id from {{ this }}
+        where origin_record_id is not null and mediation_case_id is not null)
+)
+{%- endif -%}
+{%- endmacro %}

@@ -6,11 +6,34 @@
   Resolving stage: people's mediation when it succeeded; litigation when a failed mediation went to court;
   administrative mediation when the record was closed without a referral. Unresolved: a failed mediation not taken
   further. In progress: the record is open, or the mediation has no outcome yet.
+  Incremental: a run rebuilds the journeys of the records and cases its window can change (all without a window),
+  and of every record and case linked to them (macro dispute_journey_rebuild_ctes); a journey gone is deleted
+  (post-hook).
+  partition_key: the landed partition of the dispute record's version (of the case's, for a journey without one).
 -#}
-with report as (
-    select source, record_id, occurred_at, district_code, street_code, is_closed
+{{ config(
+    materialized='incremental',
+    unique_key='journey_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ delete_dispute_journeys_gone() }}",
+) }}
+{%- set increment = is_incremental() %}
+
+with
+{%- if increment %}
+{{ dispute_journey_rebuild_ctes() }}
+{%- endif %}
+
+report as (
+    select source, record_id, occurred_at, district_code, street_code, is_closed, partition_key
+    {%- if increment %}
+    from {{ rows_where(ref('int_governance__record'),
+        'is_dispute and record_id in (select record_id from journey_record)') }} as record
+    {%- else %}
     from {{ ref('int_governance__record') }}
     where is_dispute
+    {%- endif %}
 ),
 
 mediation as (
@@ -22,9 +45,13 @@ mediation as (
         dispute.outcome_code,
         dispute.is_mediation_success,
         coalesce(dispute.is_referred_to_litigation, false) as is_referred_to_litigation,
-        referral.referral_record_id
+        referral.referral_record_id,
+        dispute.partition_key
     from {{ ref('fct_dispute_case') }} as dispute
     left join {{ ref('int_mediation_cases__cases') }} as referral on referral.case_id = dispute.case_id
+    {%- if increment %}
+    where dispute.case_id in (select case_id from journey_case)
+    {%- endif %}
 ),
 
 -- the referring record of each mediation case; a record referred twice keeps its first case, accepted first
@@ -51,14 +78,15 @@ step as (
         report.is_closed as report_is_closed,
         linked.case_id,
         linked.is_mediation_success,
-        linked.is_referred_to_litigation
+        linked.is_referred_to_litigation,
+        report.partition_key
     from report
     left join (select * from mediation_link where is_linked) as linked
         on linked.report_source = report.source and linked.report_record_id = report.record_id
     union all
     select
         'mediation_cases:' || case_id, null, null, cast(accepted_date as timestamptz), district_code, street_code,
-        null, case_id, is_mediation_success, is_referred_to_litigation
+        null, case_id, is_mediation_success, is_referred_to_litigation, partition_key
     from mediation_link
     where not is_linked
 ),
@@ -80,7 +108,8 @@ journey as (
             when is_mediation_success then 'people_mediation'
             when not is_mediation_success and is_referred_to_litigation then 'litigation'
         end as resolved_stage,
-        case when case_id is null then not report_is_closed else is_mediation_success is null end as is_in_progress
+        case when case_id is null then not report_is_closed else is_mediation_success is null end as is_in_progress,
+        partition_key
     from step
 ),
 
@@ -112,6 +141,7 @@ select
         when stage.is_grassroots then 'resolved_at_grassroots'
         else 'escalated'
     end as varchar) as journey_status,
-    cast(coalesce(stage.is_grassroots, false) and not journey.is_in_progress as boolean) as is_resolved_at_grassroots
+    cast(coalesce(stage.is_grassroots, false) and not journey.is_in_progress as boolean) as is_resolved_at_grassroots,
+    cast(journey.partition_key as date) as partition_key
 from journey
 left join stage on stage.stage_code = journey.resolved_stage

@@ -6,7 +6,19 @@
   min_baseline_mean); the week is flagged when count >= min_count and the Poisson tail probability
   P(X >= count) <= max_tail_probability. Severity: the highest cfg_risk_severity level whose min_surprise the
   surprise -log10 P reaches. Rows: every street × week × group with a case.
+  Incremental: a run judges again only the cells whose counts differ from those built and the
+  max_baseline_weeks weeks after them (whose baseline they are in); every cell when the first week of data moved. A
+  cell left without cases is written with case_count 0 and deleted by the post-hook.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='hotspot_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ 'delete from ' ~ this ~ ' where case_count = 0' if is_incremental() else '' }}",
+) }}
+{%- set increment = is_incremental() %}
+
 with rule as (
     select
         cast(min_baseline_weeks as integer) as min_baseline_weeks,
@@ -56,6 +68,47 @@ cell as (
         and observed.week_start = week.week_start
 ),
 
+{%- if increment %}
+
+built as (
+    select hotspot_id, district_code, street_code, category_group_code, week_start, case_count, record_count
+    from {{ this }}
+),
+
+-- cells whose counts (or district) differ from those built
+changed_cell as (
+    select
+        coalesce(observed.street_code, built.street_code) as street_code,
+        coalesce(observed.category_group_code, built.category_group_code) as category_group_code,
+        coalesce(observed.week_start, built.week_start) as week_start,
+        observed.street_code is null as is_gone
+    from observed
+    full outer join built
+        on built.district_code = observed.district_code
+        and built.street_code = observed.street_code
+        and built.category_group_code = observed.category_group_code
+        and built.week_start = observed.week_start
+    where observed.case_count is distinct from built.case_count
+       or observed.record_count is distinct from built.record_count
+),
+
+-- the cells judged again: the changed ones and the weeks whose baseline holds them; all when the first week moved
+judged_cell as (
+    select distinct changed.street_code, changed.category_group_code, cell.week_start
+    from changed_cell as changed
+    cross join rule
+    inner join cell
+        on cell.street_code = changed.street_code
+        and cell.category_group_code = changed.category_group_code
+        and cell.week_start >= changed.week_start
+        and cell.week_start <= changed.week_start + to_days(7 * rule.max_baseline_weeks)
+    union
+    select street_code, category_group_code, week_start
+    from cell
+    where (select min(week_start) from observed) is distinct from (select min(week_start) from built)
+),
+{%- endif %}
+
 baseline as (
     select current_week.street_code, current_week.category_group_code, current_week.week_start,
         count(*) as baseline_weeks, avg(earlier.case_count) as baseline_mean
@@ -66,6 +119,12 @@ baseline as (
         and earlier.category_group_code = current_week.category_group_code
         and earlier.week_start < current_week.week_start
         and earlier.week_start >= current_week.week_start - to_days(7 * rule.max_baseline_weeks)
+    {%- if increment %}
+    where exists (select 1 from judged_cell
+        where judged_cell.street_code = current_week.street_code
+          and judged_cell.category_group_code = current_week.category_group_code
+          and judged_cell.week_start = current_week.week_start)
+    {%- endif %}
     group by current_week.street_code, current_week.category_group_code, current_week.week_start
 ),
 
@@ -82,6 +141,12 @@ judged as (
     cross join rule
     left join baseline using (street_code, category_group_code, week_start)
     where cell.case_count > 0
+    {%- if increment %}
+      and exists (select 1 from judged_cell
+        where judged_cell.street_code = cell.street_code
+          and judged_cell.category_group_code = cell.category_group_code
+          and judged_cell.week_start = cell.week_start)
+    {%- endif %}
 ),
 
 -- P(X >= count) for X ~ Poisson(expected): the upper tail summed term by term (exact where it matters: small p)
@@ -142,3 +207,22 @@ select
          where severity.min_surprise <= flagged.surprise)
     end as varchar) as severity_code
 from flagged
+{%- if increment %}
+union all
+-- a cell built with cases that has none now: deleted by the post-hook
+select
+    built.hotspot_id, built.district_code, built.street_code, built.week_start, built.category_group_code,
+    0, 0, 0, cast(null as double), cast(null as double), cast(null as double), cast(null as double), false,
+    cast(null as varchar)
+from built
+where not exists (select 1 from observed
+    where observed.district_code = built.district_code
+      and observed.street_code = built.street_code
+      and observed.category_group_code = built.category_group_code
+      and observed.week_start = built.week_start)
+  and exists (select 1 from changed_cell
+    where changed_cell.is_gone
+      and changed_cell.street_code = built.street_code
+      and changed_cell.category_group_code = built.category_group_code
+      and changed_cell.week_start = built.week_start)
+{%- endif %}
