@@ -71,7 +71,9 @@ def hotspots(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> li
         mp.setenv("CITYBRAIN_LANDING", str(tmp / "landing"))
         mp.setenv("CITYBRAIN_DBT_PLUGINS", str(DBT_PROJECT / "plugins"))
         result = dbtRunner().invoke([
-            "build", "--select", "cfg_risk_hotspot_rule", "cfg_risk_severity", "mart_risk_hotspot",
+            # the mart and every seed upstream of it: as an incremental model it records the standard it was
+            # built with (macros/standard_version.sql)
+            "build", "--select", "+mart_risk_hotspot,resource_type:seed", "mart_risk_hotspot",
             "--indirect-selection", "cautious",
             "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
