@@ -62,7 +62,7 @@ demo: setup
 # Files go out in collection order, the end-to-end ones first (tests/conftest.py), not the largest first.
 TEST_WORKERS ?= 2
 
-# setup (pip) and browser (apt-get) wait on the network, not on each other: they run side by side.
+# setup (uv) and browser (apt-get) wait on the network, not on each other: they run side by side.
 test:
 	$(MAKE) --no-print-directory -j2 setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
