@@ -109,22 +109,27 @@ judged_cell as (
 ),
 {%- endif %}
 
+-- the cells this run judges: every cell, or on an increment those of judged_cell
+cell_to_judge as (
+    select * from cell
+    {%- if increment %}
+    where exists (select 1 from judged_cell
+        where judged_cell.street_code = cell.street_code
+          and judged_cell.category_group_code = cell.category_group_code
+          and judged_cell.week_start = cell.week_start)
+    {%- endif %}
+),
+
 baseline as (
     select current_week.street_code, current_week.category_group_code, current_week.week_start,
         count(*) as baseline_weeks, avg(earlier.case_count) as baseline_mean
-    from cell as current_week
+    from cell_to_judge as current_week
     cross join rule
     inner join cell as earlier
         on earlier.street_code = current_week.street_code
         and earlier.category_group_code = current_week.category_group_code
         and earlier.week_start < current_week.week_start
         and earlier.week_start >= current_week.week_start - to_days(7 * rule.max_baseline_weeks)
-    {%- if increment %}
-    where exists (select 1 from judged_cell
-        where judged_cell.street_code = current_week.street_code
-          and judged_cell.category_group_code = current_week.category_group_code
-          and judged_cell.week_start = current_week.week_start)
-    {%- endif %}
     group by current_week.street_code, current_week.category_group_code, current_week.week_start
 ),
 
@@ -137,16 +142,10 @@ judged as (
             then greatest(baseline.baseline_mean, rule.min_baseline_mean) end as expected_count,
         rule.min_count,
         rule.max_tail_probability
-    from cell
+    from cell_to_judge as cell
     cross join rule
     left join baseline using (street_code, category_group_code, week_start)
     where cell.case_count > 0
-    {%- if increment %}
-      and exists (select 1 from judged_cell
-        where judged_cell.street_code = cell.street_code
-          and judged_cell.category_group_code = cell.category_group_code
-          and judged_cell.week_start = cell.week_start)
-    {%- endif %}
 ),
 
 -- P(X >= count) for X ~ Poisson(expected): the upper tail summed term by term (exact where it matters: small p)
