@@ -7,6 +7,8 @@
     python -m bench.stages checks [--start D --end D]                      (every GX suite)
     python -m bench.stages prepare       (untimed: dbt's parse for the scenario's warehouse, as `make setup` does)
 
+Each stage imports what it runs and nothing else: its process's start-up counts in its time.
+
 The dbt stage runs dbt as the pipeline does (no JSON artifacts) and writes the wall seconds dbt spent in data tests
 to `--report` (their share of the nodes' time in dbt's structured log), so the checks' share of a build counts the
 dbt tests as well as the GX suites.
@@ -24,9 +26,6 @@ from pathlib import Path
 
 from pipelines import settings
 from pipelines.dbt_environment import NO_ARTIFACTS, run_environment, window_environment
-from pipelines.ingestion.contracts import load_contracts
-from pipelines.ingestion.landing import land_partitions
-from pipelines.warehouse import warehouse_connection
 
 # dbt's unit tests check logic, not data: the pipeline runs them in CI, not in a build (pipelines/assets/dbt.py)
 BUILD_EXCLUDE = "test_type:unit"
@@ -47,6 +46,10 @@ def partition_keys(partition_type: str, start: date, end: date) -> list[str]:
 
 
 def land(start: date, end: date, sources: list[str]) -> None:
+    from pipelines.ingestion.contracts import load_contracts
+    from pipelines.ingestion.landing import land_partitions
+    from pipelines.warehouse import warehouse_connection
+
     contracts = load_contracts()
     with warehouse_connection() as connection:
         for source in sources:
@@ -70,8 +73,9 @@ def dbt(dbt_vars: str, select: str | None, exclude: str, resource_types: list[st
                "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
                "--target-path", str(target), *(["--select", select] if select else []),
                *(option for kind in resource_types for option in ("--resource-type", kind))]
+    # dbt's own log beside its target, as dagster-dbt places it for the pipeline's runs
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, **run_environment(window)})
+                               env={**os.environ, **run_environment(window), "DBT_LOG_PATH": str(target)})
     times = NodeTimes()
     for line in process.stdout:
         times.read(line)
@@ -116,6 +120,7 @@ class NodeTimes:
 
 def checks(start: date | None, end: date | None) -> None:
     from pipelines.quality.gx_runner import load_suites, run_suite
+    from pipelines.warehouse import warehouse_connection
 
     window = (start, end) if start else None
     with warehouse_connection() as connection:

@@ -195,14 +195,17 @@ def _check_round_trip(pattern: str) -> None:
 
 # --- YAML with line numbers -----------------------------------------------------------------------------------
 
+# libyaml's safe loader where PyYAML was built with it: every process that lands or checks parses every contract
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 class ContractSource:
     """A contract's YAML, parsed, with the line of every key for error messages."""
 
     def __init__(self, text: str, file_name: str):
         self.file_name = file_name
         try:
-            self.root = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data = yaml.safe_load(text)
+            self.root = yaml.compose(text, Loader=YAML_LOADER)
+            self.data = yaml.load(text, Loader=YAML_LOADER)
         except yaml.YAMLError as error:
             raise ContractError(f"{file_name}: not valid YAML: {error}") from None
         if not isinstance(self.root, yaml.MappingNode):
