@@ -1,10 +1,13 @@
 """One Parquet schema per landed source, so readers need no `union_by_name` (which makes every query read every
 landed file's footer to unify them). The schema is what landing writes now: the contract's columns, then lineage.
 A partition landed before the contract gained or lost a column is rewritten to it (its rows unchanged, a new column
-NULL) when the source next lands; the rewrite swaps the file atomically, like landing does."""
+NULL) when the source next lands; the rewrite swaps the file atomically, like landing does. A marker in the source's
+folder names the columns its files were last conformed to, so a landing under an unchanged contract reads no other
+file."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -14,6 +17,8 @@ import pyarrow.parquet as pq
 from pipelines.warehouse import restrict_to_owner
 
 LANDED_ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size: its readers split a scan by row group
+# In a source's landing folder, beside its partition folders (readers glob `*/*.parquet`, so never read it)
+CONFORMED_MARKER = ".conformed_columns.json"
 
 
 def write_landed_file(table: pa.Table, path: Path) -> None:
@@ -24,8 +29,13 @@ def write_landed_file(table: pa.Table, path: Path) -> None:
 
 
 def conform_landed_files(reference: Path, landed: list[Path]) -> list[Path]:
-    """Rewrite every landed file whose columns differ from the `reference` file's to its schema; returns them."""
+    """Rewrite every landed file whose columns differ from the `reference` file's to its schema; returns them.
+    The source folder's marker names the columns every file there was last conformed to: while the reference
+    has the same, no file needs reading (a day's landing would otherwise read every landed footer)."""
     schema = pq.read_schema(reference)
+    marker = reference.parent.parent / CONFORMED_MARKER
+    if marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == schema.names:
+        return []
     rewritten = []
     for path in landed:
         present = pq.read_schema(path).names
@@ -38,4 +48,8 @@ def conform_landed_files(reference: Path, landed: list[Path]) -> list[Path]:
                                    names=schema.names), temporary)
         os.replace(temporary, path)
         rewritten.append(path)
+    temporary = marker.with_name(f"{marker.name}.writing")
+    temporary.write_text(json.dumps(schema.names, ensure_ascii=False), encoding="utf-8")
+    restrict_to_owner(temporary)
+    os.replace(temporary, marker)
     return rewritten
