@@ -71,9 +71,11 @@ request as (
     select * from window_request
     union
     -- later requests whose repeat flag the window's requests decide, as they are now and as they were built;
-    -- they lie in the history span, which bounds the scan (the window's own requests are among them)
+    -- they lie in the history span, which bounds the scan, outside the window's partitions (window_request holds
+    -- every row of those): on a new day there are none, and no whole row of the span is read
     select * from {{ ref('int_hotline_12345__work_orders') }}
     where accepted_at between (select earliest from history_span) and (select latest from history_span)
+      and not {{ partition_window_filter('partition_key') }}
       and work_order_id in (
         select later.work_order_id
         from changed
