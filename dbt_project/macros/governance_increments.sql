@@ -38,21 +38,28 @@ hash({{ columns | join(', ') }})
 {%- endmacro %}
 
 {#- rows_where(relation, condition): a parenthesised select of the rows of `relation` that `condition` (a predicate
-    on its short key columns, e.g. `case_hash in (select ...)`) picks out. DuckDB narrows a scan by a join only for
+    on its short key columns, e.g. `case_hash in (select ...)`, or a list of them: the rows any one picks out) picks
+    out. DuckDB narrows a scan by a join only for
     its key column: every other column of every row would still be read. So the rows are found by the key columns
     alone and then read whole by rowid (`relation` is a table); a lookup of a few thousand rows costs one key
-    column, not the table. A unit test's relation is a fixture (no rowid): it is read directly. -#}
+    column, not the table; each predicate of a list finds its rows by itself (an OR of two lookups is no join: it
+    reads and tests every key). A unit test's relation is a fixture (no rowid): it is read directly. -#}
 {% macro rows_where(relation, condition) -%}
 {{ return(adapter.dispatch('rows_where', 'citybrain')(relation, condition)) }}
 {%- endmacro %}
 
 {% macro default__rows_where(relation, condition) -%}
-(select * from {{ relation }} where {{ condition }})
+{%- set conditions = [condition] if condition is string else condition -%}
+(select * from {{ relation }} where ({{ conditions | join(') or (') }}))
 {%- endmacro %}
 
 {% macro duckdb__rows_where(relation, condition) -%}
+{%- set conditions = [condition] if condition is string else condition -%}
 {%- if model.resource_type == 'model' -%}
-(select * from {{ relation }} where rowid in (select rowid from {{ relation }} where {{ condition }}))
+(select * from {{ relation }} where rowid in (
+    {%- for predicate in conditions %}
+    select rowid from {{ relation }} where {{ predicate }}{% if not loop.last %} union all{% endif %}
+    {%- endfor %}))
 {%- else -%}
 {{ default__rows_where(relation, condition) }}
 {%- endif -%}
@@ -177,8 +184,8 @@ gov_touched_series as (
 
 gov_series_record as (
     select source, record_id, case_id
-    from {{ rows_where(member, 'series_hash in (select series_hash from gov_touched_series)'
-        ~ ' or record_hash in (select record_hash from gov_touched)') }} as member
+    from {{ rows_where(member, ['series_hash in (select series_hash from gov_touched_series)',
+        'record_hash in (select record_hash from gov_touched)']) }} as member
 ),
 
 gov_built_case as (
