@@ -38,21 +38,28 @@ hash({{ columns | join(', ') }})
 {%- endmacro %}
 
 {#- rows_where(relation, condition): a parenthesised select of the rows of `relation` that `condition` (a predicate
-    on its short key columns, e.g. `case_hash in (select ...)`) picks out. DuckDB narrows a scan by a join only for
+    on its short key columns, e.g. `case_hash in (select ...)`, or a list of them: the rows any one picks out) picks
+    out. DuckDB narrows a scan by a join only for
     its key column: every other column of every row would still be read. So the rows are found by the key columns
     alone and then read whole by rowid (`relation` is a table); a lookup of a few thousand rows costs one key
-    column, not the table. A unit test's relation is a fixture (no rowid): it is read directly. -#}
+    column, not the table; each predicate of a list finds its rows by itself (an OR of two lookups is no join: it
+    reads and tests every key). A unit test's relation is a fixture (no rowid): it is read directly. -#}
 {% macro rows_where(relation, condition) -%}
 {{ return(adapter.dispatch('rows_where', 'citybrain')(relation, condition)) }}
 {%- endmacro %}
 
 {% macro default__rows_where(relation, condition) -%}
-(select * from {{ relation }} where {{ condition }})
+{%- set conditions = [condition] if condition is string else condition -%}
+(select * from {{ relation }} where ({{ conditions | join(') or (') }}))
 {%- endmacro %}
 
 {% macro duckdb__rows_where(relation, condition) -%}
+{%- set conditions = [condition] if condition is string else condition -%}
 {%- if model.resource_type == 'model' -%}
-(select * from {{ relation }} where rowid in (select rowid from {{ relation }} where {{ condition }}))
+(select * from {{ relation }} where rowid in (
+    {%- for predicate in conditions %}
+    select rowid from {{ relation }} where {{ predicate }}{% if not loop.last %} union all{% endif %}
+    {%- endfor %}))
 {%- else -%}
 {{ default__rows_where(relation, condition) }}
 {%- endif -%}
@@ -177,8 +184,8 @@ gov_touched_series as (
 
 gov_series_record as (
     select source, record_id, case_id
-    from {{ rows_where(member, 'series_hash in (select series_hash from gov_touched_series)'
-        ~ ' or record_hash in (select record_hash from gov_touched)') }} as member
+    from {{ rows_where(member, ['series_hash in (select series_hash from gov_touched_series)',
+        'record_hash in (select record_hash from gov_touched)']) }} as member
 ),
 
 gov_built_case as (
@@ -208,21 +215,66 @@ gov_rebuilt_case as (
 ),
 {%- endmacro %}
 
+{#- The cases a windowed run of fct_governance_case and bridge_governance_case_record rebuilds (macro
+    governance_rebuild_ctes: case_id, case_hash, and is_built: the case was in the bridge as built), found once
+    per invocation by the pre-hook of fct_governance_case and read by that model, its post-hook and the bridge:
+    both find them from the same inputs (the members now, the bridge as built), since the bridge runs after the
+    fact and before anything else rebuilds it. A relation of the ops schema, which keeps the invocation's id: the
+    bridge finds the cases itself in an invocation that did not build the fact. -#}
+{% macro governance_rebuilt_case_relation() -%}
+{{ return(api.Relation.create(database=target.database, schema='ops', identifier='governance_rebuilt_case')) }}
+{%- endmacro %}
+
+{#- A parenthesised select of this invocation's rows of governance_rebuilt_case_relation(). -#}
+{% macro governance_rebuilt_cases() -%}
+(select case_id, case_hash, is_built from {{ governance_rebuilt_case_relation() }}
+ where invocation_id = '{{ invocation_id }}')
+{%- endmacro %}
+
+{#- Whether this invocation's fct_governance_case kept the cases to rebuild (when it found none, the bridge looks
+    again, and finds none). -#}
+{% macro governance_rebuilt_cases_found() -%}
+{%- if execute and model.resource_type == 'model' -%}
+    {%- set relation = governance_rebuilt_case_relation() -%}
+    {#- written by a hook, so not in dbt's cache of relations: asked of the database -#}
+    {%- set table = run_query("select count(*) from information_schema.tables where table_catalog = '"
+        ~ relation.database ~ "' and table_schema = '"
+        ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'") -%}
+    {%- if table.columns[0].values()[0] > 0 -%}
+        {%- set found = run_query('select exists (select 1 from ' ~ relation
+            ~ " where invocation_id = '" ~ invocation_id ~ "')") -%}
+        {{ return(found.columns[0].values()[0]) }}
+    {%- endif -%}
+{%- endif -%}
+{{ return(false) }}
+{%- endmacro %}
+
+{#- Pre-hook of fct_governance_case: the cases its windowed run rebuilds, kept for the model, its post-hook and the
+    bridge. -#}
+{% macro create_governance_rebuilt_cases() -%}
+{%- set built = governance_bridge_as_built() -%}
+{%- if execute and governance_increment() and built is not none -%}
+create or replace table {{ governance_rebuilt_case_relation() }} as
+with {{ governance_rebuild_ctes(ref('int_governance__case_member'), built) }}
+marked as (
+    select case_id, case_hash, case_id in (select case_id from gov_built_case) as is_built
+    from gov_rebuilt_case
+)
+select '{{ invocation_id }}' as invocation_id, * from marked
+{%- endif -%}
+{%- endmacro %}
+
 {#- Post-hook of fct_governance_case: deletes the rebuilt cases that no record opens any more. -#}
 {% macro delete_governance_cases_gone() -%}
 {%- set built = governance_bridge_as_built() -%}
 {%- if execute and governance_increment() and built is not none -%}
 delete from {{ this }}
 where case_id in (
-    with {{ governance_rebuild_ctes(ref('int_governance__case_member'), built) }}
-    gone as (
-        select case_id from gov_built_case
-        except
-        select case_id from {{ rows_where(ref('int_governance__case_member'),
-            'case_hash in (select case_hash from gov_rebuilt_case)') }} as member
-    )
-    select case_id from gone
-  )
+    select case_id from {{ governance_rebuilt_cases() }} as rebuilt where is_built
+    except
+    select case_id from {{ rows_where(ref('int_governance__case_member'),
+        'case_hash in (select case_hash from ' ~ governance_rebuilt_cases() ~ ' as rebuilt)') }} as member
+)
 {%- endif -%}
 {%- endmacro %}
 

@@ -48,7 +48,7 @@ record as (
             and record.category_group_code is not null as is_matchable
     {%- if governance_increment() %}
     from {{ rows_where(ref('int_governance__record'),
-        'record_hash in (select record_hash from touched) or series_hash in (select series_hash from touched_series)') }}
+        ['record_hash in (select record_hash from touched)', 'series_hash in (select series_hash from touched_series)']) }}
         as record
     {%- else %}
     from {{ ref('int_governance__record') }} as record

@@ -2,7 +2,8 @@
   Each governance case's records (一件事-来源记录), with the rule that matched each (docs/governance.md).
   partition_key: the landed partition of the record's version.
   Incremental: a windowed run rebuilds the records of the cases fct_governance_case rebuilds (it runs after that
-  model, which reads this one as built); a record gone upstream is deleted (macros/governance_increments.sql).
+  model, which reads this one as built, and reads the cases it kept; it finds them itself in an invocation that did
+  not build the fact); a record gone upstream is deleted (macros/governance_increments.sql).
 -#}
 -- depends_on: {{ ref('fct_governance_case') }}
 {{ config(
@@ -14,15 +15,17 @@
 ) }}
 
 {%- set increment = governance_increment() -%}
+{%- set kept = increment and governance_rebuilt_cases_found() -%}
 
 with
-{%- if increment %}
+{%- if increment and not kept %}
 {{ governance_rebuild_ctes(ref('int_governance__case_member'), this) }}
 {%- endif %}
 
 member as (
     {%- if increment %}
-    select * from {{ rows_where(ref('int_governance__case_member'), 'case_hash in (select case_hash from gov_rebuilt_case)') }}
+    select * from {{ rows_where(ref('int_governance__case_member'), 'case_hash in (select case_hash from '
+        ~ (governance_rebuilt_cases() ~ ' as rebuilt' if kept else 'gov_rebuilt_case') ~ ')') }}
         as member
     {%- else %}
     select * from {{ ref('int_governance__case_member') }} as member

@@ -36,5 +36,6 @@ select
     cast(member.record_id as varchar) as record_id,
     cast(member.community_code as varchar) as community_code
 from flagged_case
-inner join {{ rows_where(ref('int_governance__case_member'), 'case_hash in (select case_hash from flagged_case)') }}
+-- distinct: without it DuckDB expects more flagged cases than members and hashes the 1.3 million members instead
+inner join {{ rows_where(ref('int_governance__case_member'), 'case_hash in (select distinct case_hash from flagged_case)') }}
     as member on member.case_id = flagged_case.case_id

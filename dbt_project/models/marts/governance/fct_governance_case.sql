@@ -5,30 +5,28 @@
   landed partition of its records' versions.
   Incremental: a windowed run rebuilds the cases of the records int_governance__case_member recomputed for the
   window's partitions, and the cases those records were in as the bridge was built (it is read before the bridge
-  is rebuilt); a case no record opens any more is deleted (macros/governance_increments.sql).
+  is rebuilt); a case no record opens any more is deleted (macros/governance_increments.sql). Its pre-hook finds
+  these cases once and keeps them for the model, its post-hook and the bridge.
 -#}
 {{ config(
     materialized='incremental',
     unique_key='case_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    pre_hook="{{ create_governance_rebuilt_cases() }}",
     post_hook="{{ delete_governance_cases_gone() }}",
 ) }}
 
 {%- set built = governance_bridge_as_built() -%}
 {%- set increment = built is not none -%}
 
-with
-{%- if increment %}
-{{ governance_rebuild_ctes(ref('int_governance__case_member'), built) }}
-{%- endif %}
-
-member as (
+with member as (
     select
         *,
         row_number() over (partition by case_id order by occurred_at, source, record_id) as report_seq
     {%- if increment %}
-    from {{ rows_where(ref('int_governance__case_member'), 'case_hash in (select case_hash from gov_rebuilt_case)') }}
+    from {{ rows_where(ref('int_governance__case_member'),
+        'case_hash in (select case_hash from ' ~ governance_rebuilt_cases() ~ ' as rebuilt)') }}
         as member
     {%- else %}
     from {{ ref('int_governance__case_member') }}
