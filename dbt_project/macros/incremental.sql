@@ -30,6 +30,15 @@ partition_key desc, _source_file desc, _source_row desc
 {{ return(keys_sql) }}
 {%- endmacro %}
 
+{#- no_window_version_built_before(): the comment latest_versions_in_window and records_in_window put in a model's
+    SQL when, in an incremental run with a window, no built row came from the window's partitions (a new day). The
+    model's post-hook (delete_versions_gone_from) reads it from the compiled SQL: every row of the window is then
+    one this run inserted from the upstream's window, so there is nothing to delete and the upstream is not read
+    again. -#}
+{% macro no_window_version_built_before() -%}
+/* no built version came from the window */
+{%- endmacro %}
+
 {#- latest_versions_in_window(staging_model, record_key, grain): one row per record key (its latest landed version)
     for the records of the window; all records when no window is set. An incremental run reads only the window's
     partitions of the staging model, not all landed history: the built table already holds every other record's
@@ -41,6 +50,8 @@ partition_key desc, _source_file desc, _source_row desc
 {%- if is_incremental() and window_is_set() -%}
 {%- set in_window = partition_window_filter('partition_key', grain=grain) -%}
 {%- set built_keys = keys_built_in_window(record_key, grain) -%}
+{%- if not built_keys %}{{ no_window_version_built_before() }}
+{% endif -%}
 select latest.*
 from (
     select * from (
@@ -79,6 +90,8 @@ qualify row_number() over (partition by {{ record_key }} order by {{ latest_vers
     window (a new day), so neither reads the whole upstream table. -#}
 {% macro records_in_window(upstream_model, record_key, grain='day') -%}
 {%- set built_keys = keys_built_in_window(record_key, grain) -%}
+{%- if is_incremental() and window_is_set() and not built_keys %}{{ no_window_version_built_before() }}
+{% endif -%}
 select * from {{ ref(upstream_model) }}
 where {{ partition_window_filter('partition_key', grain=grain) }}
 {%- if built_keys %}
@@ -109,9 +122,10 @@ where version.{{ record_key }} is not null and {{ outside_window }}
     built rows of the window's partitions whose version (record key, partition_key) the upstream no longer has:
     a record removed from a re-landed partition (and landed nowhere else) leaves the model without a full refresh.
     Every other record of the window was just rebuilt from its latest version, which the upstream still has. Only
-    the upstream's rows of the window are read (a row of the window can only match one of them). -#}
+    the upstream's rows of the window are read (a row of the window can only match one of them), and none when no
+    built row came from the window before this run (no_window_version_built_before). -#}
 {% macro delete_versions_gone_from(upstream_model, record_key, grain='day') -%}
-{%- if execute and is_incremental() -%}
+{%- if execute and is_incremental() and no_window_version_built_before() not in sql -%}
 delete from {{ this }}
 where {{ partition_window_filter('partition_key', grain=grain) }}
   and not exists (

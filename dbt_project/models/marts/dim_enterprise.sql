@@ -7,7 +7,8 @@
   never deleted; should it come back, a new version starts.
   Incremental on uscc: a run recomputes, from all snapshots, the whole history of every enterprise its window's
   snapshots hold or whose built versions begin, end or run through them; a run whose window holds no snapshot
-  recomputes nothing.
+  recomputes nothing. When the window's one month is landed for the first time, an enterprise it holds unchanged
+  from the landed month before is left as built (its history cannot change: see the CTE continued).
 -#}
 {{ config(
     materialized='incremental',
@@ -40,15 +41,41 @@ window_month as (
 
 ),
 
+continued as (
+
+    -- the first landing of one month (no built version begins or ends in it): an enterprise it holds in the state
+    -- of the landed month before keeps its history as built, its version simply runs on through the month (most
+    -- enterprises, most months)
+    select in_window.uscc
+    from snapshot as in_window
+    inner join snapshot_month on snapshot_month.month = in_window.partition_key
+    inner join snapshot as before_window
+        on before_window.uscc = in_window.uscc
+        and before_window.partition_key = snapshot_month.previous_month
+        and before_window.version_hash = in_window.version_hash
+    where {{ partition_window_filter('in_window.partition_key', grain='month') }}
+      and (select count(*) from window_month) = 1
+      and not exists (
+          select 1 from {{ this }}
+          where {{ partition_window_filter('valid_from', grain='month') }}
+             or {{ partition_window_filter('valid_to', grain='month') }}
+      )
+
+),
+
 recomputed as (
 
-    select uscc from snapshot where {{ partition_window_filter('partition_key', grain='month') }}
-    union
-    select uscc from {{ this }}
-    where {{ partition_window_filter('valid_from', grain='month') }}
-       or {{ partition_window_filter('valid_to', grain='month') }}
-       or (valid_from <= (select max(month) from window_month)
-           and coalesce(valid_to, date '9999-12-31') > (select min(month) from window_month))
+    select touched.uscc
+    from (
+        select uscc from snapshot where {{ partition_window_filter('partition_key', grain='month') }}
+        union
+        select uscc from {{ this }}
+        where {{ partition_window_filter('valid_from', grain='month') }}
+           or {{ partition_window_filter('valid_to', grain='month') }}
+           or (valid_from <= (select max(month) from window_month)
+               and coalesce(valid_to, date '9999-12-31') > (select min(month) from window_month))
+    ) as touched
+    where not exists (select 1 from continued where continued.uscc = touched.uscc)
 
 ),
 {%- endif %}
