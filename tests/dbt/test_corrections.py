@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import shutil
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -208,3 +208,35 @@ def test_without_the_salt_the_first_pseudonym_fails_with_one_clear_message(wareh
     errors = [r for r in result.result.results if r.status == "error"]
     assert [r.node.name for r in errors] == ["int_hotline_12345__work_orders"]
     assert "CITYBRAIN_PSEUDONYM_SALT is not set" in str(errors[0].message)
+
+
+def test_a_staging_view_is_created_again_only_when_its_sql_changed(warehouse):
+    """Every run selects the staging views of its sources; a view whose SQL is the same is left as it is (it
+    reads the landed files by a glob: a partition landed since is in it), one whose SQL changed is created again
+    (here: another landing folder, so the view reads that one)."""
+    view, left_as_it_is = "stg_hotline_12345__work_orders", "OK (view unchanged)"
+
+    def run_view(*extra: str) -> str:
+        results = warehouse.dbt("run", "--select", view, *extra).result.results
+        return next(str(result.message) for result in results if result.node.name == view)
+
+    def rows() -> int:
+        return warehouse.query(f"select count(*) from staging.{view}")[0][0]
+
+    day_4, day_5 = DAY_3 + timedelta(days=1), DAY_3 + timedelta(days=2)
+    warehouse.land(day_4, [order("L1", day_4)])
+    run_view()
+    assert run_view() == left_as_it_is
+    landed = rows()
+    warehouse.land(day_5, [order("L2", day_5)])
+    assert run_view() == left_as_it_is and rows() == landed + 1
+
+    landing = warehouse.env["CITYBRAIN_LANDING"]
+    warehouse.env["CITYBRAIN_LANDING"] = str(warehouse.root / "no_landing_yet")
+    try:
+        assert run_view() != left_as_it_is and rows() == 0
+    finally:
+        warehouse.env["CITYBRAIN_LANDING"] = landing
+    assert run_view() != left_as_it_is and rows() == landed + 1
+    assert run_view() == left_as_it_is
+    assert run_view("--full-refresh") != left_as_it_is and rows() == landed + 1
