@@ -10,7 +10,9 @@ from collections import Counter
 from pipelines import settings
 from pipelines.quality.gx_runner import load_suites, seed_references
 
-GX_AS_DBT = {"expect_column_values_to_not_be_null": "not_null", "expect_column_values_to_be_unique": "unique"}
+GX_AS_DBT = {"expect_column_values_to_not_be_null": "not_null", "expect_column_values_to_be_unique": "unique",
+             # a pattern on a model column is one check: the GX suite's regex or a dbt matches_pattern test
+             "expect_column_values_to_match_regex": "matches_pattern"}
 # plain checks of a relation's keys and required columns: one required_and_unique test per relation
 KEY_TESTS = ("not_null", "unique", "unique_combination_of_columns", "required_and_unique")
 
