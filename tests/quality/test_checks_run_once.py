@@ -101,3 +101,13 @@ def test_a_relations_required_and_unique_columns_are_one_test():
                     if node["test_metadata"]["name"] in KEY_TESTS and node["config"]["severity"].lower() == "error"
                     and not node["config"].get("where"))
     assert [relation for relation, count in plain.items() if count > 1] == []
+
+
+def test_a_relations_warn_not_null_checks_are_one_test():
+    """The columns standardization fills (NULL where a delivered value did not conform) are one WARN test per
+    relation, `<model>_conformed`, not one per column."""
+    warn = [node for node in manifest_tests() if node["test_metadata"]["name"] in ("not_null", "required_and_unique")
+            and node["config"]["severity"].lower() == "warn" and not node["config"].get("where")]
+    per_relation = Counter(node["attached_node"] for node in warn)
+    assert [relation for relation, count in per_relation.items() if count > 1] == []
+    assert all(node["name"] == node["attached_node"].split(".")[-1] + "_conformed" for node in warn)
