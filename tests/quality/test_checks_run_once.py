@@ -11,6 +11,7 @@ from pipelines import settings
 from pipelines.quality.gx_runner import load_suites, seed_references
 
 GX_AS_DBT = {"expect_column_values_to_not_be_null": "not_null", "expect_column_values_to_be_unique": "unique",
+             "expect_compound_columns_to_be_unique": "unique",
              # a pattern on a model column is one check: the GX suite's regex or a dbt matches_pattern test
              "expect_column_values_to_match_regex": "matches_pattern"}
 # plain checks of a relation's keys and required columns: one required_and_unique test per relation
@@ -39,7 +40,10 @@ def dbt_column_tests() -> set[tuple]:
                       for column, code_set in kwargs["code_sets"].items()}
         elif metadata["name"] == "required_and_unique":
             found |= {(model, column, "not_null", None) for column in kwargs.get("required", [])}
-            found |= {(model, column, "unique", None) for column in kwargs.get("unique", []) if isinstance(column, str)}
+            found |= {(model, column if isinstance(column, str) else tuple(column), "unique", None)
+                      for column in kwargs.get("unique", [])}
+        elif metadata["name"] == "unique_combination_of_columns":
+            found.add((model, tuple(kwargs["combination_of_columns"]), "unique", None))
         else:
             found.add((model, node.get("column_name"), metadata["name"], None))
     return found
@@ -53,7 +57,7 @@ def test_no_gx_expectation_on_a_model_repeats_a_dbt_test():
             continue
         model = suite.target.split(".")[1]
         for expectation in suite.expectations:
-            column = expectation["kwargs"].get("column")
+            column = expectation["kwargs"].get("column") or tuple(expectation["kwargs"].get("column_list", ()))
             kind = GX_AS_DBT.get(expectation["type"])
             references = seed_references(expectation)
             if kind and (model, column, kind, None) in dbt_tests:
