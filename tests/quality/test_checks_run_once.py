@@ -27,7 +27,7 @@ def manifest_tests() -> list[dict]:
 def dbt_column_tests() -> set[tuple]:
     """(model, column, test, seed column or None) of every column check of the generic data tests in the manifest,
     a folded test's columns each on their own: required_and_unique as not_null and unique, codes_in_code_sets as
-    relationships."""
+    relationships, seed_rows_valid as all three."""
     found = set()
     for node in manifest_tests():
         metadata, model = node["test_metadata"], node["attached_node"].split(".")[-1]
@@ -38,7 +38,9 @@ def dbt_column_tests() -> set[tuple]:
         elif metadata["name"] == "codes_in_code_sets":
             found |= {(model, column, "relationships", (code_set["to"].split("'")[1], code_set["field"]))
                       for column, code_set in kwargs["code_sets"].items()}
-        elif metadata["name"] == "required_and_unique":
+        elif metadata["name"] in ("required_and_unique", "seed_rows_valid"):
+            found |= {(model, column, "relationships", (code_set["to"].split("'")[1], code_set["field"]))
+                      for column, code_set in kwargs.get("code_sets", {}).items()}
             found |= {(model, column, "not_null", None) for column in kwargs.get("required", [])}
             found |= {(model, column if isinstance(column, str) else tuple(column), "unique", None)
                       for column in kwargs.get("unique", [])}
@@ -115,3 +117,16 @@ def test_a_relations_warn_not_null_checks_are_one_test():
     per_relation = Counter(node["attached_node"] for node in warn)
     assert [relation for relation, count in per_relation.items() if count > 1] == []
     assert all(node["name"] == node["attached_node"].split(".")[-1] + "_conformed" for node in warn)
+
+
+def test_a_seed_is_one_test():
+    """Every check of a standard or mapping seed's rows (required, unique, code sets, accepted values, not negative)
+    is its one seed_rows_valid test; seed_rows_valid tests seeds only."""
+    tests = manifest_tests()
+    per_seed = Counter(node["attached_node"] for node in tests if node["attached_node"].startswith("seed."))
+    kinds = {node["test_metadata"]["name"] for node in tests if node["attached_node"].startswith("seed.")}
+    assert kinds == {"seed_rows_valid"}
+    assert [seed for seed, count in per_seed.items() if count > 1] == []
+    assert len(per_seed) >= 40
+    assert all(node["attached_node"].startswith("seed.") for node in tests
+               if node["test_metadata"]["name"] == "seed_rows_valid")
