@@ -233,11 +233,10 @@ def mapping_seeds_yaml(contract: SourceContract, seeds_dir: Path) -> dict | None
                            f"standard's {coded.element} codes ({coded.code_set}). Extend it from "
                            "ops.ops_unmapped_codes.",
             "config": {"column_types": {source_value: "varchar", standard_code: "varchar"}},
-            # two nodes per seed, not one per column and check
+            # one node per seed, not one per column and check
             "data_tests": [
-                {"required_and_unique": {"arguments": {"required": [source_value, standard_code],
-                                                       "unique": [source_value]}}},
-                {"codes_in_code_sets": {"name": f"{coded.mapping_seed}_codes_in_code_sets", "arguments": {
+                {"seed_rows_valid": {"arguments": {
+                    "required": [source_value, standard_code], "unique": [source_value],
                     "code_sets": {standard_code: {"to": f"ref('{coded.code_set}')", "field": coded.code_column}}}}},
             ],
             "columns": [

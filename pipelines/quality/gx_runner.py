@@ -273,17 +273,21 @@ def run_suite(
     value_sets = _resolve_seed_values(connection, suite)
     sqls = [expectation_sql(position, _with_contract_values(expectation), value_sets)
             for position, expectation in enumerate(suite.expectations)]
-    counts = [f"count(*) FILTER (WHERE NOT ({sql.missing})) AS evaluated_{n}, "
-              f"count(*) FILTER (WHERE NOT ({sql.missing}) AND ({sql.unexpected})) AS unexpected_{n}"
-              for n, sql in enumerate(sqls)]
+    # one check at two thresholds (a landing suite's broken-format ERROR and its format WARN) is counted once
+    checks = list(dict.fromkeys((sql.missing, sql.unexpected) for sql in sqls))
+    counts = [f"count(*) FILTER (WHERE NOT ({missing})) AS evaluated_{n}, "
+              f"count(*) FILTER (WHERE NOT ({missing}) AND ({unexpected})) AS unexpected_{n}"
+              for n, (missing, unexpected) in enumerate(checks)]
     rows = _scan(suite, source, conditions)
     totals = connection.execute(f"SELECT count(*), {', '.join(counts)} FROM {rows}", parameters).fetchone() \
         if sqls else connection.execute(f"SELECT count(*) FROM {rows}", parameters).fetchone()
-    row_count, outcomes = totals[0], []
-    for n, (expectation, sql) in enumerate(zip(suite.expectations, sqls)):
+    row_count, outcomes, samples_of = totals[0], [], {}
+    for expectation, sql in zip(suite.expectations, sqls):
+        n = checks.index((sql.missing, sql.unexpected))
         evaluated, unexpected = totals[1 + 2 * n], totals[2 + 2 * n]
-        samples = _samples(connection, rows, sql, parameters) if unexpected else ()
-        outcomes.append(_outcome(expectation, row_count, row_count - evaluated, unexpected, samples))
+        if unexpected and n not in samples_of:
+            samples_of[n] = _samples(connection, rows, sql, parameters)
+        outcomes.append(_outcome(expectation, row_count, row_count - evaluated, unexpected, samples_of.get(n, ())))
     return SuiteOutcome(suite.name, _target_label(suite), window, row_count, tuple(outcomes))
 
 

@@ -1,7 +1,7 @@
 """Enforced contract constraints are checks: DuckDB enforces them while a mart is built, so they replace the
 not-NULL and range data tests a run would otherwise repeat (docs/data_quality.md, "No check runs twice"). A
-standard seed's required and unique columns are one test per seed (required_and_unique), and a model's coded
-columns one test per model (codes_in_code_sets); each still fails for, and names, each broken column.
+standard seed's checks are one test per seed (seed_rows_valid), and a model's coded columns one test per model
+(codes_in_code_sets); each still fails for, and names, each broken column.
 
 Through real dbt runs of the hotline models on a few landed records (the harness of test_corrections.py): every
 constraint the manifest declares exists on the built incremental fact, and a row that breaks one fails the build
@@ -98,7 +98,7 @@ def test_one_test_per_seed_finds_each_missing_required_value_and_each_repeated_u
                 {**first, "status_code": "y" + first["status_code"], "status_name": ""}])  # no name
     try:
         warehouse.dbt("seed", "--select", "std_request_status")
-        result = warehouse.dbt("test", "--select", "std_request_status,test_name:required_and_unique",
+        result = warehouse.dbt("test", "--select", "std_request_status,test_name:seed_rows_valid",
                                expect_success=False)
         [failed] = [r for r in result.result.results if r.status == "fail"]
         # the failures view shows the seed's rows as they are now
@@ -109,10 +109,27 @@ def test_one_test_per_seed_finds_each_missing_required_value_and_each_repeated_u
     assert failed.failures == 3  # the missing name, and both rows sharing a name
     assert checks == [("status_name is null; ",), ("status_name not unique; ",), ("status_name not unique; ",)]
     # a test stores its failing rows only while it fails (macros/test_failures.sql): passing again drops them
-    results = warehouse.dbt("test", "--select", "std_request_status,test_name:required_and_unique").result.results
+    results = warehouse.dbt("test", "--select", "std_request_status,test_name:seed_rows_valid").result.results
     assert [r.status for r in results if r.node.unique_id == failed.node.unique_id] == ["pass"]
     assert warehouse.query("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                            [failed.node.schema, failed.node.alias]) == [(0,)]
+
+
+def test_one_test_per_seed_finds_a_code_outside_its_code_set(warehouse):
+    """A seed's coded columns are checked by its one seed_rows_valid node too (here a category's parent)."""
+    rows = read_seed(warehouse.project, "std_category")
+    child = next(row for row in rows if row["parent_category_code"])
+    write_seed(warehouse.project, "std_category", [{**row, "parent_category_code": "zz"} if row is child else row
+                                                   for row in rows])
+    try:
+        warehouse.dbt("seed", "--select", "std_category")
+        result = warehouse.dbt("test", "--select", "std_category,test_name:seed_rows_valid", expect_success=False)
+        [failed] = [r for r in result.result.results if r.status == "fail"]
+        failing = warehouse.query(f"select category_code, failed_checks from {failed.node.relation_name}")
+    finally:
+        write_seed(warehouse.project, "std_category", rows)
+        warehouse.dbt("seed", "--select", "std_category")
+    assert failing == [(child["category_code"], "parent_category_code not in std_category.category_code; ")]
 
 
 def test_one_test_per_model_finds_a_code_outside_its_code_set_and_names_column_code_set_and_value(warehouse):

@@ -10,7 +10,10 @@ from collections import Counter
 from pipelines import settings
 from pipelines.quality.gx_runner import load_suites, seed_references
 
-GX_AS_DBT = {"expect_column_values_to_not_be_null": "not_null", "expect_column_values_to_be_unique": "unique"}
+GX_AS_DBT = {"expect_column_values_to_not_be_null": "not_null", "expect_column_values_to_be_unique": "unique",
+             "expect_compound_columns_to_be_unique": "unique",
+             # a pattern on a model column is one check: the GX suite's regex or a dbt matches_pattern test
+             "expect_column_values_to_match_regex": "matches_pattern"}
 # plain checks of a relation's keys and required columns: one required_and_unique test per relation
 KEY_TESTS = ("not_null", "unique", "unique_combination_of_columns", "required_and_unique")
 
@@ -24,7 +27,7 @@ def manifest_tests() -> list[dict]:
 def dbt_column_tests() -> set[tuple]:
     """(model, column, test, seed column or None) of every column check of the generic data tests in the manifest,
     a folded test's columns each on their own: required_and_unique as not_null and unique, codes_in_code_sets as
-    relationships."""
+    relationships, seed_rows_valid as all three."""
     found = set()
     for node in manifest_tests():
         metadata, model = node["test_metadata"], node["attached_node"].split(".")[-1]
@@ -35,9 +38,14 @@ def dbt_column_tests() -> set[tuple]:
         elif metadata["name"] == "codes_in_code_sets":
             found |= {(model, column, "relationships", (code_set["to"].split("'")[1], code_set["field"]))
                       for column, code_set in kwargs["code_sets"].items()}
-        elif metadata["name"] == "required_and_unique":
+        elif metadata["name"] in ("required_and_unique", "seed_rows_valid"):
+            found |= {(model, column, "relationships", (code_set["to"].split("'")[1], code_set["field"]))
+                      for column, code_set in kwargs.get("code_sets", {}).items()}
             found |= {(model, column, "not_null", None) for column in kwargs.get("required", [])}
-            found |= {(model, column, "unique", None) for column in kwargs.get("unique", []) if isinstance(column, str)}
+            found |= {(model, column if isinstance(column, str) else tuple(column), "unique", None)
+                      for column in kwargs.get("unique", [])}
+        elif metadata["name"] == "unique_combination_of_columns":
+            found.add((model, tuple(kwargs["combination_of_columns"]), "unique", None))
         else:
             found.add((model, node.get("column_name"), metadata["name"], None))
     return found
@@ -51,7 +59,7 @@ def test_no_gx_expectation_on_a_model_repeats_a_dbt_test():
             continue
         model = suite.target.split(".")[1]
         for expectation in suite.expectations:
-            column = expectation["kwargs"].get("column")
+            column = expectation["kwargs"].get("column") or tuple(expectation["kwargs"].get("column_list", ()))
             kind = GX_AS_DBT.get(expectation["type"])
             references = seed_references(expectation)
             if kind and (model, column, kind, None) in dbt_tests:
@@ -99,3 +107,26 @@ def test_a_relations_required_and_unique_columns_are_one_test():
                     if node["test_metadata"]["name"] in KEY_TESTS and node["config"]["severity"].lower() == "error"
                     and not node["config"].get("where"))
     assert [relation for relation, count in plain.items() if count > 1] == []
+
+
+def test_a_relations_warn_not_null_checks_are_one_test():
+    """The columns standardization fills (NULL where a delivered value did not conform) are one WARN test per
+    relation, `<model>_conformed`, not one per column."""
+    warn = [node for node in manifest_tests() if node["test_metadata"]["name"] in ("not_null", "required_and_unique")
+            and node["config"]["severity"].lower() == "warn" and not node["config"].get("where")]
+    per_relation = Counter(node["attached_node"] for node in warn)
+    assert [relation for relation, count in per_relation.items() if count > 1] == []
+    assert all(node["name"] == node["attached_node"].split(".")[-1] + "_conformed" for node in warn)
+
+
+def test_a_seed_is_one_test():
+    """Every check of a standard or mapping seed's rows (required, unique, code sets, accepted values, not negative)
+    is its one seed_rows_valid test; seed_rows_valid tests seeds only."""
+    tests = manifest_tests()
+    per_seed = Counter(node["attached_node"] for node in tests if node["attached_node"].startswith("seed."))
+    kinds = {node["test_metadata"]["name"] for node in tests if node["attached_node"].startswith("seed.")}
+    assert kinds == {"seed_rows_valid"}
+    assert [seed for seed, count in per_seed.items() if count > 1] == []
+    assert len(per_seed) >= 40
+    assert all(node["attached_node"].startswith("seed.") for node in tests
+               if node["test_metadata"]["name"] == "seed_rows_valid")

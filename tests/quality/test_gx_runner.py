@@ -141,6 +141,33 @@ def test_landing_defects_are_counted_exactly_with_their_severity(hotline_landing
     assert citizen_id.success and citizen_id.unexpected_count == 1
 
 
+class RecordingConnection:
+    """A DuckDB connection that keeps the SQL it is given."""
+
+    def __init__(self, connection):
+        self.connection, self.statements = connection, []
+
+    def execute(self, sql, *args):
+        self.statements.append(sql)
+        return self.connection.execute(sql, *args)
+
+
+def test_a_check_at_two_thresholds_is_counted_once(hotline_landing):
+    """The broken-format ERROR and the format WARN of accepted_at are one check: one count, one sample query."""
+    with duckdb.connect(str(hotline_landing)) as connection:
+        recording = RecordingConnection(connection)
+        outcome = run_suite(recording, "hotline_12345")
+
+    format_check = "try_strptime(CAST(\"accepted_at\" AS VARCHAR)"
+    [totals] = [sql for sql in recording.statements if "AS evaluated_0" in sql]
+    assert totals.count(format_check) == 1
+    assert sum(format_check in sql for sql in recording.statements if "LIMIT" in sql) == 1
+    error, warn = (outcome_of(outcome, "expect_column_values_to_match_strftime_format", "accepted_at", severity=s)
+                   for s in ("error", "warn"))
+    assert (error.unexpected_count, error.mostly, error.sample_unexpected) == (2, 0.95, ("2026-03-01T08:00:00+08:00",))
+    assert (warn.unexpected_count, warn.mostly, warn.sample_unexpected) == (2, 0.99, ("2026-03-01T08:00:00+08:00",))
+
+
 def test_landing_window_reads_only_its_partitions(hotline_landing):
     with duckdb.connect(str(hotline_landing)) as connection:
         outcome = run_suite(connection, "hotline_12345", window=(date(2026, 3, 2), date(2026, 3, 2)))

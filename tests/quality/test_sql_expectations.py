@@ -85,8 +85,10 @@ def test_scorecard_suite_counts_equal_gx_on_pandas(warehouse):
         present = {"district_code", "month_start", "closure_rate", "requests_received", "requests_closed",
                    "requests_closed_on_time"}
         suite = load_suites()["mart_governance_scorecard"]
-        suite = dataclasses.replace(suite, expectations=tuple(
-            e for e in suite.expectations if set(gx_runner.expectation_columns(e)) <= present))
+        grain = {"type": "expect_compound_columns_to_be_unique",
+                 "kwargs": {"column_list": ["district_code", "month_start"]}, "meta": {"severity": "error"}}
+        suite = dataclasses.replace(suite, expectations=(grain, *(
+            e for e in suite.expectations if set(gx_runner.expectation_columns(e)) <= present)))
         assert {e["type"] for e in suite.expectations} >= {"expect_compound_columns_to_be_unique",
                                                            "expect_column_values_to_be_between"}
         assert sql_outcomes(connection, suite) == gx_on_pandas(connection, suite)

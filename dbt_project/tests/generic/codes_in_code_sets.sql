@@ -1,8 +1,8 @@
 {#- Every coded column of a model or seed holds only codes of its code set (one node per relation, not one
     relationships test per column): `code_sets` maps each column to `{to: ref('<seed>'), field: <code column>}`.
-    NULLs pass (a code that did not conform is the column's own `_conformed` check). One failing row per column
-    and value outside its code set, naming the column, the code set and the value, with its row count. The sharing
-    catalog reads a mart column's codes from these arguments (pipelines/sharing/catalog.py). -#}
+    NULLs pass (a code that did not conform is NULL: the relation's WARN `<model>_conformed` check). One failing
+    row per column and value outside its code set, naming the column, the code set and the value, with its row
+    count. The sharing catalog reads a mart column's codes from these arguments (pipelines/sharing/catalog.py). -#}
 {% test codes_in_code_sets(model, code_sets) %}
 {%- for column, code_set in code_sets.items() %}
 {%- if not loop.first %}
