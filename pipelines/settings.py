@@ -45,7 +45,6 @@ def dbt_environment() -> dict[str, str]:
         "CITYBRAIN_DBT_PLUGINS": str(DBT_PROJECT_DIR / "plugins"),
         "CITYBRAIN_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
         "CITYBRAIN_DUCKDB_THREADS": str(duckdb_threads()),
-        "CITYBRAIN_DUCKDB_CHECKPOINT_THRESHOLD": duckdb_checkpoint_threshold(),
     }
 
 
@@ -141,18 +140,9 @@ def duckdb_threads() -> int:
     return int(os.environ.get("CITYBRAIN_DUCKDB_THREADS", str(os.cpu_count() or 1)))
 
 
-def duckdb_checkpoint_threshold() -> str:
-    """CITYBRAIN_DUCKDB_CHECKPOINT_THRESHOLD, a DuckDB size: the write-ahead log's size at which a commit checkpoints
-    the warehouse. DuckDB's 16 MiB made a day's run checkpoint mid-run and again at its end, each a write of the
-    warehouse's metadata that grows with history (~0.5 s at a year): at 256MB it checkpoints once, when it ends.
-    A full build checkpoints every 256MB of log."""
-    return os.environ.get("CITYBRAIN_DUCKDB_CHECKPOINT_THRESHOLD", "256MB")
-
-
 def duckdb_config() -> dict[str, str | int]:
     """The resource settings of a DuckDB connection the pipeline opens on the warehouse."""
-    return {"memory_limit": duckdb_memory_limit(), "threads": duckdb_threads(),
-            "checkpoint_threshold": duckdb_checkpoint_threshold()}
+    return {"memory_limit": duckdb_memory_limit(), "threads": duckdb_threads()}
 
 
 # --- cockpit (issue 8): the static HTML cockpit rebuilt from each published snapshot ---
