@@ -148,7 +148,3 @@ left join request_status on request_status.status_code = status.code
 left join satisfaction_value on satisfaction_value.satisfaction_name = r.satisfaction_name
 left join satisfaction on satisfaction.satisfaction_code = satisfaction_value.code
 left join category on category.source_category = r.source_category
--- stored in acceptance order: the repeat-request lookup of fct_service_request reads the span of acceptance times a
--- day's requests can reach, and DuckDB skips the row groups outside it only when a full build writes them in order
--- (a day's increment is appended in order anyway)
-order by r.accepted_at
