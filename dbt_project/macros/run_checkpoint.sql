@@ -14,9 +14,7 @@
 {%- endmacro %}
 
 {% macro duckdb__day_run_checkpoint_threshold() -%}
-{%- set day_run = not flags.FULL_REFRESH
-    and (window_bound('window_start') is not none or window_bound('window_end') is not none) -%}
-{%- if execute and day_run -%}
+{%- if execute and not flags.FULL_REFRESH and window_given() -%}
 set checkpoint_threshold = '256MB'
 {%- endif -%}
 {%- endmacro %}

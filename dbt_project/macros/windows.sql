@@ -36,9 +36,14 @@
 {{ return(text) }}
 {%- endmacro %}
 
+{#- window_given(): the run was given a window (either bound), whatever its materialization. -#}
+{% macro window_given() -%}
+{{ return(window_bound('window_start') is not none or window_bound('window_end') is not none) }}
+{%- endmacro %}
+
 {% macro window_is_set() -%}
 {%- set full_refresh = flags.FULL_REFRESH and not is_incremental() -%}
-{{ return(not full_refresh and (window_bound('window_start') is not none or window_bound('window_end') is not none)) }}
+{{ return(not full_refresh and window_given()) }}
 {%- endmacro %}
 
 {#- partition_window_filter(column, grain): a SQL predicate on the partition column; `true` when no window. -#}
