@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines import settings
-from pipelines.dbt_environment import NO_ARTIFACTS, run_environment, window_environment
+from pipelines.dbt_environment import DBT_EXECUTABLE, NO_ARTIFACTS, run_environment, window_environment
 
 # dbt's unit tests check logic, not data: the pipeline runs them in CI, not in a build (pipelines/assets/dbt.py)
 BUILD_EXCLUDE = "test_type:unit"
@@ -68,7 +68,7 @@ def dbt(dbt_vars: str, select: str | None, exclude: str, resource_types: list[st
                                 bool(other_vars.pop("full_table_tests", False)))
     # the scenario warehouse's own target folder, as the pipeline's runs use it
     target = settings.dbt_target_dir()
-    command = [str(Path(sys.executable).with_name("dbt")), "build", NO_ARTIFACTS, "--log-format", "json",
+    command = [DBT_EXECUTABLE, "build", NO_ARTIFACTS, "--log-format", "json",
                "--exclude", exclude, *(["--vars", json.dumps(other_vars)] if other_vars else []),
                "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
                "--target-path", str(target), *(["--select", select] if select else []),

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 from pipelines import settings
+
+# dbt as the pipeline runs it: dbt's own command line, ending without Python's teardown (dbt_launcher/fast_exit.py)
+DBT_EXECUTABLE = str(Path(__file__).parent / "dbt_launcher" / "dbt")
 
 # dbt's JSON artifacts (manifest.json, written twice per invocation, and run_results.json) are read by nothing a run
 # does (the assets and checks come from the prepared manifest and dbt's event stream): not written, seconds saved.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,10 +19,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 
 from pipelines import settings
-from pipelines.dbt_environment import run_environment
-
-# The dbt executable of this interpreter's environment, whether or not the venv is on PATH.
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+from pipelines.dbt_environment import DBT_EXECUTABLE, run_environment
 
 
 @contextmanager

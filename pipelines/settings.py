@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -45,6 +46,8 @@ def dbt_environment() -> dict[str, str]:
         "CITYBRAIN_DBT_PLUGINS": str(DBT_PROJECT_DIR / "plugins"),
         "CITYBRAIN_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
         "CITYBRAIN_DUCKDB_THREADS": str(duckdb_threads()),
+        # the interpreter of the pipeline's dbt executable (pipelines/dbt_launcher/dbt): this one, which has dbt
+        "CITYBRAIN_DBT_PYTHON": sys.executable,
     }
 
 
