@@ -3,11 +3,13 @@ sharing service's load run (bench/sharing_load.py).
 
     python -m bench.run [--scale 0.1] [--skip peer,multiples,...]
 
-- first / all departments: a year's full build (land, one dbt build, the GX suites), then the next day alone
-  (incremental), and the same calendar day after 30 days of history; the checks' share counts dbt's data tests and
-  GX. The next day lands what is due that day: a daily source's day, and a weekly or monthly source only when its
-  period closes that day (the day after a year is an ordinary Friday: daily sources only); its dbt build selects
-  what the pipeline's run of that day selects (the models downstream of the sources whose partition ends that day).
+- first / all departments: a year's full build (land, one dbt build, the GX suites), then the next days one by one
+  (incremental), and the same calendar days after 30 days of history; the checks' share counts dbt's data tests and
+  GX. A day lands what is due that day: a daily source's day, and a weekly or monthly source only when its period
+  closes that day (the days after a year are a Friday, a Saturday and a Sunday, which closes an ISO week); its dbt
+  build selects what the pipeline's run of that day selects (the models downstream of the sources whose partition
+  ends that day). The next-day figure is the median of the three days (one machine hiccup does not make it), each
+  day printed beside it.
 - hotline ×N: the first departments' full build with N times the hotline rows (peak memory, time ratio).
 - peer: the project's hotline path (land + dbt models) against the bare DuckDB script of bench/peer.py on the same
   files, alternating, with its output compared row for row with the project's fact table.
@@ -47,6 +49,7 @@ RESULTS = BENCH / "results"
 YEAR_START = date(2026, 1, 1)
 YEAR_DAYS = 365
 NEXT_DAY = YEAR_START + timedelta(days=YEAR_DAYS)  # every history ends the day before, whatever its length
+NEXT_DAYS = 3  # consecutive days run after the history; the next-day figure is their median
 SHORT_HISTORY_DAYS = 30
 PERIODS_PER_YEAR = {"daily": 365, "weekly": 52, "monthly": 12}
 PEER_ROUNDS = 2
@@ -62,10 +65,13 @@ class Timing:
 
 @dataclass
 class Build:
-    """A full build's stages (land, dbt, checks) and the next day's."""
+    """A full build's stages (land, dbt, checks) and the next days' (one dict of stages per day)."""
 
     stages: dict[str, Timing]
-    next_day: dict[str, Timing] | None = None
+    next_days: list[dict[str, Timing]] | None = None
+
+    def next_day_seconds(self) -> float:
+        return statistics.median(Build.total(day) for day in self.next_days)
 
     @staticmethod
     def total(stages: dict[str, Timing]) -> float:
@@ -133,7 +139,7 @@ def dbt_vars(start: date | None, end: date | None, full_table_tests: bool) -> st
 def build(folder: Path, sources: list[str], days: int, scale: float, multiples: dict[str, int] | None = None,
           next_day: bool = True) -> Build:
     """`days` of history built in full (one dbt invocation: the standard and every model and test), then the next
-    day alone as the daily run does it (the governance models of its window, tests on the window)."""
+    days one by one as the daily run does them (the governance models of each day's window, tests on the window)."""
     env = scenario_env(folder)
     start, end = NEXT_DAY - timedelta(days=days), NEXT_DAY - timedelta(days=1)
     source_list = ",".join(sources)
@@ -148,20 +154,24 @@ def build(folder: Path, sources: list[str], days: int, scale: float, multiples: 
         "checks": run_stage(env, "bench.stages", "checks"),
     })
     if next_day:
-        day = NEXT_DAY
         next_inbox = folder / "next_day_inbox"
-        run_stage(env, "bench.stages", "generate", "--start", day.isoformat(), "--days", "1", "--inbox",
-                  str(next_inbox), "--sizes", json.dumps(sizes(sources, scale, multiples)))
+        run_stage(env, "bench.stages", "generate", "--start", NEXT_DAY.isoformat(), "--days", str(NEXT_DAYS),
+                  "--inbox", str(next_inbox), "--sizes", json.dumps(sizes(sources, scale, multiples)))
         _move_deliveries(next_inbox, Path(env["CITYBRAIN_INBOX"]))
-        one_day = ["--start", day.isoformat(), "--end", day.isoformat()]
-        result.next_day = {
-            "land": run_stage(env, "bench.stages", "land", *one_day, "--sources", ",".join(due_sources(sources, day))),
-            "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(day, day, False),
-                             "--select", next_day_selection(folder, day), "--exclude", GOVERNANCE_EXCLUDE,
-                             report=folder / "dbt_day.json"),
-            "checks": run_stage(env, "bench.stages", "checks", *one_day),
-        }
+        result.next_days = [run_day(env, folder, sources, NEXT_DAY + timedelta(days=n)) for n in range(NEXT_DAYS)]
     return result
+
+
+def run_day(env: dict[str, str], folder: Path, sources: list[str], day: date) -> dict[str, Timing]:
+    """A day as the daily run runs it: land what is due, the governance models of its window, the checks."""
+    one_day = ["--start", day.isoformat(), "--end", day.isoformat()]
+    return {
+        "land": run_stage(env, "bench.stages", "land", *one_day, "--sources", ",".join(due_sources(sources, day))),
+        "dbt": run_stage(env, "bench.stages", "dbt", "--vars", dbt_vars(day, day, False),
+                         "--select", next_day_selection(folder, day), "--exclude", GOVERNANCE_EXCLUDE,
+                         report=folder / "dbt_day.json"),
+        "checks": run_stage(env, "bench.stages", "checks", *one_day),
+    }
 
 
 def next_day_selection(folder: Path, day: date) -> str:
@@ -246,7 +256,9 @@ def report_line(figure: str, value: str, target: str, ok: bool | None) -> None:
 
 def report_builds(label: str, sources: list[str], year: Build, month: Build, build_target: float) -> None:
     targets = CONFIG["targets"]
-    print(f"  {label}: the next day, {NEXT_DAY}, lands {', '.join(due_sources(sources, NEXT_DAY))}")
+    for n in range(NEXT_DAYS):
+        day = NEXT_DAY + timedelta(days=n)
+        print(f"  {label}: next day {n + 1}, {day} ({day:%A}), lands {', '.join(due_sources(sources, day))}")
     total = Build.total(year.stages)
     print(f"  {label}: land {year.stages['land'].seconds:.1f} s, dbt {year.stages['dbt'].seconds:.1f} s "
           f"(of which tests {year.stages['dbt'].test_seconds:.1f} s), GX {year.stages['checks'].seconds:.1f} s")
@@ -257,15 +269,17 @@ def report_builds(label: str, sources: list[str], year: Build, month: Build, bui
     peak = Build.peak_gib(year.stages)
     report_line(f"{label}: peak memory of the full build", f"{peak:.2f} GiB", f"<= {targets['peak_gib']} GiB",
                 peak <= targets["peak_gib"])
-    day_year, day_month = Build.total(year.next_day), Build.total(month.next_day)
-    report_line(f"{label}: next day after 365 days", f"{day_year:.1f} s", f"<= {targets['next_day_seconds']} s",
-                day_year <= targets["next_day_seconds"])
+    day_year, day_month = year.next_day_seconds(), month.next_day_seconds()
+    report_line(f"{label}: next day after 365 days (median of {NEXT_DAYS})", f"{day_year:.1f} s",
+                f"<= {targets['next_day_seconds']} s", day_year <= targets["next_day_seconds"])
     spread = abs(day_year - day_month) / day_month
     report_line(f"{label}: next day after 30 days ({day_month:.1f} s), difference", f"{spread:.0%}",
                 f"<= {targets['next_day_30_vs_365']:.0%}", spread <= targets["next_day_30_vs_365"])
-    for name, day in (("365", year), ("30", month)):
-        print(f"    next day after {name} days: " + ", ".join(f"{stage} {t.seconds:.1f} s" for stage, t in day.next_day.items())
-              + f"; peak {Build.peak_gib(day.next_day):.2f} GiB")
+    for name, build in (("365", year), ("30", month)):
+        for n, day in enumerate(build.next_days, start=1):
+            print(f"    next day {n} after {name} days: {Build.total(day):.1f} s: "
+                  + ", ".join(f"{stage} {t.seconds:.1f} s" for stage, t in day.items())
+                  + f"; peak {Build.peak_gib(day):.2f} GiB")
 
 
 def main(argv: list[str] | None = None) -> None:
