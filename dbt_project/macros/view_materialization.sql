@@ -9,6 +9,11 @@
   landing folder, a source landed for the first time) changes the fingerprint and re-creates the view, as does a
   full refresh, a relation that is not a view, or a hook that renders SQL. An engine without fingerprints
   re-creates every view, as dbt does.
+  A day's run still selects its sources' views although they are unchanged on almost every day: leaving them out
+  (`--exclude config.materialized:view --indirect-selection empty` keeps their data tests) would leave no run but
+  the next full build to re-create a view whose SQL changed: a contract or macro deployed (`make setup` only
+  parses), a source landed for the first time (its view reads an empty relation until then), another landing
+  folder. Their nodes are the price of that check.
 -#}
 {%- materialization view, default -%}
 
