@@ -1,14 +1,15 @@
 {#-
   Facts conformed with an older city standard. Every incremental model records, after each build, a fingerprint of
   the content of each seed it is built from (directly or through upstream models) in
-  ops.incremental_standard_fingerprints. Before an incremental run it compares them with the seeds in the
-  warehouse now: when a seed changed (or one it is built from now was not recorded: a new mapping seed), its rows
-  still carry the old conformance, so the run stops with one line saying how to rebuild them (a full refresh rebuilds from all landed partitions, see windows.sql).
+  ops.incremental_standard_fingerprints. An incremental run compares them with the seeds in the warehouse now, in
+  the transaction that writes its rows: when a seed changed (or one it is built from now was not recorded: a new
+  mapping seed), its rows still carry the old conformance, so the run stops with one line saying how to rebuild
+  them (a full refresh rebuilds from all landed partitions, see windows.sql) and its rows roll back.
   Content, not file checksums: the warehouse's seeds change only when the city standard job loads them.
   A run that loads no seed (every governance run) fingerprints each seed once, at its start, into
   ops.standard_fingerprints_of_run (by invocation id): the seeds cannot change while it runs (upstream seeds are
   built before a model, and the standard job holds the warehouse lock), so every model's check and record read
-  those rows instead of hashing its seeds twice. A run that loads seeds hashes them in each model, after they load.
+  those rows instead of hashing its seeds. A run that loads seeds hashes them in each model, after they load.
 -#}
 
 {% macro standard_fingerprints_relation() -%}
@@ -77,34 +78,48 @@ from {{ api.Relation.create(database=seed.database, schema=seed.schema, identifi
 {%- endfor %}
 {%- endmacro %}
 
-{#- assert_standard_unchanged(): pre-hook of every incremental model (dbt_project.yml); stops an incremental run of
-    a model built with seeds that have changed since. -#}
-{% macro assert_standard_unchanged() -%}
-{%- if execute and model.config.materialized == 'incremental' and is_incremental() -%}
-    {%- set sql = seed_fingerprints_sql(model.unique_id) -%}
-    {%- if sql | trim -%}
-        {#- a seed it is built from now that it was not built with (a new mapping seed) counts as changed -#}
-        {%- set built = "select seed, fingerprint from " ~ standard_fingerprints_relation()
-            ~ " where model = '" ~ this.identifier ~ "'" -%}
-        {%- set rows = run_query(
-            "select now.seed from (" ~ sql ~ ") as now left join (" ~ built ~ ") as built on built.seed = now.seed"
-            ~ " where built.fingerprint is distinct from now.fingerprint and exists (" ~ built ~ ") order by now.seed") -%}
-        {%- set changed = rows.columns[0].values() | list -%}
-        {%- if changed -%}
-            {#- a full refresh rebuilds from all landed partitions whatever its range: offer this run's days -#}
-            {%- set start = window_bound('window_start') or window_bound('window_end') -%}
-            {%- if start is none and 'partition_key' in adapter.get_columns_in_relation(this) | map(attribute='name') -%}
-                {%- set start = run_query("select max(partition_key) from " ~ this).rows[0][0] -%}
-            {%- endif -%}
-            {%- set end = window_bound('window_end') or start -%}
-            {{ exceptions.raise_compiler_error(
-                "The city standard changed since " ~ this.schema ~ "." ~ this.identifier ~ " was built (seeds: "
-                ~ changed | join(', ') ~ "): its rows still carry the old codes. Rebuild every incremental model "
-                ~ "from all landed partitions: python -m pipelines.cli build --full-refresh --start " ~ start
-                ~ " --end " ~ end ~ " (in the UI: daily_governance_job with config full_refresh: true)") }}
-        {%- endif -%}
-    {%- endif -%}
+{#- standard_changed_sql(seeds_now_sql): the seeds {{ this }} is built from now whose fingerprint differs
+    from the one recorded when it was built (a seed it is built from now that it was not built with, a new mapping
+    seed, counts as changed); none when nothing was recorded for it. -#}
+{% macro standard_changed_sql(seeds_now_sql) -%}
+{%- set built = "select seed, fingerprint from " ~ standard_fingerprints_relation()
+    ~ " where model = '" ~ this.identifier ~ "'" -%}
+select now.seed from ({{ seeds_now_sql }}) as now left join ({{ built }}) as built on built.seed = now.seed
+where built.fingerprint is distinct from now.fingerprint and exists ({{ built }})
+{%- endmacro %}
+
+{#- standard_changed_message_sql(): the one line an incremental run of {{ this }} stops with when its seeds changed,
+    as an SQL expression over the rows `changed` of standard_changed_sql (it names them). A full refresh rebuilds
+    from all landed partitions whatever its range: it offers this run's days (without a window, the latest
+    partition built). -#}
+{% macro standard_changed_message_sql() -%}
+{%- set start = window_bound('window_start') or window_bound('window_end') -%}
+{%- set end = window_bound('window_end') or start -%}
+{%- if start is not none -%}
+    {%- set start_sql = "'" ~ start ~ "'" -%}
+{%- elif 'partition_key' in model.columns -%}
+    {%- set start_sql = "coalesce(cast((select max(partition_key) from " ~ this ~ ") as varchar), 'None')" -%}
+{%- else -%}
+    {%- set start_sql = "'None'" -%}
 {%- endif -%}
+'The city standard changed since {{ this.schema }}.{{ this.identifier }} was built (seeds: '
+    || {{ listagg('changed.seed', "', '", 'order by changed.seed') }}
+    || '): its rows still carry the old codes. Rebuild every incremental model from all landed partitions: '
+    || 'python -m pipelines.cli build --full-refresh --start ' || {{ start_sql }}
+    || ' --end ' || {{ "'" ~ end ~ "'" if end is not none else start_sql }}
+    || ' (in the UI: daily_governance_job with config full_refresh: true)'
+{%- endmacro %}
+
+{#- stop_when_standard_changed_sql(changed_sql): a statement that fails with standard_changed_message_sql when
+    changed_sql finds seeds, and does nothing otherwise. -#}
+{% macro stop_when_standard_changed_sql(changed_sql) -%}
+{{ return(adapter.dispatch('stop_when_standard_changed_sql', 'citybrain')(changed_sql)) }}
+{%- endmacro %}
+
+{% macro duckdb__stop_when_standard_changed_sql(changed_sql) -%}
+select error({{ standard_changed_message_sql() }})
+from ({{ changed_sql }}) as changed
+having count(*) > 0
 {%- endmacro %}
 
 {#- create_standard_fingerprints_table(): on-run-start (once per run, not in parallel model threads); in a run that
@@ -133,11 +148,18 @@ select '{{ invocation_id }}', seed, fingerprint from (
 {%- endif %}
 {%- endmacro %}
 
-{#- record_standard_fingerprints(): post-hook of every incremental model: the fingerprints it was built with. -#}
-{% macro record_standard_fingerprints() -%}
+{#- check_and_record_standard_fingerprints(): post-hook of every incremental model (dbt_project.yml), inside the
+    transaction that writes its rows. An incremental run first stops when the seeds it was built with changed since
+    (the transaction rolls back: the model stays as it was built); then the fingerprints it is built with now are
+    recorded. One statement, with the seeds upstream found once: a check in a pre-hook was one more query per model,
+    fetched. Nothing on other materializations. -#}
+{% macro check_and_record_standard_fingerprints() -%}
 {%- if execute and model.config.materialized == 'incremental' -%}
 {%- set sql = seed_fingerprints_sql(model.unique_id) -%}
 {%- set relation = standard_fingerprints_relation() -%}
+{%- if is_incremental() and sql | trim %}
+{{ stop_when_standard_changed_sql(standard_changed_sql(sql)) }};
+{%- endif %}
 delete from {{ relation }} where model = '{{ this.identifier }}';
 {%- if sql | trim %}
 insert into {{ relation }}

@@ -183,11 +183,16 @@ def test_a_changed_city_standard_stops_incremental_runs_until_a_full_refresh(war
                [{**s, "street_name": renamed.get(s["street_code"], s["street_name"])} for s in streets])
     warehouse.dbt("seed", "--select", "std_division_street")
 
+    # the day is landed again: S1 new, its other records gone; the stopped run leaves the built rows as they were
+    built = "select work_order_id, partition_key from intermediate.int_hotline_12345__work_orders order by all"
+    before = warehouse.query(built)
+    warehouse.land(DAY_3, [order("S1", DAY_3)])
     result = warehouse.run_window(DAY_3, expect_success=False)
     messages = [str(r.message) for r in result.result.results if r.status == "error"]
     assert len(messages) == 1, messages
     assert "std_division_street" in messages[0]
     assert f"python -m pipelines.cli build --full-refresh --start {DAY_3} --end {DAY_3}" in messages[0]
+    assert warehouse.query(built) == before and any(row[1] == DAY_3 for row in before)
 
     # each delivered with the other bracket form, and with a spaced, full-width district name
     swapped = {code: name.translate(str.maketrans("（）()", "()（）")) for code, name in renamed.items()}
