@@ -22,8 +22,7 @@ import yaml
 from pipelines.departments import department_of
 from pipelines.derived.code_sets import MAPPING_COLUMNS, coded_columns
 from pipelines.derived.landing_suites import has_format_expectation
-from pipelines.ingestion.contract_schema import FORMAT_ALTERNATIVE_SEPARATOR
-from pipelines.ingestion.contracts import SourceContract
+from pipelines.ingestion.contracts import FORMAT_ALTERNATIVE_SEPARATOR, SourceContract
 
 DERIVED_FOLDER = "derived"
 HEADER = "Derived from {contract} by `python -m pipelines.derived` (run by make): edit the contract, not this file."

@@ -19,8 +19,7 @@ import re
 from pathlib import Path
 
 from pipelines.derived.code_sets import MAPPINGS_FOLDER, coded_columns
-from pipelines.ingestion.contract_schema import EXCEL_DATE, FORMAT_ALTERNATIVE_SEPARATOR
-from pipelines.ingestion.contracts import SourceContract
+from pipelines.ingestion.contracts import EXCEL_DATE, FORMAT_ALTERNATIVE_SEPARATOR, SourceContract
 
 FORMAT_MOSTLY = 0.99
 CODE_SET_MOSTLY = 0.95

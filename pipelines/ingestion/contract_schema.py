@@ -16,23 +16,18 @@ from pydantic import (
     BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator, model_validator,
 )
 
+from pipelines.ingestion.contracts import EXCEL_DATE, FORMAT_ALTERNATIVE_SEPARATOR, ContractError
+
 FORMATS = ("csv", "jsonl", "xlsx", "parquet", "json", "xml")
 PARTITION_TYPES = ("daily", "weekly", "monthly")
 ELEMENT_TYPES = (
     "string", "code", "timestamp", "date", "epoch_ms", "integer", "decimal", "json", "citizen_id", "boolean_zh",
 )
-# Column formats: strftime patterns, alternatives separated by "|"; `excel_date` is an XLSX date serial number.
-FORMAT_ALTERNATIVE_SEPARATOR = "|"
-EXCEL_DATE = "excel_date"
 _FORMATTED_TYPES = ("timestamp", "date")
 _ROUND_TRIP_PROBE = datetime(2031, 12, 25, 13, 47, 59)  # every component distinct, day > 12
 _Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 _Text = Annotated[str, Field(min_length=1)]
 _XmlName = Annotated[str, Field(pattern=r"^[^\s/@<>&'\"=]+$")]
-
-
-class ContractError(ValueError):
-    """A source contract is missing a key or has a value the pipeline cannot use."""
 
 
 class _Section(BaseModel):

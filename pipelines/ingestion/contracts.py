@@ -12,14 +12,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines import settings
-from pipelines.ingestion.contract_schema import ContractError, ContractModel, ContractSource, validate_contract_text
+
+if TYPE_CHECKING:  # the schema (pydantic) is imported only to validate a contract not validated before
+    from pipelines.ingestion.contract_schema import ContractModel, ContractSource
 
 __all__ = ["ContractError", "ColumnSpec", "FreshnessSpec", "SourceContract", "VolumeSpec", "load_contract",
            "load_contracts", "read_contracts"]
 
 _PARTITION_PLACEHOLDER = re.compile(r"\{partition:([^}]+)\}")
+# Column formats: strftime patterns, alternatives separated by "|"; `excel_date` is an XLSX date serial number.
+FORMAT_ALTERNATIVE_SEPARATOR = "|"
+EXCEL_DATE = "excel_date"
+
+
+class ContractError(ValueError):
+    """A source contract is missing a key or has a value the pipeline cannot use."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,8 @@ def _checked(model: ContractModel, source: ContractSource) -> None:
 
 
 def parse_contract(text: str, path: Path) -> SourceContract:
+    from pipelines.ingestion.contract_schema import validate_contract_text
+
     model, source = validate_contract_text(text, path.name)
     _checked(model, source)
     delivery = model.delivery
@@ -217,16 +229,32 @@ def load_contract(path: Path) -> SourceContract:
 
 @cache
 def load_contracts(directory: Path | None = None) -> dict[str, SourceContract]:
-    """Every contract in the directory, by source name (read once per process)."""
-    return read_contracts(directory or settings.CONTRACTS_DIR)
+    """Every contract in the directory, by source name (read once per process, validated once per content:
+    `contract_cache`)."""
+    from pipelines.ingestion.contract_cache import cached_contracts, contracts_key, keep_contracts
+
+    directory = directory or settings.CONTRACTS_DIR
+    try:
+        key = contracts_key(directory, _contract_paths(directory))
+    except OSError:  # a contract that cannot be read: reading it names it
+        return read_contracts(directory)
+    contracts = cached_contracts(key)
+    if contracts is None:
+        contracts = read_contracts(directory)
+        keep_contracts(key, contracts)
+    return contracts
 
 
 def read_contracts(directory: Path) -> dict[str, SourceContract]:
-    """Every contract in the directory, by source name, read now."""
+    """Every contract in the directory, by source name, read and validated now."""
     contracts: dict[str, SourceContract] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    for path in _contract_paths(directory):
         contract = load_contract(path)
         if contract.source in contracts:
             raise ContractError(f"{path.name}: source '{contract.source}' is declared twice")
         contracts[contract.source] = contract
     return contracts
+
+
+def _contract_paths(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.yaml"))

@@ -17,7 +17,6 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from charset_normalizer import from_bytes
 
 from pipelines.ingestion.records import FileRejected, UnreadableFileError, line_records
 
@@ -252,5 +251,7 @@ def _decode_line(line: bytes, declared: str) -> str | None:
 
 
 def _guess(raw: bytes) -> str:
+    from charset_normalizer import from_bytes  # only for a file refused for its encoding: not at every start
+
     guess = from_bytes(raw[:_GUESS_SAMPLE_BYTES]).best()
     return f"; it looks like {guess.encoding}" if guess is not None and guess.encoding else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,16 +29,17 @@ def write_landed_file(table: pa.Table, path: Path) -> None:
     restrict_to_owner(path)
 
 
-def conform_landed_files(reference: Path, landed: list[Path]) -> list[Path]:
-    """Rewrite every landed file whose columns differ from the `reference` file's to its schema; returns them.
-    The source folder's marker names the columns every file there was last conformed to: while the reference
-    has the same, no file needs reading (a day's landing would otherwise read every landed footer)."""
+def conform_landed_files(reference: Path, landed: Callable[[], list[Path]]) -> list[Path]:
+    """Rewrite every landed file (`landed()` lists them) whose columns differ from the `reference` file's to its
+    schema; returns them. The source folder's marker names the columns every file there was last conformed to:
+    while the reference has the same, no file needs reading or even listing (a day's landing would otherwise
+    list the source's whole history and read every footer)."""
     schema = pq.read_schema(reference)
     marker = reference.parent.parent / CONFORMED_MARKER
     if marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == schema.names:
         return []
     rewritten = []
-    for path in landed:
+    for path in landed():
         present = pq.read_schema(path).names
         if present == schema.names:
             continue

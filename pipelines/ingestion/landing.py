@@ -91,8 +91,8 @@ def land_partitions(
             loads += _land_pass(contract, pass_deliveries, reads, connection, landing, allow_empty_replace)
     written = [load.landed_path for load in loads if not load.kept_landed_data]
     if written:
-        others = sorted(set((landing / contract.source).glob("*/*.parquet")) - set(written))
-        conform_landed_files(written[-1], others)
+        conform_landed_files(written[-1], lambda: sorted(set((landing / contract.source).glob("*/*.parquet"))
+                                                          - set(written)))
     return loads
 
 

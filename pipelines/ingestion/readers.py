@@ -10,6 +10,7 @@ with its reason (`unreadable_file`, `unknown_encoding`, `unbalanced_quote`, `ove
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 
 import duckdb
@@ -21,8 +22,6 @@ import pyarrow.csv as pa_csv
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.ingestion.decoding import decode_delivery
 from pipelines.ingestion.json_paths import extracted_columns
-from pipelines.ingestion.readers_json import read_json_document
-from pipelines.ingestion.readers_parquet import read_parquet
 from pipelines.ingestion.records import (
     REJECT_SCHEMA,
     SOURCE_ROW,
@@ -33,17 +32,26 @@ from pipelines.ingestion.records import (
     line_records,
     map_columns,
 )
-from pipelines.ingestion.readers_xml import read_xml
-from pipelines.ingestion.xlsx import read_xlsx
 
 _MAX_BLOCK_BYTES = (1 << 31) - 1
 _SHOWN_CHARACTERS = 200  # of a value too large to copy into the quarantine
 
 
+# Readers of the other formats, imported when a delivery in their format is read: their libraries (an XML parser
+# without entity expansion, an XLSX reader) would add tens of milliseconds to every landing process's start.
+_READER_MODULES = {"xlsx": ("pipelines.ingestion.xlsx", "read_xlsx"),
+                   "parquet": ("pipelines.ingestion.readers_parquet", "read_parquet"),
+                   "json": ("pipelines.ingestion.readers_json", "read_json_document"),
+                   "xml": ("pipelines.ingestion.readers_xml", "read_xml")}
+
+
 def read_delivery(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
-    readers = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx, "parquet": read_parquet,
-               "json": read_json_document, "xml": read_xml}
-    read = readers[contract.format](raw, contract, engine)
+    if contract.format in _READER_MODULES:
+        module, function = _READER_MODULES[contract.format]
+        reader = getattr(importlib.import_module(module), function)
+    else:
+        reader = {"csv": read_csv, "jsonl": read_jsonl}[contract.format]
+    read = reader(raw, contract, engine)
     _refuse_oversized_fields(read, contract.max_field_bytes, engine)
     return read
 

@@ -45,6 +45,7 @@ from pipelines import settings
 from pipelines.quality.sql_expectations import (
     ExpectationSql,
     expectation_sql,
+    literal,
     quote,
     uniqueness_counts,
 )
@@ -264,10 +265,13 @@ def run_suite(
     The whole suite is one scan in DuckDB: per expectation its element, missing and unexpected counts are
     aggregates (`sql_expectations`), and only a failing expectation reads a few of its unexpected values."""
     suite = suite_name if isinstance(suite_name, Suite) else load_suites()[suite_name]
-    source, missing_reason = _source(connection, suite)
     window = window if suite.window_column else None
+    source, missing_reason = _source(connection, suite, window)
     if missing_reason:
         return SuiteOutcome(suite.name, _target_label(suite), window, 0, (), no_data_reason=missing_reason)
+    if source is None:  # no landed partition in the window: no row to validate, nothing to read
+        return SuiteOutcome(suite.name, _target_label(suite), window, 0,
+                            tuple(_outcome(expectation, 0, 0, 0, ()) for expectation in suite.expectations))
 
     conditions, parameters = _window_conditions(suite, window)
     value_sets = _resolve_seed_values(connection, suite)
@@ -328,15 +332,23 @@ def _target_label(suite: Suite) -> str:
     return f"landing/{suite.target}" if suite.target_kind == "landing" else suite.target
 
 
-def _source(connection: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[str, str | None]:
-    """The FROM clause of the target, or why there is nothing to read."""
+def _source(connection: duckdb.DuckDBPyConnection, suite: Suite, window: tuple[date, date] | None = None
+            ) -> tuple[str | None, str | None]:
+    """The FROM clause of the target, or why there is nothing to read; no FROM clause (None) for a landing window
+    that holds no landed partition."""
     if suite.target_kind == "landing":
         folder = settings.landing_dir() / suite.target
         if not any(folder.glob("*/*.parquet")):
             return "", f"No landed Parquet for source {suite.target!r} under {folder}: nothing was validated."
-        pattern = (folder / "*" / "*.parquet").as_posix().replace("'", "''")
+        if window is None:
+            files = [folder / "*" / "*.parquet"]
+        else:
+            files = _landed_files_of_window(folder, suite.window_column, *_window_bounds(suite, window))
+            if not files:
+                return None, None
+        paths = ", ".join(literal(path.as_posix()) for path in files)
         # landing keeps one schema per source (pipelines/ingestion/landed_schema.py)
-        return f"read_parquet('{pattern}', hive_partitioning = true)", None
+        return f"read_parquet([{paths}], hive_partitioning = true)", None
     schema, table = suite.target.split(".")
     exists = connection.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
@@ -346,9 +358,7 @@ def _source(connection: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[str, s
     return f"{quote(schema)}.{quote(table)}", None
 
 
-def _window_conditions(suite: Suite, window: tuple[date, date] | None) -> tuple[list[str], list[date]]:
-    if window is None:
-        return [], []
+def _window_bounds(suite: Suite, window: tuple[date, date]) -> tuple[date, date]:
     start, end = window
     if suite.window_grain == "month":  # a monthly source is validated for whole months
         start = start.replace(day=1)
@@ -356,7 +366,29 @@ def _window_conditions(suite: Suite, window: tuple[date, date] | None) -> tuple[
     elif suite.window_grain == "week":  # a weekly source for whole ISO weeks, Monday to Sunday
         start = start - timedelta(days=start.weekday())
         end = end + timedelta(days=6 - end.weekday())
-    return [f"CAST({quote(suite.window_column)} AS DATE) BETWEEN ? AND ?"], [start, end]
+    return start, end
+
+
+def _window_conditions(suite: Suite, window: tuple[date, date] | None) -> tuple[list[str], list[date]]:
+    if window is None:
+        return [], []
+    return [f"CAST({quote(suite.window_column)} AS DATE) BETWEEN ? AND ?"], list(_window_bounds(suite, window))
+
+
+def _landed_files_of_window(folder: Path, window_column: str, start: date, end: date) -> list[Path]:
+    """The landed files a window's rows can come from: those of the partition folders (`partition_key=<date>`) in
+    the window, and of any folder not named so (the window's condition still decides), so a day's check reads
+    one partition's file, not the footers of the source's whole history."""
+    files = []
+    for partition in sorted(folder.iterdir()):
+        name, _, value = partition.name.partition("=")
+        try:
+            outside = name == window_column and not start <= date.fromisoformat(value) <= end
+        except ValueError:
+            outside = False
+        if partition.is_dir() and not outside:
+            files += sorted(partition.glob("*.parquet"))
+    return files
 
 
 def _where(conditions: list[str]) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -8,7 +9,8 @@ import pytest
 import yaml
 
 from pipelines.deliveries.rules import delivery_deadline
-from pipelines.ingestion.contracts import ContractError, load_contract, load_contracts
+from pipelines.ingestion import contracts
+from pipelines.ingestion.contracts import ContractError, load_contract, load_contracts, read_contracts
 from pipelines.settings import CONTRACTS_DIR
 
 
@@ -165,3 +167,21 @@ def test_a_partition_period_starts_on_its_key_and_ends_the_day_after_it(partitio
     assert contract.period_start(day) == start
     assert contract.period_end(start) == end
     assert delivery_deadline(contract, start.isoformat()).date() == end
+
+
+def test_contracts_are_validated_once_per_content_and_again_when_one_changes(workdirs, tmp_path, monkeypatch):
+    folder = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS_DIR, folder)
+    validated = read_contracts(folder)
+    load_contracts(folder)  # validates and keeps them beside the warehouse
+    load_contracts.cache_clear()
+    with monkeypatch.context() as patched:  # a process that finds them kept does not validate them
+        patched.setattr(contracts, "read_contracts", lambda directory: pytest.fail("validated again"))
+        assert load_contracts(folder) == validated
+    load_contracts.cache_clear()
+    hotline = folder / "hotline_12345.yaml"
+    hotline.write_text(hotline.read_text(encoding="utf-8").replace("encoding: gb18030", "encoding: utf8mb4"),
+                       encoding="utf-8")
+    with pytest.raises(ContractError, match="hotline_12345.yaml:.*utf8mb4"):
+        load_contracts(folder)
+    load_contracts.cache_clear()

@@ -6,7 +6,7 @@ from dataclasses import replace
 import duckdb
 import pytest
 
-from pipelines.ingestion.contracts import load_contracts
+from pipelines.ingestion.contracts import ColumnSpec, load_contracts
 from pipelines.ingestion.inbox import DeliveryChanged, partition_deliveries, read_delivery_bytes
 from pipelines.ingestion.landing import land_partition
 from pipelines.warehouse import warehouse_connection
@@ -109,6 +109,19 @@ def test_landed_schema_is_the_contract_plus_lineage(workdirs, source):
     columns = [name for name, *_ in _query(workdirs, f"describe select * from read_parquet('{load.landed_path}', hive_partitioning = false)")]
     assert columns == [c.name for c in contract.columns] + [
         "_source_file", "_source_row", "_load_id", "_ingested_at", "_record_hash"]
+
+
+def test_a_contract_gaining_a_column_conforms_the_partitions_landed_before(workdirs):
+    _deliver(workdirs["inbox"], "12345_workorders_20261103.csv", [ROW.format(n=1)])
+    _land()
+    note = ColumnSpec("note", "附注", "string", "a note added to the contract later")
+    grown = replace(CONTRACT, columns=(*CONTRACT.columns, note))
+    _deliver(workdirs["inbox"], "12345_workorders_20261104.csv", [ROW.format(n=2) + ",备注"], HEADER + ",附注")
+    with warehouse_connection() as connection:
+        land_partition(grown, "2026-11-04", connection)
+    landed = f"read_parquet('{workdirs['landing']}/hotline_12345/*/*.parquet', hive_partitioning = true)"
+    assert _query(workdirs, f"select partition_key::varchar, work_order_id, note from {landed} order by 1") == [
+        ("2026-11-03", "RX1", None), ("2026-11-04", "RX2", "备注")]
 
 
 def test_a_file_growing_while_it_is_read_is_not_complete(tmp_path, monkeypatch):

@@ -174,6 +174,14 @@ def test_landing_window_reads_only_its_partitions(hotline_landing):
     assert outcome.row_count == 10 and outcome.success
 
 
+def test_a_landing_window_without_landed_partitions_validates_no_row_and_reads_nothing(hotline_landing):
+    with duckdb.connect() as connection:  # no seed tables: reading them would fail
+        outcome = run_suite(connection, "hotline_12345", window=(date(2026, 3, 5), date(2026, 3, 5)))
+    assert outcome.row_count == 0 and outcome.success and outcome.no_data_reason is None
+    assert {(o.element_count, o.unexpected_count) for o in outcome.expectations} == {(0, 0)}
+    assert len(outcome.expectations) == len(load_suites()["hotline_12345"].expectations)
+
+
 def test_monthly_window_covers_the_whole_month(warehouse):
     columns = sorted({c for e in load_suites()["mediation_cases"].expectations for c in expectation_columns(e)})
     case = {"accepted_date": "2026-02-03", "district_name": DISTRICT["district_name"],
