@@ -53,7 +53,7 @@ history_span as (
 
 history as (
 
-    select work_order_id, accepted_at, caller_pseudonym, category_code, district_code
+    select work_order_id, accepted_at, caller_pseudonym, category_code, district_code, partition_key
     from {{ ref('int_hotline_12345__work_orders') }}
     where caller_pseudonym is not null
       and category_code is not null
@@ -72,10 +72,10 @@ request as (
     union
     -- later requests whose repeat flag the window's requests decide, as they are now and as they were built;
     -- they lie in the history span, which bounds the scan, outside the window's partitions (window_request holds
-    -- every row of those): on a new day there are none, and no whole row of the span is read
+    -- every row of those). Their keys are found in the narrow history first, without the window's own requests:
+    -- on a new day there are none, and DuckDB then reads no whole row of the span
     select * from {{ ref('int_hotline_12345__work_orders') }}
     where accepted_at between (select earliest from history_span) and (select latest from history_span)
-      and not {{ partition_window_filter('partition_key') }}
       and work_order_id in (
         select later.work_order_id
         from changed
@@ -85,6 +85,7 @@ request as (
             and later.district_code = changed.district_code
             and later.accepted_at >= changed.accepted_at
             and later.accepted_at <= changed.accepted_at + interval '{{ repeat_window_days }} days'
+        where not {{ partition_window_filter('later.partition_key') }}
     )
     {%- else %}
     {{ records_in_window('int_hotline_12345__work_orders', 'work_order_id') }}
