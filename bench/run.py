@@ -9,7 +9,7 @@ sharing service's load run (bench/sharing_load.py).
   closes that day (the days after a year are a Friday, a Saturday and a Sunday, which closes an ISO week); its dbt
   build selects what the pipeline's run of that day selects (the models downstream of the sources whose partition
   ends that day). The next-day figure is the median of the three days (one machine hiccup does not make it), each
-  day printed beside it.
+  day printed beside it; the days after 365 and after 30 days of history run alternating, day by day.
 - hotline ×N: the first departments' full build with N times the hotline rows (peak memory, time ratio).
 - peer: the project's hotline path (land + dbt models) against the bare DuckDB script of bench/peer.py on the same
   files, alternating, with its output compared row for row with the project's fact table.
@@ -101,8 +101,13 @@ def run_stage(env: dict[str, str], module: str, *args: str, report: Path | None 
 
 
 def scenario_env(folder: Path) -> dict[str, str]:
+    """A new, empty scenario folder and the environment of its stages."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    return scenario_environment(folder)
+
+
+def scenario_environment(folder: Path) -> dict[str, str]:
     return {**os.environ, "CITYBRAIN_WAREHOUSE": str(folder / "city.duckdb"),
             "CITYBRAIN_INBOX": str(folder / "inbox"), "CITYBRAIN_LANDING": str(folder / "landing")}
 
@@ -138,8 +143,8 @@ def dbt_vars(start: date | None, end: date | None, full_table_tests: bool) -> st
 
 def build(folder: Path, sources: list[str], days: int, scale: float, multiples: dict[str, int] | None = None,
           next_day: bool = True) -> Build:
-    """`days` of history built in full (one dbt invocation: the standard and every model and test), then the next
-    days one by one as the daily run does them (the governance models of each day's window, tests on the window)."""
+    """`days` of history built in full (one dbt invocation: the standard and every model and test), and the next
+    days' deliveries put in its inbox (run_next_days runs them)."""
     env = scenario_env(folder)
     start, end = NEXT_DAY - timedelta(days=days), NEXT_DAY - timedelta(days=1)
     source_list = ",".join(sources)
@@ -158,8 +163,18 @@ def build(folder: Path, sources: list[str], days: int, scale: float, multiples: 
         run_stage(env, "bench.stages", "generate", "--start", NEXT_DAY.isoformat(), "--days", str(NEXT_DAYS),
                   "--inbox", str(next_inbox), "--sizes", json.dumps(sizes(sources, scale, multiples)))
         _move_deliveries(next_inbox, Path(env["CITYBRAIN_INBOX"]))
-        result.next_days = [run_day(env, folder, sources, NEXT_DAY + timedelta(days=n)) for n in range(NEXT_DAYS)]
     return result
+
+
+def run_next_days(year: Build, month: Build, year_folder: Path, month_folder: Path, sources: list[str]) -> None:
+    """The next days one by one as the daily run does them (the governance models of each day's window, tests on the
+    window), after the year's history and after the month's, alternating day by day: a machine slower for a minute
+    weighs on both alike, and the flatness figure compares them."""
+    year.next_days, month.next_days = [], []
+    for n in range(NEXT_DAYS):
+        day = NEXT_DAY + timedelta(days=n)
+        for history, folder in ((year, year_folder), (month, month_folder)):
+            history.next_days.append(run_day(scenario_environment(folder), folder, sources, day))
 
 
 def run_day(env: dict[str, str], folder: Path, sources: list[str], day: date) -> dict[str, Timing]:
@@ -295,9 +310,11 @@ def main(argv: list[str] | None = None) -> None:
     if "first" not in args.skip:
         results["first"] = (build(RESULTS / "first_365", first, YEAR_DAYS, scale),
                             build(RESULTS / "first_30", first, SHORT_HISTORY_DAYS, scale))
+        run_next_days(*results["first"], RESULTS / "first_365", RESULTS / "first_30", first)
     if "all" not in args.skip and every != first:
         results["all"] = (build(RESULTS / "all_365", every, YEAR_DAYS, scale),
                           build(RESULTS / "all_30", every, SHORT_HISTORY_DAYS, scale))
+        run_next_days(*results["all"], RESULTS / "all_365", RESULTS / "all_30", every)
     if "multiples" not in args.skip:
         results["multiples"] = {
             multiple: build(RESULTS / f"hotline_x{multiple}", first, YEAR_DAYS, scale,
