@@ -12,13 +12,12 @@ data.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+from tests.dbt.inline_sql import compile_inline
+
 INLINE_SQL = "select * from {{ ref('int_assessment__police_incident') }}"
 
 POLICE_INCIDENTS = [  # incident_id, district, street, reported_date, has_implausible_dates
@@ -38,20 +37,7 @@ POPULATION = [  # community, district, street, month, resident_population
 
 @pytest.fixture(scope="module")
 def compiled_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
-    tmp = tmp_path_factory.mktemp("assessment_value_queries")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CITYBRAIN_WAREHOUSE", str(tmp / "warehouse.duckdb"))
-        mp.setenv("CITYBRAIN_LANDING", str(tmp / "landing"))
-        mp.setenv("CITYBRAIN_DBT_PLUGINS", str(DBT_PROJECT / "plugins"))
-        result = dbtRunner().invoke([
-            "compile", "--inline", INLINE_SQL,
-            "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-            "--no-send-anonymous-usage-stats", "--no-partial-parse", "--no-write-json", "--quiet",
-        ])
-    assert result.success, f"dbt compile --inline failed: {result.exception!r} (log: {tmp / 'logs' / 'dbt.log'})"
-    (node,) = result.result.results
-    return node.node.compiled_code
+    return compile_inline(INLINE_SQL, tmp_path_factory.mktemp("assessment_value_queries"))
 
 
 def test_police_incidents_per_10k_residents(compiled_sql: str) -> None:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 from stdnum.cn import ric, uscc
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+from tests.dbt.inline_sql import compile_inline
+
 
 # Normalization in one step and validation over the normalized columns, as staging / intermediate do; nesting the
 # calls instead would repeat the normalization expression ~20 times in the compiled SQL.
@@ -70,21 +69,7 @@ Evaluate = Callable[[Sequence[str | None]], list[dict[str, object]]]
 
 @pytest.fixture(scope="module")
 def compiled_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
-    tmp = tmp_path_factory.mktemp("identifier_macros")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CITYBRAIN_WAREHOUSE", str(tmp / "warehouse.duckdb"))
-        mp.setenv("CITYBRAIN_LANDING", str(tmp / "landing"))
-        mp.setenv("CITYBRAIN_DBT_PLUGINS", str(DBT_PROJECT / "plugins"))
-        result = dbtRunner().invoke([
-            "compile", "--inline", INLINE_SQL,
-            "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-            # No tracking cookie (.user.yml) in the project, no artifacts or parse cache worth keeping.
-            "--no-send-anonymous-usage-stats", "--no-partial-parse", "--no-write-json", "--quiet",
-        ])
-    assert result.success, f"dbt compile --inline failed: {result.exception!r} (log: {tmp / 'logs' / 'dbt.log'})"
-    (node,) = result.result.results
-    return node.node.compiled_code
+    return compile_inline(INLINE_SQL, tmp_path_factory.mktemp("identifier_macros"))
 
 
 @pytest.fixture(scope="module")
