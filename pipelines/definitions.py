@@ -13,6 +13,7 @@ from pipelines.cockpit.asset import cockpit
 from pipelines.dbt_project import dbt_resource
 from pipelines.deliveries.checks import build_delivery_checks
 from pipelines.ingestion.contracts import SourceContract, load_contracts
+from pipelines.maintenance import warehouse_compaction_job, warehouse_compaction_schedule
 from pipelines.publish.asset import publication
 from pipelines.quality.asset_checks import build_gx_asset_checks
 from pipelines.quality.full_table_tests import full_table_tests_schedule
@@ -35,8 +36,8 @@ def city_brain_definitions(contracts: Mapping[str, SourceContract]) -> Definitio
         assets=[*landing_assets, city_standard_models, governance_models, publication, sharing_exports, cockpit,
                 *ops_table_specs(dbt_manifest())],
         asset_checks=[*build_gx_asset_checks(partitions_by_asset), *build_delivery_checks(contracts)],
-        jobs=automation.jobs,
-        schedules=[*automation.schedules, full_table_tests_schedule],
+        jobs=[*automation.jobs, warehouse_compaction_job],
+        schedules=[*automation.schedules, full_table_tests_schedule, warehouse_compaction_schedule],
         sensors=automation.sensors,
         resources={"dbt": dbt_resource()},
     )

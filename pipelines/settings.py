@@ -46,6 +46,7 @@ def dbt_environment() -> dict[str, str]:
         "CITYBRAIN_DBT_PLUGINS": str(DBT_PROJECT_DIR / "plugins"),
         "CITYBRAIN_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
         "CITYBRAIN_DUCKDB_THREADS": str(duckdb_threads()),
+        "CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS": str(duckdb_max_vacuum_tasks()),
         # the interpreter of the pipeline's dbt executable (pipelines/dbt_launcher/dbt): this one, which has dbt
         "CITYBRAIN_DBT_PYTHON": sys.executable,
     }
@@ -143,9 +144,17 @@ def duckdb_threads() -> int:
     return int(os.environ.get("CITYBRAIN_DUCKDB_THREADS", str(os.cpu_count() or 1)))
 
 
+def duckdb_max_vacuum_tasks() -> int:
+    """CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS: how many row-group merges (vacuum tasks) DuckDB's checkpoint may run per
+    table when a connection closes. Default 0: a run's checkpoint only writes its changes; merging the row groups
+    that deletes and small appends leave is the weekly compaction's work (pipelines/compaction.py)."""
+    return int(os.environ.get("CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS", "0"))
+
+
 def duckdb_config() -> dict[str, str | int]:
-    """The resource settings of a DuckDB connection the pipeline opens on the warehouse."""
-    return {"memory_limit": duckdb_memory_limit(), "threads": duckdb_threads()}
+    """The settings of a DuckDB connection the pipeline opens on the warehouse: resources, and no vacuum at close."""
+    return {"memory_limit": duckdb_memory_limit(), "threads": duckdb_threads(),
+            "max_vacuum_tasks": duckdb_max_vacuum_tasks()}
 
 
 # --- cockpit (issue 8): the static HTML cockpit rebuilt from each published snapshot ---

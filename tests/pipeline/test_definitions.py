@@ -89,14 +89,17 @@ def test_jobs_schedules_and_sensors_resolve():
     for job_name in ("city_standard_job", "daily_governance_job", "delivery_freshness_job", *landing_jobs):
         assert defs.resolve_job_def(job_name) is not None
     assert {job.name for job in defs.jobs} == {"city_standard_job", "daily_governance_job", "delivery_freshness_job",
-                                               *landing_jobs}
+                                               "warehouse_compaction_job", *landing_jobs}
     for source in load_contracts():  # a landing job holds its source's landing asset alone
         job = defs.resolve_job_def(f"{source}_landing_job")
         assert [key.to_user_string() for key in job.asset_layer.selected_asset_keys] == [f"landing/{source}"]
     # the governance job has one schedule, the weekly full-table test run; its daily runs come from the sensor
     assert {s.job_name for s in defs.schedules if s.name != "full_table_tests_schedule"} == \
-        {"delivery_freshness_job", *landing_jobs}
+        {"delivery_freshness_job", "warehouse_compaction_job", *landing_jobs}
     assert defs.get_schedule_def("full_table_tests_schedule").job_name == "daily_governance_job"
+    compaction = defs.get_schedule_def("warehouse_compaction_schedule")
+    assert (compaction.job_name, compaction.execution_timezone) == ("warehouse_compaction_job", "Asia/Shanghai")
+    assert compaction.cron_schedule.endswith(" * * 0")  # weekly, on Sundays
     assert {t.job_name for t in defs.resolve_sensor_def("inbox_sensor").targets} == set(landing_jobs)
     assert [t.job_name for t in defs.resolve_sensor_def("governance_sensor").targets] == ["daily_governance_job"]
 
