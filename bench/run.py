@@ -9,7 +9,8 @@ sharing service's load run (bench/sharing_load.py).
   closes that day (the days after a year are a Friday, a Saturday and a Sunday, which closes an ISO week); its dbt
   build selects what the pipeline's run of that day selects (the models downstream of the sources whose partition
   ends that day). The next-day figure is the median of the three days (one machine hiccup does not make it), each
-  day printed beside it; the days after 365 and after 30 days of history run alternating, day by day.
+  day printed beside it; the days after 365 and after 30 days of history run alternating, day by day. Then the
+  year's warehouse is compacted as the weekly job compacts it (the row-group merges the days' runs leave out).
 - hotline ×N: the first departments' full build with N times the hotline rows (peak memory, time ratio).
 - peer: the project's hotline path (land + dbt models) against the bare DuckDB script of bench/peer.py on the same
   files, alternating, with its output compared row for row with the project's fact table.
@@ -215,6 +216,23 @@ def _move_deliveries(source_inbox: Path, inbox: Path) -> None:
 
 
 @dataclass
+class Compaction:
+    """The weekly compaction job's work on a warehouse (pipelines/compaction.py): the cost the daily runs defer."""
+
+    timing: Timing
+    row_groups: tuple[int, int]  # before, after
+    tables: int
+
+
+def run_compaction(folder: Path) -> Compaction:
+    report = folder / "compaction.json"
+    timing = run_stage(scenario_environment(folder), "bench.stages", "compact", "--report", str(report))
+    result = json.loads(report.read_text(encoding="utf-8"))
+    return Compaction(timing, (result["before"]["row_groups"], result["after"]["row_groups"]),
+                      len(result["compacted"]))
+
+
+@dataclass
 class PeerResult:
     project: list[Timing]
     peer: list[Timing]
@@ -269,7 +287,8 @@ def report_line(figure: str, value: str, target: str, ok: bool | None) -> None:
     print(f"{figure:<58} {value:>16}   target {target:<14} {'' if ok is None else _verdict(ok)}")
 
 
-def report_builds(label: str, sources: list[str], year: Build, month: Build, build_target: float) -> None:
+def report_builds(label: str, sources: list[str], year: Build, month: Build, build_target: float,
+                  compaction: Compaction) -> None:
     targets = CONFIG["targets"]
     for n in range(NEXT_DAYS):
         day = NEXT_DAY + timedelta(days=n)
@@ -290,6 +309,11 @@ def report_builds(label: str, sources: list[str], year: Build, month: Build, bui
     spread = abs(day_year - day_month) / day_month
     report_line(f"{label}: next day after 30 days ({day_month:.1f} s), difference", f"{spread:.0%}",
                 f"<= {targets['next_day_30_vs_365']:.0%}", spread <= targets["next_day_30_vs_365"])
+    before, after = compaction.row_groups
+    report_line(f"{label}: weekly compaction after 365 days, row groups {before} -> {after}",
+                f"{compaction.timing.seconds:.1f} s", "(reported)", None)
+    print(f"    compaction: {compaction.tables} table(s) with slack rewritten, "
+          f"peak {compaction.timing.peak_mib / 1024:.2f} GiB (the row-group merges the next days' runs left out)")
     for name, build in (("365", year), ("30", month)):
         for n, day in enumerate(build.next_days, start=1):
             print(f"    next day {n} after {name} days: {Build.total(day):.1f} s: "
@@ -311,10 +335,12 @@ def main(argv: list[str] | None = None) -> None:
         results["first"] = (build(RESULTS / "first_365", first, YEAR_DAYS, scale),
                             build(RESULTS / "first_30", first, SHORT_HISTORY_DAYS, scale))
         run_next_days(*results["first"], RESULTS / "first_365", RESULTS / "first_30", first)
+        results["first_compaction"] = run_compaction(RESULTS / "first_365")
     if "all" not in args.skip and every != first:
         results["all"] = (build(RESULTS / "all_365", every, YEAR_DAYS, scale),
                           build(RESULTS / "all_30", every, SHORT_HISTORY_DAYS, scale))
         run_next_days(*results["all"], RESULTS / "all_365", RESULTS / "all_30", every)
+        results["all_compaction"] = run_compaction(RESULTS / "all_365")
     if "multiples" not in args.skip:
         results["multiples"] = {
             multiple: build(RESULTS / f"hotline_x{multiple}", first, YEAR_DAYS, scale,
@@ -329,9 +355,10 @@ def main(argv: list[str] | None = None) -> None:
           f"Python {platform.python_version()}; rows scale {scale:g}; sources: {', '.join(every)}")
     if "first" in results:
         report_builds(f"{len(first)} departments", first, *results["first"],
-                      targets["first_departments_full_build_seconds"])
+                      targets["first_departments_full_build_seconds"], results["first_compaction"])
     if "all" in results:
-        report_builds(f"{len(every)} departments", every, *results["all"], targets["all_departments_full_build_seconds"])
+        report_builds(f"{len(every)} departments", every, *results["all"], targets["all_departments_full_build_seconds"],
+                      results["all_compaction"])
     if "multiples" in results:
         base = Build.total(results["first"][0].stages) if "first" in results else None
         for multiple, result in results["multiples"].items():

@@ -6,6 +6,7 @@
         window_start / window_end / full_table_tests go to dbt as the pipeline passes them: as environment variables)
     python -m bench.stages checks [--start D --end D]                      (every GX suite)
     python -m bench.stages prepare       (untimed: dbt's parse for the scenario's warehouse, as `make setup` does)
+    python -m bench.stages compact [--report FILE]       (the weekly compaction job's work: pipelines/compaction.py)
 
 Each stage imports what it runs and nothing else: its process's start-up counts in its time.
 
@@ -128,6 +129,21 @@ def checks(start: date | None, end: date | None) -> None:
             run_suite(connection, name, window)
 
 
+def compact(report: Path | None) -> None:
+    """The weekly warehouse_compaction_job's work; its row groups and sizes before and after go to `--report`."""
+    from dataclasses import asdict
+
+    from pipelines.compaction import compact as compact_warehouse
+    from pipelines.warehouse import warehouse_connection
+
+    database = settings.warehouse_path()
+    with warehouse_connection(database) as connection:
+        result = compact_warehouse(connection, database)
+    print(f"bench: {result.describe()}", file=sys.stderr, flush=True)
+    if report:
+        report.write_text(json.dumps(asdict(result)), encoding="utf-8")
+
+
 def prepare() -> None:
     """What `make setup` does for a deployment configured with this warehouse: the partial parse its runs start
     from, in the folder they use. Without it a scenario's first build would pay a whole parse no run pays."""
@@ -138,7 +154,7 @@ def prepare() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("stage", choices=["generate", "land", "dbt", "checks", "prepare"])
+    parser.add_argument("stage", choices=["generate", "land", "dbt", "checks", "compact", "prepare"])
     parser.add_argument("--start", type=date.fromisoformat)
     parser.add_argument("--end", type=date.fromisoformat)
     parser.add_argument("--days", type=int)
@@ -159,6 +175,8 @@ def main(argv: list[str] | None = None) -> None:
         dbt(args.vars, args.select, args.exclude, args.resource_type, args.report)
     elif args.stage == "checks":
         checks(args.start, args.end)
+    elif args.stage == "compact":
+        compact(args.report)
     else:
         prepare()
 

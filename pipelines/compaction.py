@@ -1,15 +1,15 @@
-"""Compaction of the warehouse: DuckDB's row-group merges, moved out of the daily runs into a weekly job.
+"""Compaction of the warehouse: the row-group merges, moved out of the daily runs into a weekly job.
 
-When a connection closes, DuckDB checkpoints; by default that checkpoint also vacuums: it merges the row groups of a
-table it writes whose rows now fit in fewer (what delete+insert models and small daily appends leave), which made
+When a connection closes, DuckDB checkpoints; by default that checkpoint also vacuums: it merges row groups of the
+tables it writes whose rows now fit in fewer (what delete+insert models and small daily appends leave), which made
 some days' runs ~0.7 s slower than others. The pipeline's connections set `max_vacuum_tasks` to 0
-(`settings.duckdb_max_vacuum_tasks`), so a run's checkpoint writes its changes only; `compact` does the merging.
+(`settings.duckdb_max_vacuum_tasks`), so a run's checkpoint writes its changes only, and `compact` compacts.
 
-DuckDB (2.0) reconsiders the row groups of a table at a checkpoint only when rows were appended to it since the
-last one: a later `CHECKPOINT`, `FORCE CHECKPOINT` or `VACUUM`, a deleted or an updated row leave its row groups as
-they are. So for each table whose live rows would fit in fewer row groups than it has, `compact` deletes its last
-row and inserts it again in one transaction (the same rows; one row gets a new rowid), then checkpoints with
-DuckDB's default vacuum, again while that still merges. Light on purpose (no Dagster import): the bench's compaction stage runs it too.
+It rewrites each table whose live rows fit in fewer row groups than it has, rather than enabling the vacuum and
+checkpointing: DuckDB (2.0) reconsiders a table's row groups only when rows were appended to it since the last
+checkpoint (a later CHECKPOINT, FORCE CHECKPOINT or VACUUM, a deleted or updated row leave them as they are), and
+even then never merges a small tail of row groups until it reaches twice the size of its first. Light on purpose
+(no Dagster import): the bench's compaction stage runs it too.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from pipelines.warehouse import transaction
 
 # DuckDB's rows per row group (the warehouse is created with the default)
 ROW_GROUP_ROWS = 122_880
-# checkpoints per compaction at most (each merges up to three adjacent row groups at a time per table)
-MAX_PASSES = 4
 
 
 @dataclass(frozen=True)
@@ -57,13 +55,11 @@ class StorageSummary:
 class CompactionResult:
     before: StorageSummary
     after: StorageSummary
-    compacted: list[str]  # the tables with slack, whose row groups the checkpoint considered
-    checkpoints: int
+    compacted: list[str]  # the tables with slack, rewritten
     seconds: float
 
     def describe(self) -> str:
-        return (f"compacted {len(self.compacted)} table(s) in {self.seconds:.1f} s ({self.checkpoints} "
-                f"checkpoint(s)): row groups "
+        return (f"compacted {len(self.compacted)} table(s) in {self.seconds:.1f} s: row groups "
                 f"{self.before.row_groups} -> {self.after.row_groups}; before: {self.before.describe()}; "
                 f"after: {self.after.describe()}")
 
@@ -93,31 +89,23 @@ def storage_summary(connection: duckdb.DuckDBPyConnection, database: Path) -> St
 
 
 def compact(connection: duckdb.DuckDBPyConnection, database: Path) -> CompactionResult:
-    """Merge the row groups of every table with slack, on a connection to `database` (the pipeline's, opened under
-    the warehouse lock): DuckDB's default vacuum for this checkpoint, each such table marked as appended to."""
+    """Rewrite every table with slack, on a connection to `database` (the pipeline's, opened under the warehouse
+    lock), then checkpoint: the checkpoint drops the emptied row groups, the rows are in full ones."""
     started = time.perf_counter()
     before = storage_summary(connection, database)
-    slack = {t.name: t.row_groups for t in table_storage(connection) if t.has_slack()}
-    compacted = list(slack)
-    connection.execute("reset max_vacuum_tasks")  # DuckDB's default (a global setting: this database, until closed)
-    checkpoints = 0
-    while slack and checkpoints < MAX_PASSES:
-        checkpoints += 1
-        for name in slack:
-            _move_last_row(connection, name)
-        connection.execute("checkpoint")
-        # a checkpoint merges a few adjacent row groups at a time: again, while it still merges
-        slack = {t.name: t.row_groups for t in table_storage(connection)
-                 if t.name in slack and t.has_slack() and t.row_groups < slack[t.name]}
+    compacted = [t.name for t in table_storage(connection) if t.has_slack()]
+    for name in compacted:
+        _rewrite(connection, name)
+    connection.execute("checkpoint")
     after = storage_summary(connection, database)
-    return CompactionResult(before, after, compacted, checkpoints, time.perf_counter() - started)
+    return CompactionResult(before, after, compacted, time.perf_counter() - started)
 
 
-def _move_last_row(connection: duckdb.DuckDBPyConnection, name: str) -> None:
-    """An append to the table that changes none of its rows: its last row deleted and inserted again, at once."""
-    last = f"rowid = (select max(rowid) from {name})"
+def _rewrite(connection: duckdb.DuckDBPyConnection, name: str) -> None:
+    """The table's rows deleted and inserted again in their order, in one transaction: the same table (its
+    constraints and comments kept, unlike a CREATE OR REPLACE), its rows appended in full row groups."""
     with transaction(connection):
-        connection.execute(f"create temporary table compaction_moved_row as select * from {name} where {last}")
-        connection.execute(f"delete from {name} where {last}")
-        connection.execute(f"insert into {name} select * from compaction_moved_row")
-        connection.execute("drop table compaction_moved_row")
+        connection.execute(f"create temporary table compaction_rows as select * from {name}")
+        connection.execute(f"delete from {name}")
+        connection.execute(f"insert into {name} select * from compaction_rows")
+        connection.execute("drop table compaction_rows")
