@@ -5,15 +5,18 @@ tables it writes whose rows now fit in fewer (what delete+insert models and smal
 some days' runs ~0.7 s slower than others. The pipeline's connections set `max_vacuum_tasks` to 0
 (`settings.duckdb_max_vacuum_tasks`), so a run's checkpoint writes its changes only, and `compact` compacts.
 
-It rewrites each table whose live rows fit in fewer row groups than it has, rather than enabling the vacuum and
-checkpointing: DuckDB (2.0) reconsiders a table's row groups only when rows were appended to it since the last
-checkpoint (a later CHECKPOINT, FORCE CHECKPOINT or VACUUM, a deleted or updated row leave them as they are), and
-even then never merges a small tail of row groups until it reaches twice the size of its first. Light on purpose
-(no Dagster import): the bench's compaction stage runs it too.
+DuckDB (2.0) reconsiders a table's row groups at a checkpoint only when rows were appended to it since the last one
+(a later CHECKPOINT, FORCE CHECKPOINT or VACUUM, a deleted or an updated row leave them as they are), and never
+merges a small tail of row groups (each day's append starts one) until it reaches twice the size of its first. So
+for each table whose live rows fit in fewer row groups than it has, `compact` moves the rows of its tail (the row
+groups after its last full one, else its last row): deleted and inserted again in one transaction, the same rows,
+appended in full row groups. Then it checkpoints with DuckDB's default vacuum, which merges the rest.
+Light on purpose (no Dagster import): the bench's compaction stage runs it too.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -55,7 +58,7 @@ class StorageSummary:
 class CompactionResult:
     before: StorageSummary
     after: StorageSummary
-    compacted: list[str]  # the tables with slack, rewritten
+    compacted: list[str]  # the tables with slack, whose tail moved
     seconds: float
 
     def describe(self) -> str:
@@ -72,11 +75,16 @@ def table_storage(connection: duckdb.DuckDBPyConnection) -> list[TableStorage]:
     storage = []
     for schema, table in tables:
         name = f'"{schema}"."{table}"'
-        [(row_groups,)] = connection.execute(
-            "select count(distinct row_group_id) from pragma_storage_info(?)", [name]).fetchall()
         [(rows,)] = connection.execute(f"select count(*) from {name}").fetchall()
-        storage.append(TableStorage(name, row_groups, rows))
+        storage.append(TableStorage(name, len(_stored_rows(connection, name)), rows))
     return storage
+
+
+def _stored_rows(connection: duckdb.DuckDBPyConnection, name: str) -> list[int]:
+    """The rows each row group of the table holds, deleted ones included, in rowid order."""
+    return [rows for (rows,) in connection.execute(
+        "select sum(count) from pragma_storage_info(?) where column_id = 0 and column_path = '[0]' "
+        "group by row_group_id order by row_group_id", [name]).fetchall()]
 
 
 def storage_summary(connection: duckdb.DuckDBPyConnection, database: Path) -> StorageSummary:
@@ -89,23 +97,32 @@ def storage_summary(connection: duckdb.DuckDBPyConnection, database: Path) -> St
 
 
 def compact(connection: duckdb.DuckDBPyConnection, database: Path) -> CompactionResult:
-    """Rewrite every table with slack, on a connection to `database` (the pipeline's, opened under the warehouse
-    lock), then checkpoint: the checkpoint drops the emptied row groups, the rows are in full ones."""
+    """Compact every table with slack, on a connection to `database` (the pipeline's, opened under the warehouse
+    lock): its tail moved, then a checkpoint with DuckDB's default vacuum (a global setting: this database, until
+    the connection closes)."""
     started = time.perf_counter()
     before = storage_summary(connection, database)
     compacted = [t.name for t in table_storage(connection) if t.has_slack()]
+    connection.execute("reset max_vacuum_tasks")
     for name in compacted:
-        _rewrite(connection, name)
+        _move_tail(connection, name)
     connection.execute("checkpoint")
     after = storage_summary(connection, database)
     return CompactionResult(before, after, compacted, time.perf_counter() - started)
 
 
-def _rewrite(connection: duckdb.DuckDBPyConnection, name: str) -> None:
-    """The table's rows deleted and inserted again in their order, in one transaction: the same table (its
-    constraints and comments kept, unlike a CREATE OR REPLACE), its rows appended in full row groups."""
+def _move_tail(connection: duckdb.DuckDBPyConnection, name: str) -> None:
+    """The rows of the table's tail deleted and inserted again, in their order, in one transaction: constraints
+    hold, no row changes, and they are appended to the table (which has the checkpoint reconsider its row groups).
+    The tail's first rowid is reckoned from its stored rows: a deleted row at its end or a dropped row group in it
+    only moves a few more rows."""
+    stored = _stored_rows(connection, name)
+    tail = list(itertools.takewhile(lambda rows: rows < ROW_GROUP_ROWS, reversed(stored)))
+    tail_rows = max(sum(tail), 1)
+    moved = f"rowid > (select max(rowid) from {name}) - {tail_rows}"
     with transaction(connection):
-        connection.execute(f"create temporary table compaction_rows as select * from {name}")
-        connection.execute(f"delete from {name}")
-        connection.execute(f"insert into {name} select * from compaction_rows")
-        connection.execute("drop table compaction_rows")
+        connection.execute(
+            f"create temporary table compaction_moved as select * from {name} where {moved} order by rowid")
+        connection.execute(f"delete from {name} where {moved}")
+        connection.execute(f"insert into {name} select * from compaction_moved")
+        connection.execute("drop table compaction_moved")
