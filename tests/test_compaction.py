@@ -28,13 +28,19 @@ def test_a_day_leaves_the_slack_and_the_compaction_job_merges_it(workdirs):
         connection.execute(f"create table facts as select i as id, i % 97 as code from range({ROWS}) r(i)")
         connection.execute("create schema ops")
         connection.execute("create table ops.small as select 1 as id, 2 as code")
+        connection.execute("create table appended as select i as id, i % 97 as code from range(50000) r(i)")
     # a day as a delete+insert model writes it: 40 % of the rows deleted, the day's rows appended
     with warehouse_connection() as connection:
         connection.execute("delete from facts where id % 5 < 2")
         connection.execute(f"insert into facts select {ROWS} + i, i % 97 from range(100) r(i)")
+    for day in range(1, 4):  # days that only append: each starts a small row group
+        with warehouse_connection() as connection:
+            connection.execute(f"insert into appended select {day} * 100000 + i, i % 97 from range(3000) r(i)")
     with warehouse_connection() as connection:
         day_row_groups = _row_groups(connection, "facts")
         facts, small = _content(connection, "facts"), _content(connection, "ops.small")
+        appended = _content(connection, "appended")
+        assert _row_groups(connection, "appended") == 4
     assert day_row_groups == 5  # the four row groups with their deleted rows, and the day's
 
     result = warehouse_compaction_job.execute_in_process()
@@ -44,6 +50,7 @@ def test_a_day_leaves_the_slack_and_the_compaction_job_merges_it(workdirs):
         assert _row_groups(connection, "facts") < day_row_groups
         assert (_content(connection, "facts"), _content(connection, "ops.small")) == (facts, small)
         assert _row_groups(connection, "ops.small") == 1
+        assert (_row_groups(connection, "appended"), _content(connection, "appended")) == (1, appended)
 
 
 def test_every_writer_of_the_warehouse_leaves_vacuum_to_the_compaction(workdirs):
