@@ -8,9 +8,10 @@ some days' runs ~0.7 s slower than others. The pipeline's connections set `max_v
 DuckDB (2.0) reconsiders a table's row groups at a checkpoint only when rows were appended to it since the last one
 (a later CHECKPOINT, FORCE CHECKPOINT or VACUUM, a deleted or an updated row leave them as they are), and never
 merges a small tail of row groups (each day's append starts one) until it reaches twice the size of its first. So
-for each table whose live rows fit in fewer row groups than it has, `compact` moves the rows of its tail (the row
-groups after its last full one, else its last row): deleted and inserted again in one transaction, the same rows,
-appended in full row groups. Then it checkpoints with DuckDB's default vacuum, which merges the rest.
+for each table whose live rows fit in fewer row groups than it has, and whose tail does too or that has deleted
+rows, `compact` moves the rows of its tail (the row groups after its last full one, else its last row): deleted
+and inserted again in one transaction, the same rows, appended in full row groups. Then it checkpoints with
+DuckDB's default vacuum, which merges the rest.
 Light on purpose (no Dagster import): the bench's compaction stage runs it too.
 """
 
@@ -34,12 +35,27 @@ ROW_GROUP_ROWS = 122_880
 @dataclass(frozen=True)
 class TableStorage:
     name: str  # "schema"."table", quoted
-    row_groups: int
+    stored: tuple[int, ...]  # the rows each row group holds, deleted ones included, in rowid order
     rows: int  # live rows
 
+    @property
+    def row_groups(self) -> int:
+        return len(self.stored)
+
     def has_slack(self) -> bool:
-        """Its live rows fit in fewer row groups than it has (what a vacuum can merge)."""
+        """Its live rows fit in fewer row groups than it has."""
         return self.row_groups > max(1, math.ceil(self.rows / ROW_GROUP_ROWS))
+
+    def tail(self) -> tuple[int, ...]:
+        """The stored rows of the row groups after its last full one."""
+        return tuple(itertools.takewhile(lambda rows: rows < ROW_GROUP_ROWS, reversed(self.stored)))[::-1]
+
+    def compactable(self) -> bool:
+        """Slack that moving the tail, or the vacuum, can take: the tail fits in fewer row groups, or rows were
+        deleted (not slack that only rewriting the middle of the table would take, such as the partly filled row
+        groups a parallel insert leaves)."""
+        tail = self.tail()
+        return self.has_slack() and (len(tail) > math.ceil(sum(tail) / ROW_GROUP_ROWS) or sum(self.stored) > self.rows)
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,7 @@ class StorageSummary:
 class CompactionResult:
     before: StorageSummary
     after: StorageSummary
-    compacted: list[str]  # the tables with slack, whose tail moved
+    compacted: list[str]  # the tables whose tail moved
     seconds: float
 
     def describe(self) -> str:
@@ -76,15 +92,14 @@ def table_storage(connection: duckdb.DuckDBPyConnection) -> list[TableStorage]:
     for schema, table in tables:
         name = f'"{schema}"."{table}"'
         [(rows,)] = connection.execute(f"select count(*) from {name}").fetchall()
-        storage.append(TableStorage(name, len(_stored_rows(connection, name)), rows))
+        storage.append(TableStorage(name, _stored_rows(connection, name), rows))
     return storage
 
 
-def _stored_rows(connection: duckdb.DuckDBPyConnection, name: str) -> list[int]:
-    """The rows each row group of the table holds, deleted ones included, in rowid order."""
-    return [rows for (rows,) in connection.execute(
+def _stored_rows(connection: duckdb.DuckDBPyConnection, name: str) -> tuple[int, ...]:
+    return tuple(rows for (rows,) in connection.execute(
         "select sum(count) from pragma_storage_info(?) where column_id = 0 and column_path = '[0]' "
-        "group by row_group_id order by row_group_id", [name]).fetchall()]
+        "group by row_group_id order by row_group_id", [name]).fetchall())
 
 
 def storage_summary(connection: duckdb.DuckDBPyConnection, database: Path) -> StorageSummary:
@@ -102,24 +117,22 @@ def compact(connection: duckdb.DuckDBPyConnection, database: Path) -> Compaction
     the connection closes)."""
     started = time.perf_counter()
     before = storage_summary(connection, database)
-    compacted = [t.name for t in table_storage(connection) if t.has_slack()]
+    compacted = [table for table in table_storage(connection) if table.compactable()]
     connection.execute("reset max_vacuum_tasks")
-    for name in compacted:
-        _move_tail(connection, name)
+    for table in compacted:
+        _move_tail(connection, table)
     connection.execute("checkpoint")
     after = storage_summary(connection, database)
-    return CompactionResult(before, after, compacted, time.perf_counter() - started)
+    return CompactionResult(before, after, [table.name for table in compacted], time.perf_counter() - started)
 
 
-def _move_tail(connection: duckdb.DuckDBPyConnection, name: str) -> None:
-    """The rows of the table's tail deleted and inserted again, in their order, in one transaction: constraints
-    hold, no row changes, and they are appended to the table (which has the checkpoint reconsider its row groups).
-    The tail's first rowid is reckoned from its stored rows: a deleted row at its end or a dropped row group in it
-    only moves a few more rows."""
-    stored = _stored_rows(connection, name)
-    tail = list(itertools.takewhile(lambda rows: rows < ROW_GROUP_ROWS, reversed(stored)))
-    tail_rows = max(sum(tail), 1)
-    moved = f"rowid > (select max(rowid) from {name}) - {tail_rows}"
+def _move_tail(connection: duckdb.DuckDBPyConnection, table: TableStorage) -> None:
+    """The rows of the table's tail (else its last row) deleted and inserted again, in their order, in one
+    transaction: constraints hold, no row changes, and they are appended (which has the checkpoint reconsider the
+    table's row groups). The tail's first rowid is reckoned from its stored rows: a deleted row at its end or a
+    dropped row group in it only moves a few more rows."""
+    name = table.name
+    moved = f"rowid > (select max(rowid) from {name}) - {max(sum(table.tail()), 1)}"
     with transaction(connection):
         connection.execute(
             f"create temporary table compaction_moved as select * from {name} where {moved} order by rowid")
