@@ -310,10 +310,10 @@ def report_builds(label: str, sources: list[str], year: Build, month: Build, bui
     report_line(f"{label}: next day after 30 days ({day_month:.1f} s), difference", f"{spread:.0%}",
                 f"<= {targets['next_day_30_vs_365']:.0%}", spread <= targets["next_day_30_vs_365"])
     before, after = compaction.row_groups
-    report_line(f"{label}: weekly compaction after 365 days, row groups {before} -> {after}",
-                f"{compaction.timing.seconds:.1f} s", "(reported)", None)
-    print(f"    compaction: {compaction.tables} table(s) with slack rewritten, "
-          f"peak {compaction.timing.peak_mib / 1024:.2f} GiB (the row-group merges the next days' runs left out)")
+    report_line(f"{label}: weekly compaction, row groups {before} -> {after}", f"{compaction.timing.seconds:.1f} s",
+                "(reported)", None)
+    print(f"    compaction of the 365 days' warehouse after its next days: {compaction.tables} table(s) compacted, "
+          f"peak {compaction.timing.peak_mib / 1024:.2f} GiB (the row-group merges the days' runs leave out)")
     for name, build in (("365", year), ("30", month)):
         for n, day in enumerate(build.next_days, start=1):
             print(f"    next day {n} after {name} days: {Build.total(day):.1f} s: "
