@@ -357,8 +357,8 @@ def main(argv: list[str] | None = None) -> None:
         report_builds(f"{len(first)} departments", first, *results["first"],
                       targets["first_departments_full_build_seconds"], results["first_compaction"])
     if "all" in results:
-        report_builds(f"{len(every)} departments", every, *results["all"], targets["all_departments_full_build_seconds"],
-                      results["all_compaction"])
+        report_builds(f"{len(every)} departments", every, *results["all"],
+                      targets["all_departments_full_build_seconds"], results["all_compaction"])
     if "multiples" in results:
         base = Build.total(results["first"][0].stages) if "first" in results else None
         for multiple, result in results["multiples"].items():

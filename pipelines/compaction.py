@@ -55,7 +55,8 @@ class TableStorage:
         deleted (not slack that only rewriting the middle of the table would take, such as the partly filled row
         groups a parallel insert leaves)."""
         tail = self.tail()
-        return self.has_slack() and (len(tail) > math.ceil(sum(tail) / ROW_GROUP_ROWS) or sum(self.stored) > self.rows)
+        tail_slack = len(tail) > math.ceil(sum(tail) / ROW_GROUP_ROWS)
+        return self.has_slack() and (tail_slack or sum(self.stored) > self.rows)
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ def _stored_rows(connection: duckdb.DuckDBPyConnection, name: str) -> tuple[int,
         "group by row_group_id order by row_group_id", [name]).fetchall())
 
 
-def storage_summary(connection: duckdb.DuckDBPyConnection, database: Path) -> StorageSummary:
-    tables = table_storage(connection)
+def storage_summary(connection: duckdb.DuckDBPyConnection, database: Path,
+                    tables: list[TableStorage] | None = None) -> StorageSummary:
+    tables = table_storage(connection) if tables is None else tables
     [(block_size, used_blocks)] = connection.execute(
         "select block_size, used_blocks from pragma_database_size() where database_name = current_database()"
     ).fetchall()
@@ -116,8 +118,9 @@ def compact(connection: duckdb.DuckDBPyConnection, database: Path) -> Compaction
     lock): its tail moved, then a checkpoint with DuckDB's default vacuum (a global setting: this database, until
     the connection closes)."""
     started = time.perf_counter()
-    before = storage_summary(connection, database)
-    compacted = [table for table in table_storage(connection) if table.compactable()]
+    tables = table_storage(connection)
+    before = storage_summary(connection, database, tables)
+    compacted = [table for table in tables if table.compactable()]
     connection.execute("reset max_vacuum_tasks")
     for table in compacted:
         _move_tail(connection, table)
@@ -129,8 +132,8 @@ def compact(connection: duckdb.DuckDBPyConnection, database: Path) -> Compaction
 def _move_tail(connection: duckdb.DuckDBPyConnection, table: TableStorage) -> None:
     """The rows of the table's tail (else its last row) deleted and inserted again, in their order, in one
     transaction: constraints hold, no row changes, and they are appended (which has the checkpoint reconsider the
-    table's row groups). The tail's first rowid is reckoned from its stored rows: a deleted row at its end or a
-    dropped row group in it only moves a few more rows."""
+    table's row groups). Where the tail starts is reckoned from its stored rows, back from the last rowid: deleted
+    rows at its end move some rows before it too, a dropped row group within it leaves some of its rows in place."""
     name = table.name
     moved = f"rowid > (select max(rowid) from {name}) - {max(sum(table.tail()), 1)}"
     with transaction(connection):
