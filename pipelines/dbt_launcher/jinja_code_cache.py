@@ -2,16 +2,17 @@
 
 dbt renders every macro it calls and every node's SQL through `Environment.from_string`, which lexes, parses,
 generates Python source and compiles it again in every process (dbt's own template cache lives in memory): ~600
-compiles, ~1.2 s of a nine-department day's dbt process. Python keeps module bytecode in `__pycache__`; this keeps
-Jinja's, one `marshal`led code object per key in a folder.
+compiles, ~1 s of CPU in a nine-department day's dbt process. Python keeps module bytecode in `__pycache__`; this
+keeps Jinja's, one `marshal`led code object per key in a folder.
 
-The key is everything the generated code depends on: Python's bytecode magic, the Jinja version, the environment's
-class and code generator, its extensions, lexer settings, `optimized`, `is_async`, `autoescape` (as the compiler
-sees it for this template name), `finalize`, the sandbox's intercepted operators, the filters and tests (name,
-function, what they are passed: the code generator writes the pass argument, and the optimizer folds constant
-filter calls into the code), the files of the modules that define those classes and functions (size and time: an
-upgraded or edited dbt parser or filter gives new keys), and the call's name, filename, defer_init and source. A code object is compiled from
-the template source only (project and dbt files, never rendered SQL or a variable's value).
+The key is everything the generated code depends on: Python's bytecode magic and optimization level, the Jinja
+version, the environment's class and code generator, its extensions, lexer settings, `optimized`, `is_async`,
+`autoescape` (as the compiler sees it for this template name), `finalize`, the sandbox's intercepted operators, the
+filters and tests (name, function, what they are passed: the code generator writes the pass argument, and the
+optimizer folds constant filter calls into the code), the files of the modules defining those classes and functions
+(size and time: an upgraded or edited dbt parser or filter gives new keys), and the call's name, filename,
+defer_init and source. Code is compiled from a template's source only (project and dbt files), never from rendered
+SQL or a variable's value.
 
 The entries are read once as the process starts. An unreadable or corrupt entry is compiled again and rewritten;
 entries are written to a temporary file and moved into place, so dbt's threads or two dbt processes may write the
@@ -94,7 +95,7 @@ def environment_key(environment: jinja2.Environment, name: str | None) -> tuple:
     autoescape = environment.autoescape
     finalize = environment.finalize
     return (
-        importlib.util.MAGIC_NUMBER, jinja2.__version__,
+        importlib.util.MAGIC_NUMBER, sys.flags.optimize, jinja2.__version__,
         _code_key_of(environment),
         environment.block_start_string, environment.block_end_string,
         environment.variable_start_string, environment.variable_end_string,

@@ -31,7 +31,9 @@ def environment(trim_blocks: bool = False, mark=plain_mark) -> jinja2.Environmen
     return made
 
 
-VARIANTS = {"plain": {}, "trim_blocks": {"trim_blocks": True}, "filter passed the environment": {"mark": environment_mark}}
+# each differs from the plain environment in one setting the generated code depends on
+VARIANTS = {"plain": {}, "trim_blocks": {"trim_blocks": True},
+            "filter passed the environment": {"mark": environment_mark}}
 
 
 UNCACHED_COMPILE = jinja2.Environment.compile
