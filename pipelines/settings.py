@@ -49,6 +49,8 @@ def dbt_environment() -> dict[str, str]:
         "CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS": str(duckdb_max_vacuum_tasks()),
         # the interpreter of the pipeline's dbt executable (pipelines/dbt_launcher/dbt): this one, which has dbt
         "CITYBRAIN_DBT_PYTHON": sys.executable,
+        # its cache of Jinja's generated code (dbt_launcher/jinja_code_cache.py), beside dbt's parse state
+        "CITYBRAIN_JINJA_CODE_CACHE": str(dbt_target_dir() / "jinja_code"),
     }
 
 

@@ -8,6 +8,8 @@ what the teardown has to do and nothing else:
   resource tracker would otherwise report as leaked;
 - flushes the output and leaves with dbt's exit code.
 An exception other than dbt's own exit takes the normal path (traceback, teardown).
+Before dbt is imported, it installs the cache of Jinja's generated code (jinja_code_cache.py), when the
+environment names its folder.
 """
 
 import logging
@@ -15,7 +17,11 @@ import os
 import sys
 from multiprocessing import util
 
-from dbt.cli.main import cli
+import jinja_code_cache  # beside this file, which Python runs as a script
+
+jinja_code_cache.install_from_environment(sys.argv[1:])
+
+from dbt.cli.main import cli  # noqa: E402 (after the cache is installed)
 
 
 def close_warehouse() -> None:

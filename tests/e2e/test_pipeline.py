@@ -21,6 +21,7 @@ from demo.generate import GENERATORS, generate, scaled_sizes
 from demo.scenarios import REPORT
 from pipelines import settings
 from pipelines.cli import BuildReport, build
+from pipelines.dbt_launcher.jinja_code_cache import CACHE_DIR_VARIABLE
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.publish.marts import published_marts
 from tests.governance.ground_truth import pairwise_precision_recall, scenario_matters
@@ -681,10 +682,13 @@ def test_a_reader_polling_the_serving_file_never_fails_and_always_sees_one_publi
 
 def test_the_pseudonym_salt_is_in_no_file_the_pipeline_wrote(built):
     """Last in this module, after every run: compiled SQL, dbt logs and artifacts (under dbt_project/target),
-    the warehouse, landing and inbox, Dagster storage and logs. `.venv` holds the installed packages only."""
+    the dbt processes' cache of Jinja's generated code, the warehouse, landing and inbox, Dagster storage and logs.
+    `.venv` holds the installed packages only."""
     salt = built["salt"].encode()
     pseudonyms = scalar("select count(distinct caller_pseudonym) from marts.fct_service_request")
     assert pseudonyms > 0  # the salt was used
+    jinja_code = Path(settings.dbt_environment()[CACHE_DIR_VARIABLE])
+    assert jinja_code.is_relative_to(built["root"]) and any(jinja_code.iterdir())  # searched below
     searched, holding = 0, []
     for top in (settings.REPO_ROOT, built["root"]):
         for path in top.rglob("*"):

@@ -1,6 +1,7 @@
 """The pipeline's dbt executable (pipelines/dbt_launcher) is dbt's command line ending without Python's teardown:
 it keeps dbt's exit code and output, closes the warehouse as a normal exit does (DuckDB checkpoints on close, so no
-write-ahead log is left behind), and leaves nothing for multiprocessing's resource tracker to report."""
+write-ahead log is left behind), and leaves nothing for multiprocessing's resource tracker to report. It keeps
+Jinja's generated code for the next process (jinja_code_cache.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from pipelines import settings
 from pipelines.dbt_environment import DBT_EXECUTABLE, run_environment
+from pipelines.dbt_launcher.jinja_code_cache import CACHE_DIR_VARIABLE, ENTRY_SUFFIX
 
 DBT_DIR = str(settings.DBT_PROJECT_DIR)
 
@@ -41,3 +43,21 @@ def test_without_its_interpreter_the_launcher_says_what_is_missing():
     env = {name: value for name, value in {**os.environ, **run_environment()}.items() if name != "CITYBRAIN_DBT_PYTHON"}
     missing = run_dbt("--version", env=env)
     assert missing.returncode != 0 and "CITYBRAIN_DBT_PYTHON" in missing.stderr
+
+
+def test_the_next_process_compiles_from_the_code_the_first_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITYBRAIN_WAREHOUSE", str(tmp_path / "city.duckdb"))
+    env = {**os.environ, **run_environment()}
+    cache = Path(env[CACHE_DIR_VARIABLE])
+    assert cache.is_relative_to(tmp_path / "dbt_target")  # the warehouse's own target folder
+    model = sorted(Path(DBT_DIR, "models").rglob("*.sql"))[0]
+    compiled, kept = [], []
+    for _ in range(2):
+        run = run_dbt("compile", "--select", model.stem, "--project-dir", DBT_DIR, "--profiles-dir", DBT_DIR,
+                      "--target-path", str(tmp_path / "dbt_target"), env=env)
+        assert run.returncode == 0, run.stdout[-2000:]
+        compiled.append(next((tmp_path / "dbt_target" / "compiled").rglob(model.name)).read_text())
+        kept.append({entry.name: entry.stat().st_mtime_ns for entry in cache.glob(f"*{ENTRY_SUFFIX}")})
+    assert len(kept[0]) > 100  # the parse and the model's compile
+    assert kept[1] == kept[0]  # the second process found every template's code, none written again
+    assert compiled[1] == compiled[0]
