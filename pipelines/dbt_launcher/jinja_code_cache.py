@@ -37,6 +37,9 @@ from jinja2.utils import _PassArg, internalcode
 # the folder of the cache; unset, nothing is cached (pipelines/settings.py sets it for the pipeline's dbt processes)
 CACHE_DIR_VARIABLE = "CITYBRAIN_JINJA_CODE_CACHE"
 ENTRY_SUFFIX = ".marshal"
+# A project's full parse writes ~1,700 entries; entries of edited templates or older packages are never used again.
+# Past this many the folder starts over (one run compiles its templates again), so it never grows without bound.
+MAX_ENTRIES = 10_000
 
 
 def _qualified_name(obj: object) -> str:
@@ -124,12 +127,16 @@ def _read_entries(folder: Path) -> dict[str, bytes]:
         names = os.listdir(folder)
     except OSError:
         return entries
+    names = [name for name in names if name.endswith(ENTRY_SUFFIX)]
+    if len(names) > MAX_ENTRIES:
+        for name in names:
+            (folder / name).unlink(missing_ok=True)
+        return entries
     for name in names:
-        if name.endswith(ENTRY_SUFFIX):
-            try:
-                entries[name] = (folder / name).read_bytes()
-            except OSError:
-                pass
+        try:
+            entries[name] = (folder / name).read_bytes()
+        except OSError:
+            pass
     return entries
 
 

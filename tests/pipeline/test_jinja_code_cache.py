@@ -82,3 +82,17 @@ def test_a_corrupt_entry_is_compiled_again_and_rewritten(cache, monkeypatch):
         assert environment().from_string(TEMPLATE).render(ITEMS) == expected
         assert entries(cache) == [entry]
         assert isinstance(marshal.loads(entry.read_bytes()), CodeType)
+
+
+def test_a_folder_past_its_bound_starts_over(tmp_path, monkeypatch):
+    folder = tmp_path / "jinja_code"
+    install(folder, monkeypatch)
+    environment().from_string(TEMPLATE).render(ITEMS)
+    [kept] = entries(folder)
+    monkeypatch.setattr(jinja_code_cache, "MAX_ENTRIES", 3)
+    for number in range(3):  # entries of templates no longer used
+        (folder / f"stale{number}{jinja_code_cache.ENTRY_SUFFIX}").write_bytes(kept.read_bytes())
+    install(folder, monkeypatch)  # 4 entries > 3: the next process empties the folder, then writes what it compiles
+    assert entries(folder) == []
+    assert environment().from_string(TEMPLATE).render(ITEMS) == "\n  <a>\n\n  <b>\n"
+    assert entries(folder) == [kept]
