@@ -1,0 +1,231 @@
+{#-
+  Increments of int_assessment__indicator_value (docs/assessment.md, "Increments"). A windowed run recomputes, for
+  each value query, only the months the window's landed partitions can change (macro assessment_rebuilt_months):
+  - none, when the window landed no source the value query is built from;
+  - for a record value query (assessment_record_queries: one fact, a record per row, counted in the month of one
+    date column), the months its fact's records of the run are counted in now or were counted in when the model was
+    last built (a late version of an old record, a record moved to another month, gone from a re-landed partition
+    or back to an earlier version), and the months up to `reach_days` after them (a request's repeat flag depends
+    on those up to repeat_window_days earlier);
+  - every month otherwise (a landed population, credit list or register, a data-quality score or a dispute's
+    journey can change any month).
+  Where each record was counted when the model was last built is kept in a table the model's post-hook writes
+  (assessment_record_month_relation: fact, hashed record key, month, partition), read before it is rewritten.
+-#}
+
+{#- assessment_record_queries(): the record value queries: {value query: its fact, record key, the date column
+    whose month it counts a record in, and how many days after a record the records it can change lie}. -#}
+{% macro assessment_record_queries() -%}
+{{ return({
+    'int_assessment__service_request': {'fact': 'fct_service_request', 'record_key': 'work_order_id',
+        'month_column': 'accepted_date', 'reach_days': var('repeat_window_days', 30) | int},
+    'int_assessment__grid_event': {'fact': 'fct_grid_event', 'record_key': 'event_id',
+        'month_column': 'reported_date', 'reach_days': 0},
+    'int_assessment__police_incident': {'fact': 'fct_police_incident', 'record_key': 'incident_id',
+        'month_column': 'reported_date', 'reach_days': 0},
+    'int_assessment__emergency_event': {'fact': 'fct_emergency_event', 'record_key': 'event_id',
+        'month_column': 'reported_date', 'reach_days': 0},
+    'int_assessment__volunteer_service': {'fact': 'fct_volunteer_service', 'record_key': 'record_id',
+        'month_column': 'started_at', 'reach_days': 0},
+}) }}
+{%- endmacro %}
+
+{#- The node of int_assessment__indicator_value (the value queries' macros run in their own, ephemeral, nodes). -#}
+{% macro assessment_value_node() -%}
+{{ return(graph.nodes['model.' ~ project_name ~ '.int_assessment__indicator_value']) }}
+{%- endmacro %}
+
+{% macro assessment_record_month_relation() -%}
+{%- set node = assessment_value_node() -%}
+{{ return(api.Relation.create(database=node.database, schema=node.schema,
+    identifier=node.alias ~ '__record_month')) }}
+{%- endmacro %}
+
+{#- assessment_increment(): whether this run recomputes a part of int_assessment__indicator_value: a window is set,
+    no full refresh, and the model and its record months are built (asked of the database: the record months are
+    written by a hook, so dbt's cache of relations does not know them). -#}
+{% macro assessment_increment() -%}
+{%- if not execute or flags.FULL_REFRESH or not window_given() or model.resource_type != 'model' -%}
+    {{ return(false) }}
+{%- endif -%}
+{%- set node = assessment_value_node() -%}
+{%- set found = run_query("select count(*) from information_schema.tables where table_catalog = '" ~ node.database
+    ~ "' and table_schema = '" ~ node.schema ~ "' and table_name in ('" ~ node.alias ~ "', '"
+    ~ assessment_record_month_relation().identifier ~ "')") -%}
+{{ return(found.columns[0].values()[0] == 2) }}
+{%- endmacro %}
+
+{#- The contract sources the ingestion ledger holds a partition of in the window, at each source's grain. The ledger
+    is read by name (graph.sources), not with source(): it is written before dbt runs, and a source() here would
+    make every value query depend on it. -#}
+{% macro assessment_sources_landed() -%}
+{%- set ledger = graph.sources['source.' ~ project_name ~ '.ops.ingestion_ledger'] -%}
+{{ return(run_query("select distinct source from " ~ ledger.relation_name ~ " where "
+    ~ window_partitions_of_sources('source', 'partition_key', data_quality_sources())).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- assessment_rebuilt_months(query): the months a run recomputes of value query `query`: 'all', or a list of
+    months (ISO dates of their first days; empty: none). -#}
+{% macro assessment_rebuilt_months(query) -%}
+{%- if not assessment_increment() -%}
+    {{ return('all') }}
+{%- endif -%}
+{%- set memo = {} -%}
+{%- set upstream = sources_upstream_of('model.' ~ project_name ~ '.' ~ query, memo) -%}
+{%- set contracted = data_quality_sources() | map(attribute='source') | list -%}
+{%- set landed = assessment_sources_landed() | select('in', upstream) | list -%}
+{%- if upstream | reject('in', contracted) | list -%}
+    {#- built from what no window bounds (the ledger): any run can change any month -#}
+    {{ return('all') }}
+{%- elif not landed -%}
+    {{ return([]) }}
+{%- endif -%}
+{%- set record = assessment_record_queries().get(query) -%}
+{%- if record is none
+    or landed | reject('in', sources_upstream_of('model.' ~ project_name ~ '.' ~ record.fact, memo)) | list -%}
+    {{ return('all') }}
+{%- endif -%}
+{%- set months = run_query(assessment_record_months_sql(record)).columns[0].values() -%}
+{{ return(months | map('string') | list) }}
+{%- endmacro %}
+
+{#- The (hashed) keys of the fact's records of the run: those whose row is in the window's partitions now, and those
+    whose row was when the model was last built (the record months). -#}
+{% macro assessment_window_records(record) -%}
+select {{ key_hash([record.record_key]) }} as record_hash
+from {{ ref(record.fact) }}
+where {{ partition_window_filter('partition_key') }}
+union
+select record_hash
+from {{ assessment_record_month_relation() }}
+where fact = '{{ record.fact }}' and {{ partition_window_filter('partition_key') }}
+{%- endmacro %}
+
+{#- The fact's rows of the run's records (assessment_window_records), with their hashed key and month: the window's
+    partitions and, in a second part rather than one OR (which reads the whole fact), the rows outside it of
+    records that were in it when last built (none on a new day: that part is then left out). -#}
+{% macro assessment_window_fact_rows(record) -%}
+{%- set months = assessment_record_month_relation() -%}
+{%- set built_in_window = 'select record_hash from ' ~ months ~ " where fact = '" ~ record.fact ~ "' and "
+    ~ partition_window_filter('partition_key') -%}
+{%- set month_start = 'cast(' ~ dbt.date_trunc('month', record.month_column) ~ ' as date)' -%}
+select {{ key_hash([record.record_key]) }} as record_hash, {{ month_start }} as month_start, partition_key
+from {{ ref(record.fact) }}
+where {{ partition_window_filter('partition_key') }} and {{ record.month_column }} is not null
+{%- if run_query('select exists (' ~ built_in_window ~ ')').columns[0].values()[0] %}
+union all
+select {{ key_hash([record.record_key]) }}, {{ month_start }}, partition_key
+from {{ ref(record.fact) }}
+where not {{ partition_window_filter('partition_key') }} and {{ record.month_column }} is not null
+  and {{ key_hash([record.record_key]) }} in ({{ built_in_window }})
+{%- endif %}
+{%- endmacro %}
+
+{#- The months a record value query recomputes: those of its fact's rows of the run's records now and as last built,
+    each with the months up to reach_days after it. -#}
+{% macro assessment_record_months_sql(record) -%}
+{%- set reach_months = ((record.reach_days + 30) // 28) -%}
+with counted as (
+    select month_start from ({{ assessment_window_fact_rows(record) }}) as now_counted
+    union
+    select month_start
+    from {{ assessment_record_month_relation() }}
+    where fact = '{{ record.fact }}' and record_hash in ({{ assessment_window_records(record) }})
+)
+select distinct month_start from counted
+{%- for offset in range(1, reach_months + 1) if record.reach_days > 0 %}
+union
+select cast({{ dbt.dateadd('month', offset, 'month_start') }} as date) from counted
+where {{ dbt.dateadd('month', offset, 'month_start') }}
+    <= {{ dbt.dateadd('day', record.reach_days - 1, dbt.dateadd('month', 1, 'month_start')) }}
+{%- endfor %}
+{%- endmacro %}
+
+{#- assessment_month_filter(alias): the predicate a record value query reads its fact with (`alias`: the fact's
+    alias in the query, if any): the rows counted in the months this run recomputes, as date ranges, so the scan
+    skips the row groups of other months. -#}
+{% macro assessment_month_filter(alias=none) -%}
+{%- set column = (alias ~ '.' if alias else '') ~ assessment_record_queries()[model.name].month_column -%}
+{%- set months = assessment_rebuilt_months(model.name) -%}
+{%- if months == 'all' -%}
+true
+{%- elif not months -%}
+false
+{%- else -%}
+(
+    {%- for month in months | sort %}
+    {% if not loop.first %}or {% endif %}({{ column }} >= cast('{{ month }}' as date)
+        and {{ column }} < cast({{ dbt.dateadd('month', 1, "cast('" ~ month ~ "' as date)") }} as date))
+    {%- endfor %}
+)
+{%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of int_assessment__indicator_value: deletes the rows of the months each value query recomputes (its
+    value queries: the int_assessment__ models it is built from); all rows when it rebuilds all. -#}
+{% macro delete_assessment_months_rebuilt() -%}
+{%- if execute and is_incremental() -%}
+{%- if not assessment_increment() -%}
+delete from {{ this }}
+{%- else -%}
+{%- set parts = [] -%}
+{%- for node_id in model.depends_on.nodes if node_id.startswith('model.' ~ project_name ~ '.int_assessment__') -%}
+    {%- set query = node_id.split('.')[-1] -%}
+    {%- set months = assessment_rebuilt_months(query) -%}
+    {%- if months == 'all' -%}
+        {%- do parts.append("value_query = '" ~ query ~ "'") -%}
+    {%- elif months -%}
+        {%- do parts.append("(value_query = '" ~ query ~ "' and month_start in (cast('"
+            ~ (months | join("' as date), cast('")) ~ "' as date)))") -%}
+    {%- endif -%}
+{%- endfor -%}
+{%- if parts -%}
+delete from {{ this }} where {{ parts | join(' or ') }}
+{%- endif -%}
+{%- endif -%}
+{%- endif -%}
+{%- endmacro %}
+
+{#- The comment int_assessment__indicator_value puts in its SQL when it recomputes a part of itself: its post-hook
+    runs after the model is built, when the model is there whatever this run was. -#}
+{% macro assessment_increment_marker() -%}
+/* an increment of the assessment's values */
+{%- endmacro %}
+
+{#- Post-hook of int_assessment__indicator_value: the record months as this run leaves them. An increment rewrites
+    the rows of the run's records (assessment_window_records); any other run writes them all. -#}
+{% macro record_assessment_record_months() -%}
+{%- if execute -%}
+{%- set relation = assessment_record_month_relation() -%}
+{%- set records = assessment_record_queries() -%}
+{%- if assessment_increment_marker() in sql -%}
+create or replace temporary table assessment_run_record as
+{%- for record in records.values() %}
+select '{{ record.fact }}' as fact, * from ({{ assessment_window_fact_rows(record) }}) as now_counted
+union all
+select '{{ record.fact }}', record_hash, cast(null as date), cast(null as date)
+from ({{ assessment_window_records(record) }}) as run_record
+{%- if not loop.last %}
+union all
+{%- endif %}
+{%- endfor %};
+delete from {{ relation }}
+where exists (select 1 from assessment_run_record as run_record
+    where run_record.fact = {{ relation }}.fact and run_record.record_hash = {{ relation }}.record_hash);
+insert into {{ relation }}
+select distinct fact, record_hash, month_start, partition_key from assessment_run_record where month_start is not null;
+drop table assessment_run_record
+{%- else -%}
+create or replace table {{ relation }} as
+{%- for record in records.values() %}
+select '{{ record.fact }}' as fact, {{ key_hash([record.record_key]) }} as record_hash,
+    cast({{ dbt.date_trunc('month', record.month_column) }} as date) as month_start, partition_key
+from {{ ref(record.fact) }}
+where {{ record.month_column }} is not null
+{%- if not loop.last %}
+union all
+{%- endif %}
+{%- endfor %}
+{%- endif -%}
+{%- endif -%}
+{%- endmacro %}
