@@ -42,51 +42,65 @@
 {%- endmacro %}
 
 {#- assessment_increment(): whether this run recomputes a part of int_assessment__indicator_value: a window is set,
-    no full refresh, and the model and its record months are built (asked of the database: the record months are
-    written by a hook, so dbt's cache of relations does not know them). -#}
+    no full refresh, and the model and its record months were built before this invocation (dbt's cache of
+    relations, filled when the invocation starts, knows both). -#}
 {% macro assessment_increment() -%}
 {%- if not execute or flags.FULL_REFRESH or not window_given() or model.resource_type != 'model' -%}
     {{ return(false) }}
 {%- endif -%}
 {%- set node = assessment_value_node() -%}
-{%- set found = run_query("select count(*) from information_schema.tables where table_catalog = '" ~ node.database
-    ~ "' and table_schema = '" ~ node.schema ~ "' and table_name in ('" ~ node.alias ~ "', '"
-    ~ assessment_record_month_relation().identifier ~ "')") -%}
-{{ return(found.columns[0].values()[0] == 2) }}
+{%- set months = assessment_record_month_relation() -%}
+{{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) is not none
+    and adapter.get_relation(database=months.database, schema=months.schema, identifier=months.identifier)
+        is not none) }}
 {%- endmacro %}
 
-{#- The contract sources the ingestion ledger holds a partition of in the window, at each source's grain. The ledger
-    is read by name (graph.sources), not with source(): it is written before dbt runs, and a source() here would
-    make every value query depend on it. -#}
-{% macro assessment_sources_landed() -%}
-{%- set ledger = graph.sources['source.' ~ project_name ~ '.ops.ingestion_ledger'] -%}
-{{ return(run_query("select distinct source from " ~ ledger.relation_name ~ " where "
-    ~ window_partitions_of_sources('source', 'partition_key', data_quality_sources())).columns[0].values() | list) }}
-{%- endmacro %}
-
-{#- assessment_rebuilt_months(query): the months a run recomputes of value query `query`: 'all', or a list of
-    months (ISO dates of their first days; empty: none). -#}
-{% macro assessment_rebuilt_months(query) -%}
+{#- assessment_rebuilt_months(queries): {value query: the months a run recomputes of it: 'all', or a list of months
+    (ISO dates of their first days; empty: none)} for the value queries `queries`, and, under the key
+    'built_in_window', the facts whose record months hold rows of the window's partitions. One query finds the
+    sources the window landed (ingestion ledger, read by name rather than with source(): it is written before dbt
+    runs, and a source() would make every value query depend on it) and those facts; one more the months of the
+    record value queries. -#}
+{% macro assessment_rebuilt_months(queries) -%}
+{%- set rebuilt = {'built_in_window': []} -%}
 {%- if not assessment_increment() -%}
-    {{ return('all') }}
+    {%- for query in queries %}{% do rebuilt.update({query: 'all'}) %}{% endfor -%}
+    {{ return(rebuilt) }}
 {%- endif -%}
-{%- set memo = {} -%}
-{%- set upstream = sources_upstream_of('model.' ~ project_name ~ '.' ~ query, memo) -%}
+{%- set ledger = graph.sources['source.' ~ project_name ~ '.ops.ingestion_ledger'] -%}
+{%- set found = run_query("select distinct 'landed', source from " ~ ledger.relation_name ~ " where "
+    ~ window_partitions_of_sources('source', 'partition_key', data_quality_sources())
+    ~ " union select distinct 'built', fact from " ~ assessment_record_month_relation() ~ " where "
+    ~ partition_window_filter('partition_key')) -%}
+{%- set window_landed = found.rows | selectattr(0, 'equalto', 'landed') | map(attribute=1) | list -%}
+{%- do rebuilt.update({'built_in_window': found.rows | selectattr(0, 'equalto', 'built') | map(attribute=1) | list}) -%}
 {%- set contracted = data_quality_sources() | map(attribute='source') | list -%}
-{%- set landed = assessment_sources_landed() | select('in', upstream) | list -%}
-{%- if upstream | reject('in', contracted) | list -%}
-    {#- built from what no window bounds (the ledger): any run can change any month -#}
-    {{ return('all') }}
-{%- elif not landed -%}
-    {{ return([]) }}
+{%- set memo = {} -%}
+{%- set by_months = [] -%}
+{%- for query in queries -%}
+    {%- set upstream = sources_upstream_of('model.' ~ project_name ~ '.' ~ query, memo) -%}
+    {%- set landed = window_landed | select('in', upstream) | list -%}
+    {%- set record = assessment_record_queries().get(query) -%}
+    {%- if upstream | reject('in', contracted) | list -%}
+        {#- built from what no window bounds (the ledger): any run can change any month -#}
+        {%- do rebuilt.update({query: 'all'}) -%}
+    {%- elif not landed -%}
+        {%- do rebuilt.update({query: []}) -%}
+    {%- elif record is none
+        or landed | reject('in', sources_upstream_of('model.' ~ project_name ~ '.' ~ record.fact, memo)) | list -%}
+        {%- do rebuilt.update({query: 'all'}) -%}
+    {%- else -%}
+        {%- do rebuilt.update({query: []}) -%}
+        {%- do by_months.append(query) -%}
+    {%- endif -%}
+{%- endfor -%}
+{%- if by_months -%}
+    {%- set months = run_query(assessment_record_months_sql(by_months, rebuilt.built_in_window)) -%}
+    {%- for row in months.rows -%}
+        {%- do rebuilt[row[0]].append(row[1] | string) -%}
+    {%- endfor -%}
 {%- endif -%}
-{%- set record = assessment_record_queries().get(query) -%}
-{%- if record is none
-    or landed | reject('in', sources_upstream_of('model.' ~ project_name ~ '.' ~ record.fact, memo)) | list -%}
-    {{ return('all') }}
-{%- endif -%}
-{%- set months = run_query(assessment_record_months_sql(record)).columns[0].values() -%}
-{{ return(months | map('string') | list) }}
+{{ return(rebuilt) }}
 {%- endmacro %}
 
 {#- The (hashed) keys of the fact's records of the run: those whose row is in the window's partitions now, and those
@@ -103,41 +117,49 @@ where fact = '{{ record.fact }}' and {{ partition_window_filter('partition_key')
 
 {#- The fact's rows of the run's records (assessment_window_records), with their hashed key and month: the window's
     partitions and, in a second part rather than one OR (which reads the whole fact), the rows outside it of
-    records that were in it when last built (none on a new day: that part is then left out). -#}
-{% macro assessment_window_fact_rows(record) -%}
-{%- set months = assessment_record_month_relation() -%}
-{%- set built_in_window = 'select record_hash from ' ~ months ~ " where fact = '" ~ record.fact ~ "' and "
-    ~ partition_window_filter('partition_key') -%}
+    records that were in it when last built: only for a fact in built_in_window (none on a new day). -#}
+{% macro assessment_window_fact_rows(record, built_in_window) -%}
 {%- set month_start = 'cast(' ~ dbt.date_trunc('month', record.month_column) ~ ' as date)' -%}
 select {{ key_hash([record.record_key]) }} as record_hash, {{ month_start }} as month_start, partition_key
 from {{ ref(record.fact) }}
 where {{ partition_window_filter('partition_key') }} and {{ record.month_column }} is not null
-{%- if run_query('select exists (' ~ built_in_window ~ ')').columns[0].values()[0] %}
+{%- if record.fact in built_in_window %}
 union all
 select {{ key_hash([record.record_key]) }}, {{ month_start }}, partition_key
 from {{ ref(record.fact) }}
 where not {{ partition_window_filter('partition_key') }} and {{ record.month_column }} is not null
-  and {{ key_hash([record.record_key]) }} in ({{ built_in_window }})
+  and {{ key_hash([record.record_key]) }} in (
+    select record_hash from {{ assessment_record_month_relation() }}
+    where fact = '{{ record.fact }}' and {{ partition_window_filter('partition_key') }})
 {%- endif %}
 {%- endmacro %}
 
-{#- The months a record value query recomputes: those of its fact's rows of the run's records now and as last built,
-    each with the months up to reach_days after it. -#}
-{% macro assessment_record_months_sql(record) -%}
-{%- set reach_months = ((record.reach_days + 30) // 28) -%}
-with counted as (
-    select month_start from ({{ assessment_window_fact_rows(record) }}) as now_counted
+{#- The months the record value queries `queries` recompute (value query, month): those of their facts' rows of the
+    run's records now and as last built, each with the months up to reach_days after it. -#}
+{% macro assessment_record_months_sql(queries, built_in_window) -%}
+with
+{%- for query in queries %}
+{%- set record = assessment_record_queries()[query] %}
+counted_{{ loop.index }} as (
+    select month_start from ({{ assessment_window_fact_rows(record, built_in_window) }}) as now_counted
     union
     select month_start
     from {{ assessment_record_month_relation() }}
     where fact = '{{ record.fact }}' and record_hash in ({{ assessment_window_records(record) }})
-)
-select distinct month_start from counted
-{%- for offset in range(1, reach_months + 1) if record.reach_days > 0 %}
+){% if not loop.last %},{% endif %}
+{%- endfor %}
+{%- for query in queries %}
+{%- set record = assessment_record_queries()[query] %}
+{%- set counted = 'counted_' ~ loop.index %}
+{% if not loop.first %}union
+{% endif -%}
+select '{{ query }}' as value_query, month_start from {{ counted }}
+{%- for offset in range(1, (record.reach_days + 30) // 28 + 1) if record.reach_days > 0 %}
 union
-select cast({{ dbt.dateadd('month', offset, 'month_start') }} as date) from counted
+select '{{ query }}', cast({{ dbt.dateadd('month', offset, 'month_start') }} as date) from {{ counted }}
 where {{ dbt.dateadd('month', offset, 'month_start') }}
     <= {{ dbt.dateadd('day', record.reach_days - 1, dbt.dateadd('month', 1, 'month_start')) }}
+{%- endfor %}
 {%- endfor %}
 {%- endmacro %}
 
@@ -146,7 +168,7 @@ where {{ dbt.dateadd('month', offset, 'month_start') }}
     skips the row groups of other months. -#}
 {% macro assessment_month_filter(alias=none) -%}
 {%- set column = (alias ~ '.' if alias else '') ~ assessment_record_queries()[model.name].month_column -%}
-{%- set months = assessment_rebuilt_months(model.name) -%}
+{%- set months = assessment_rebuilt_months([model.name])[model.name] -%}
 {%- if months == 'all' -%}
 true
 {%- elif not months -%}
@@ -161,17 +183,29 @@ false
 {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of int_assessment__indicator_value: deletes the rows of the months each value query recomputes (its
-    value queries: the int_assessment__ models it is built from); all rows when it rebuilds all. -#}
+{#- The comment int_assessment__indicator_value puts in its SQL when it recomputes a part of itself, with what it
+    recomputes (assessment_rebuilt_months); its hooks read it back (the post-hook runs when the model is there, whatever
+    this run was). -#}
+{% macro assessment_increment_marker(rebuilt) -%}
+/* an increment of the assessment's values: {{ tojson(rebuilt) }} */
+{%- endmacro %}
+
+{#- The months int_assessment__indicator_value recomputes, read from its compiled SQL; none when it rebuilds all. -#}
+{% macro assessment_rebuilt_in_sql() -%}
+{%- set found = modules.re.search('/\\* an increment of the assessment\'s values: (.*?) \\*/', sql) -%}
+{{ return(fromjson(found.group(1)) if found else none) }}
+{%- endmacro %}
+
+{#- Pre-hook of int_assessment__indicator_value: deletes the rows of the months each value query recomputes; all rows
+    when it rebuilds all. -#}
 {% macro delete_assessment_months_rebuilt() -%}
 {%- if execute and is_incremental() -%}
-{%- if not assessment_increment() -%}
+{%- set rebuilt = assessment_rebuilt_in_sql() -%}
+{%- if rebuilt is none -%}
 delete from {{ this }}
 {%- else -%}
 {%- set parts = [] -%}
-{%- for node_id in model.depends_on.nodes if node_id.startswith('model.' ~ project_name ~ '.int_assessment__') -%}
-    {%- set query = node_id.split('.')[-1] -%}
-    {%- set months = assessment_rebuilt_months(query) -%}
+{%- for query, months in rebuilt.items() if query != 'built_in_window' -%}
     {%- if months == 'all' -%}
         {%- do parts.append("value_query = '" ~ query ~ "'") -%}
     {%- elif months -%}
@@ -186,22 +220,22 @@ delete from {{ this }} where {{ parts | join(' or ') }}
 {%- endif -%}
 {%- endmacro %}
 
-{#- The comment int_assessment__indicator_value puts in its SQL when it recomputes a part of itself: its post-hook
-    runs after the model is built, when the model is there whatever this run was. -#}
-{% macro assessment_increment_marker() -%}
-/* an increment of the assessment's values */
-{%- endmacro %}
-
 {#- Post-hook of int_assessment__indicator_value: the record months as this run leaves them. An increment rewrites
-    the rows of the run's records (assessment_window_records); any other run writes them all. -#}
+    the rows of the run's records (assessment_window_records) of the facts whose value query it recomputed; any
+    other run writes them all. -#}
 {% macro record_assessment_record_months() -%}
 {%- if execute -%}
 {%- set relation = assessment_record_month_relation() -%}
-{%- set records = assessment_record_queries() -%}
-{%- if assessment_increment_marker() in sql -%}
+{%- set rebuilt = assessment_rebuilt_in_sql() -%}
+{%- if rebuilt is not none -%}
+{%- set records = [] -%}
+{%- for query, record in assessment_record_queries().items() if rebuilt.get(query) -%}
+    {%- do records.append(record) -%}
+{%- endfor -%}
+{%- if records -%}
 create or replace temporary table assessment_run_record as
-{%- for record in records.values() %}
-select '{{ record.fact }}' as fact, * from ({{ assessment_window_fact_rows(record) }}) as now_counted
+{%- for record in records %}
+select '{{ record.fact }}' as fact, * from ({{ assessment_window_fact_rows(record, rebuilt.built_in_window) }}) as now_counted
 union all
 select '{{ record.fact }}', record_hash, cast(null as date), cast(null as date)
 from ({{ assessment_window_records(record) }}) as run_record
@@ -215,9 +249,10 @@ where exists (select 1 from assessment_run_record as run_record
 insert into {{ relation }}
 select distinct fact, record_hash, month_start, partition_key from assessment_run_record where month_start is not null;
 drop table assessment_run_record
+{%- endif -%}
 {%- else -%}
 create or replace table {{ relation }} as
-{%- for record in records.values() %}
+{%- for record in assessment_record_queries().values() %}
 select '{{ record.fact }}' as fact, {{ key_hash([record.record_key]) }} as record_hash,
     cast({{ dbt.date_trunc('month', record.month_column) }} as date) as month_start, partition_key
 from {{ ref(record.fact) }}

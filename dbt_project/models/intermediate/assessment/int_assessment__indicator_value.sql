@@ -30,20 +30,16 @@
     'int_assessment__volunteer_service',
 ] -%}
 
-{%- set rebuilt = {} -%}
-{%- for query in value_queries -%}
-    {%- set months = assessment_rebuilt_months(query) -%}
-    {%- if months -%}{%- do rebuilt.update({query: months}) -%}{%- endif -%}
-{%- endfor -%}
+{%- set rebuilt = assessment_rebuilt_months(value_queries) -%}
 {%- if assessment_increment() %}
-{{ assessment_increment_marker() }}
+{{ assessment_increment_marker(rebuilt) }}
 {%- endif %}
 {%- for record in assessment_record_queries().values() %}
 -- depends_on: {{ ref(record.fact) }}
 {%- endfor %}
 
 with value_part as (
-    {%- for query in value_queries if query in rebuilt %}
+    {%- for query in value_queries if rebuilt[query] %}
     select '{{ query }}' as value_query, district_code, street_code,
         {% if query in community_value_queries %}community_code{% else %}cast(null as varchar){% endif %}
             as community_code,
