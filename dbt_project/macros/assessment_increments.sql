@@ -13,6 +13,12 @@
   (assessment_record_month_relation: fact, hashed record key, month, partition), read before it is rewritten.
 -#}
 
+{#- assessment_value(numerator, denominator): an indicator value, rounded to 9 decimals (a parallel sum's order moves
+    the last bits; a month an increment recomputes must equal a rebuild's); NULL when the denominator is 0. -#}
+{% macro assessment_value(numerator, denominator) -%}
+round(coalesce({{ numerator }}, 0) / nullif({{ denominator }}, 0), 9)
+{%- endmacro %}
+
 {#- assessment_record_queries(): the record value queries: {value query: its fact, record key, the date column
     whose month it counts a record in, and how many days after a record the records it can change lie}. -#}
 {% macro assessment_record_queries() -%}
@@ -55,12 +61,25 @@
         is not none) }}
 {%- endmacro %}
 
+{#- The data-quality value query: its value for a month weighs the month's records of the facts of the data-quality
+    rules' `area_month` (macro data_quality_rules) by the month's mart_data_quality_scorecard composite of their
+    source. The composites it was last built with are kept beside the model (assessment_quality_score_relation). -#}
+{% macro assessment_quality_query() -%}
+{{ return({'query': 'int_assessment__data_quality', 'scores': 'mart_data_quality_scorecard'}) }}
+{%- endmacro %}
+
+{% macro assessment_quality_score_relation() -%}
+{%- set node = assessment_value_node() -%}
+{{ return(api.Relation.create(database=node.database, schema=node.schema,
+    identifier=node.alias ~ '__quality_score')) }}
+{%- endmacro %}
+
 {#- assessment_rebuilt_months(queries): {value query: the months a run recomputes of it: 'all', or a list of months
     (ISO dates of their first days; empty: none)} for the value queries `queries`, and, under the key
     'built_in_window', the facts whose record months hold rows of the window's partitions. One query finds the
     sources the window landed (ingestion ledger, read by name rather than with source(): it is written before dbt
     runs, and a source() would make every value query depend on it) and those facts; one more the months of the
-    record value queries. -#}
+    records (and of the changed data-quality composites). -#}
 {% macro assessment_rebuilt_months(queries) -%}
 {%- set rebuilt = {'built_in_window': []} -%}
 {%- if not assessment_increment() -%}
@@ -76,12 +95,36 @@
 {%- do rebuilt.update({'built_in_window': found.rows | selectattr(0, 'equalto', 'built') | map(attribute=1) | list}) -%}
 {%- set contracted = data_quality_sources() | map(attribute='source') | list -%}
 {%- set memo = {} -%}
-{%- set by_months = [] -%}
+{%- set record_of_fact = {} -%}
+{%- for record in assessment_record_queries().values() -%}{%- do record_of_fact.update({record.fact: record}) -%}{%- endfor -%}
+{%- set landed_facts = [] -%}
+{%- for fact in record_of_fact
+    if window_landed | select('in', sources_upstream_of('model.' ~ project_name ~ '.' ~ fact, memo)) | list -%}
+    {%- do landed_facts.append(fact) -%}
+{%- endfor -%}
+{%- set by_facts = {} -%}
 {%- for query in queries -%}
     {%- set upstream = sources_upstream_of('model.' ~ project_name ~ '.' ~ query, memo) -%}
     {%- set landed = window_landed | select('in', upstream) | list -%}
     {%- set record = assessment_record_queries().get(query) -%}
-    {%- if upstream | reject('in', contracted) | list -%}
+    {%- if query == assessment_quality_query().query -%}
+        {#- the month's records of each rule fact, and the month's composites (which the ledger also changes) -#}
+        {%- set facts = [] -%}
+        {%- set counted_elsewhere = [] -%}
+        {%- for model, rule in data_quality_rules().items() if rule.area_month is defined -%}
+            {%- do facts.append(model) -%}
+            {%- if model in record_of_fact and rule.area_month[0] != record_of_fact[model].month_column -%}
+                {%- do counted_elsewhere.append(model) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set scores = assessment_quality_score_relation() -%}
+        {%- if adapter.get_relation(database=scores.database, schema=scores.schema, identifier=scores.identifier) is none
+            or counted_elsewhere or facts | reject('in', record_of_fact) | select('in', window_landed_facts(facts, window_landed, memo)) | list -%}
+            {%- do rebuilt.update({query: 'all'}) -%}
+        {%- else -%}
+            {%- do by_facts.update({query: facts | select('in', landed_facts) | list + ['scores']}) -%}
+        {%- endif -%}
+    {%- elif upstream | reject('in', contracted) | list -%}
         {#- built from what no window bounds (the ledger): any run can change any month -#}
         {%- do rebuilt.update({query: 'all'}) -%}
     {%- elif not landed -%}
@@ -90,17 +133,29 @@
         or landed | reject('in', sources_upstream_of('model.' ~ project_name ~ '.' ~ record.fact, memo)) | list -%}
         {%- do rebuilt.update({query: 'all'}) -%}
     {%- else -%}
-        {%- do rebuilt.update({query: []}) -%}
-        {%- do by_months.append(query) -%}
+        {%- do by_facts.update({query: [record.fact]}) -%}
     {%- endif -%}
 {%- endfor -%}
-{%- if by_months -%}
-    {%- set months = run_query(assessment_record_months_sql(by_months, rebuilt.built_in_window)) -%}
-    {%- for row in months.rows -%}
-        {%- do rebuilt[row[0]].append(row[1] | string) -%}
+{%- set counted = [] -%}
+{%- for facts in by_facts.values() %}{% do counted.extend(facts | reject('in', counted) | list) %}{% endfor -%}
+{%- if counted -%}
+    {%- set months = run_query(assessment_record_months_sql(counted, rebuilt.built_in_window)) -%}
+    {%- for query, facts in by_facts.items() -%}
+        {%- do rebuilt.update({query: months.rows | selectattr(0, 'in', facts) | map(attribute=1) | map('string')
+            | unique | list}) -%}
     {%- endfor -%}
 {%- endif -%}
 {{ return(rebuilt) }}
+{%- endmacro %}
+
+{#- The facts of `facts` built from a source the window landed. -#}
+{% macro window_landed_facts(facts, window_landed, memo) -%}
+{%- set landed = [] -%}
+{%- for fact in facts
+    if window_landed | select('in', sources_upstream_of('model.' ~ project_name ~ '.' ~ fact, memo)) | list -%}
+    {%- do landed.append(fact) -%}
+{%- endfor -%}
+{{ return(landed) }}
 {%- endmacro %}
 
 {#- The (hashed) keys of the fact's records of the run: those whose row is in the window's partitions now, and those
@@ -134,41 +189,58 @@ where not {{ partition_window_filter('partition_key') }} and {{ record.month_col
 {%- endif %}
 {%- endmacro %}
 
-{#- The months the record value queries `queries` recompute (value query, month): those of their facts' rows of the
-    run's records now and as last built, each with the months up to reach_days after it. -#}
-{% macro assessment_record_months_sql(queries, built_in_window) -%}
+{#- The months (fact, month) of the run's records of the facts `facts` (record facts, and 'scores'): those their rows
+    are counted in now and were when last built, each with the months up to reach_days after it; for 'scores', the
+    months whose data-quality composite of a source differs from the one the model was last built with. -#}
+{% macro assessment_record_months_sql(facts, built_in_window) -%}
+{%- set record_of_fact = {} -%}
+{%- for record in assessment_record_queries().values() -%}{%- do record_of_fact.update({record.fact: record}) -%}{%- endfor -%}
+{%- set records = [] -%}
+{%- for fact in facts if fact in record_of_fact %}{% do records.append(record_of_fact[fact]) %}{% endfor -%}
 with
-{%- for query in queries %}
-{%- set record = assessment_record_queries()[query] %}
+{%- for record in records %}
 counted_{{ loop.index }} as (
     select month_start from ({{ assessment_window_fact_rows(record, built_in_window) }}) as now_counted
     union
     select month_start
     from {{ assessment_record_month_relation() }}
     where fact = '{{ record.fact }}' and record_hash in ({{ assessment_window_records(record) }})
-){% if not loop.last %},{% endif %}
+),
 {%- endfor %}
-{%- for query in queries %}
-{%- set record = assessment_record_queries()[query] %}
+no_month as (select cast(null as varchar) as fact, cast(null as date) as month_start where false)
+select fact, month_start from no_month
+{%- for record in records %}
 {%- set counted = 'counted_' ~ loop.index %}
-{% if not loop.first %}union
-{% endif -%}
-select '{{ query }}' as value_query, month_start from {{ counted }}
+union
+select '{{ record.fact }}', month_start from {{ counted }}
 {%- for offset in range(1, (record.reach_days + 30) // 28 + 1) if record.reach_days > 0 %}
 union
-select '{{ query }}', cast({{ dbt.dateadd('month', offset, 'month_start') }} as date) from {{ counted }}
+select '{{ record.fact }}', cast({{ dbt.dateadd('month', offset, 'month_start') }} as date) from {{ counted }}
 where {{ dbt.dateadd('month', offset, 'month_start') }}
     <= {{ dbt.dateadd('day', record.reach_days - 1, dbt.dateadd('month', 1, 'month_start')) }}
 {%- endfor %}
 {%- endfor %}
+{%- if 'scores' in facts %}
+union
+select 'scores', month_start from (
+    (select source, month_start, composite_score from {{ ref(assessment_quality_query().scores) }}
+     except
+     select source, month_start, composite_score from {{ assessment_quality_score_relation() }})
+    union all
+    (select source, month_start, composite_score from {{ assessment_quality_score_relation() }}
+     except
+     select source, month_start, composite_score from {{ ref(assessment_quality_query().scores) }})
+) as changed
+{%- endif %}
 {%- endmacro %}
 
-{#- assessment_month_filter(alias): the predicate a record value query reads its fact with (`alias`: the fact's
-    alias in the query, if any): the rows counted in the months this run recomputes, as date ranges, so the scan
+{#- assessment_month_filter(alias, column): the predicate a value query reads a fact with (`alias`: the fact's alias
+    in the query, if any; `column`: the date column, by default the record value query's; `months`: assessment_rebuilt_months' for this
+    query, when the query has them already): the rows counted in the months this run recomputes, as date ranges, so the scan
     skips the row groups of other months. -#}
-{% macro assessment_month_filter(alias=none) -%}
-{%- set column = (alias ~ '.' if alias else '') ~ assessment_record_queries()[model.name].month_column -%}
-{%- set months = assessment_rebuilt_months([model.name])[model.name] -%}
+{% macro assessment_month_filter(alias=none, column=none, months=none) -%}
+{%- set column = (alias ~ '.' if alias else '') ~ (column or assessment_record_queries()[model.name].month_column) -%}
+{%- set months = assessment_rebuilt_months([model.name])[model.name] if months is none else months -%}
 {%- if months == 'all' -%}
 true
 {%- elif not months -%}
@@ -220,14 +292,16 @@ delete from {{ this }} where {{ parts | join(' or ') }}
 {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of int_assessment__indicator_value: the record months as this run leaves them. An increment rewrites
-    the rows of the run's records (assessment_window_records) of the facts whose value query it recomputed; any
-    other run writes them all. -#}
+{#- Post-hook of int_assessment__indicator_value: the data-quality composites it was built with, and the record
+    months as this run leaves them: an increment rewrites the rows of the run's records (assessment_window_records)
+    of the facts whose value query it recomputed; any other run writes them all. -#}
 {% macro record_assessment_record_months() -%}
 {%- if execute -%}
 {%- set relation = assessment_record_month_relation() -%}
 {%- set rebuilt = assessment_rebuilt_in_sql() -%}
-{%- if rebuilt is not none -%}
+create or replace table {{ assessment_quality_score_relation() }} as
+select source, month_start, composite_score from {{ ref(assessment_quality_query().scores) }};
+{% if rebuilt is not none -%}
 {%- set records = [] -%}
 {%- for query, record in assessment_record_queries().items() if rebuilt.get(query) -%}
     {%- do records.append(record) -%}

@@ -6,6 +6,9 @@
   so (a per-10,000 query puts population / 10,000 in the denominator). A new indicator is one more value query
   appended to `value_queries` and one row in cfg_assessment_indicator.
 
+  Values are rounded to 9 decimals: a parallel sum's order moves the last bits, and the months an increment
+  recomputes must equal a rebuild's.
+
   Incremental by value query and month: a windowed run recomputes, of each value query, only the months the window
   can change (macros/assessment_increments.sql); the pre-hook deletes them first. Every other run rebuilds all.
 -#}
@@ -37,6 +40,7 @@
 {%- for record in assessment_record_queries().values() %}
 -- depends_on: {{ ref(record.fact) }}
 {%- endfor %}
+-- depends_on: {{ ref(assessment_quality_query().scores) }}
 
 with value_part as (
     {%- for query in value_queries if rebuilt[query] %}
@@ -62,7 +66,7 @@ select
     district_code as area_code,
     month_start,
     indicator_code,
-    coalesce(sum(numerator), 0) / nullif(sum(denominator), 0) as indicator_value
+    {{ assessment_value('sum(numerator)', 'sum(denominator)') }} as indicator_value
 from value_part
 group by value_query, district_code, month_start, indicator_code
 union all
@@ -72,7 +76,7 @@ select
     street_code as area_code,
     month_start,
     indicator_code,
-    coalesce(sum(numerator), 0) / nullif(sum(denominator), 0) as indicator_value
+    {{ assessment_value('sum(numerator)', 'sum(denominator)') }} as indicator_value
 from value_part
 where street_code is not null
 group by value_query, street_code, month_start, indicator_code
@@ -83,7 +87,7 @@ select
     community_code as area_code,
     month_start,
     indicator_code,
-    coalesce(sum(numerator), 0) / nullif(sum(denominator), 0) as indicator_value
+    {{ assessment_value('sum(numerator)', 'sum(denominator)') }} as indicator_value
 from value_part
 where community_code is not null
 group by value_query, community_code, month_start, indicator_code
