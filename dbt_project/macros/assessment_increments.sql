@@ -7,10 +7,13 @@
     last built (a late version of an old record, a record moved to another month, gone from a re-landed partition
     or back to an earlier version), and the months up to `reach_days` after them (a request's repeat flag depends
     on those up to repeat_window_days earlier);
-  - every month otherwise (a landed population, credit list or register, a data-quality score or a dispute's
-    journey can change any month).
-  Where each record was counted when the model was last built is kept in a table the model's post-hook writes
-  (assessment_record_month_relation: fact, hashed record key, month, partition), read before it is rewritten.
+  - for the data-quality value query (assessment_quality_query), the months of the run's records of the record facts
+    it counts, and the months whose composite of a source differs from the one the model was last built with;
+  - every month otherwise (a landed population, credit list or register, or a dispute's journey can change any
+    month).
+  Where each record was counted, and the composites, when the model was last built are kept in two tables the
+  model's post-hook writes (assessment_record_month_relation: fact, hashed record key, month, partition;
+  assessment_quality_score_relation), read before they are rewritten.
 -#}
 
 {#- assessment_value(numerator, denominator): an indicator value, rounded to 9 decimals (a parallel sum's order moves
