@@ -4,6 +4,7 @@
   the month their records count in are the `area_month` rules of macro data_quality_rules; each fact's source is
   found upstream in the dbt graph (macro source_of_model), so a new fact joins by its rule alone.
 -#}
+{%- set rebuilt_months = assessment_rebuilt_months([model.name])[model.name] %}
 with area_record as (
 {%- for model, rule in data_quality_rules().items() if rule.area_month is defined %}
     {%- set date_column, condition = rule.area_month %}
@@ -13,6 +14,7 @@ with area_record as (
         cast({{ dbt.date_trunc('month', date_column) }} as date) as month_start
     from {{ ref(model) }}
     where district_code is not null and {{ date_column }} is not null{% if condition %} and {{ condition }}{% endif %}
+        and {{ assessment_month_filter(column=date_column, months=rebuilt_months) }}
 {%- endfor %}
 ),
 

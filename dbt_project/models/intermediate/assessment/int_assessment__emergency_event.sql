@@ -11,6 +11,7 @@ with emergency as (
         response_minutes
     from {{ ref('fct_emergency_event') }}
     where district_code is not null and reported_date is not null and not has_implausible_dates
+        and {{ assessment_month_filter() }}
 ),
 
 event_count as (

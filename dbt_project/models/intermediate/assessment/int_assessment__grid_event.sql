@@ -12,6 +12,7 @@ with grid_event as (
         closing_hours
     from {{ ref('fct_grid_event') }}
     where district_code is not null and reported_date is not null and not has_implausible_dates
+        and {{ assessment_month_filter() }}
 )
 
 select district_code, street_code, community_code, month_start, 'grid_closure_rate' as indicator_code,

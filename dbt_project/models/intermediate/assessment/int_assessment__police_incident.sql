@@ -11,6 +11,7 @@ with incident as (
         count(*) as numerator
     from {{ ref('fct_police_incident') }}
     where district_code is not null and reported_date is not null and not has_implausible_dates
+        and {{ assessment_month_filter() }}
     group by district_code, street_code, {{ dbt.date_trunc('month', 'reported_date') }}
 ),
 

@@ -23,7 +23,7 @@ with request as (
     ) as work_order
         on work_order.work_order_id = service_request.work_order_id
     where service_request.district_code is not null and service_request.accepted_date is not null
-        and not service_request.has_implausible_dates
+        and not service_request.has_implausible_dates and {{ assessment_month_filter('service_request') }}
 ),
 
 -- one pass over the requests; each indicator is then a pair of these counts

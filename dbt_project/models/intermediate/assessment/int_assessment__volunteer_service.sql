@@ -11,6 +11,7 @@ with service as (
         sum(service_hours) as numerator
     from {{ ref('fct_volunteer_service') }}
     where district_code is not null and started_at is not null and is_approved
+        and {{ assessment_month_filter() }}
     group by district_code, street_code, community_code, {{ dbt.date_trunc('month', 'started_at') }}
 ),
 
