@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from pipelines.ingestion.contracts import load_contracts
-from pipelines.settings import REPO_ROOT
+from pipelines.settings import REPO_ROOT, TIMEZONE
 
 
 def test_workspace_points_at_the_code_location():
@@ -98,7 +98,7 @@ def test_jobs_schedules_and_sensors_resolve():
         {"delivery_freshness_job", "warehouse_compaction_job", *landing_jobs}
     assert defs.get_schedule_def("full_table_tests_schedule").job_name == "daily_governance_job"
     compaction = defs.get_schedule_def("warehouse_compaction_schedule")
-    assert (compaction.job_name, compaction.execution_timezone) == ("warehouse_compaction_job", "Asia/Shanghai")
+    assert (compaction.job_name, compaction.execution_timezone) == ("warehouse_compaction_job", TIMEZONE)
     assert compaction.cron_schedule.endswith(" * * 0")  # weekly, on Sundays
     assert {t.job_name for t in defs.resolve_sensor_def("inbox_sensor").targets} == set(landing_jobs)
     assert [t.job_name for t in defs.resolve_sensor_def("governance_sensor").targets] == ["daily_governance_job"]
