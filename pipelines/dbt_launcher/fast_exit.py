@@ -9,7 +9,8 @@ what the teardown has to do and nothing else:
 - flushes the output and leaves with dbt's exit code.
 An exception other than dbt's own exit takes the normal path (traceback, teardown).
 Before dbt is imported, it installs the cache of Jinja's generated code (jinja_code_cache.py), when the
-environment names its folder.
+environment names its folder; before dbt runs, it makes dbt's loggers ask their level before they build a line
+(log_level_first.py).
 """
 
 import logging
@@ -22,6 +23,10 @@ import jinja_code_cache  # beside this file, which Python runs as a script
 jinja_code_cache.install_from_environment(sys.argv[1:])
 
 from dbt.cli.main import cli  # noqa: E402 (after the cache is installed)
+
+import log_level_first  # noqa: E402 (beside this file; it imports dbt's event logger)
+
+log_level_first.install()
 
 
 def close_warehouse() -> None:

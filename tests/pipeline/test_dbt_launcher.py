@@ -61,3 +61,18 @@ def test_the_next_process_compiles_from_the_code_the_first_kept(tmp_path, monkey
     assert len(kept[0]) > 100  # the parse and the model's compile
     assert kept[1] == kept[0]  # the second process found every template's code, none written again
     assert compiled[1] == compiled[0]
+
+
+def test_the_lines_a_level_asks_for_still_come(tmp_path, monkeypatch):
+    # the launcher's loggers skip what their level drops (log_level_first.py): at debug, the SQL still comes
+    monkeypatch.setenv("CITYBRAIN_WAREHOUSE", str(tmp_path / "city.duckdb"))
+    seed = sorted(Path(DBT_DIR, "seeds").rglob("*.csv"))[0].stem
+    env = {**os.environ, **run_environment()}
+    lines = {}
+    for level in ("info", "debug"):
+        run = run_dbt("--log-level", level, "seed", "--select", seed, "--project-dir", DBT_DIR, "--profiles-dir",
+                      DBT_DIR, "--target-path", str(tmp_path / "dbt_target"), env=env)
+        assert run.returncode == 0, run.stdout[-2000:]
+        lines[level] = run.stdout
+    assert "1 of 1 OK loaded seed" in lines["info"] and "1 of 1 OK loaded seed" in lines["debug"]
+    assert "create table" not in lines["info"].lower() and "create table" in lines["debug"].lower()
