@@ -38,8 +38,7 @@ from pipelines.quality.suites import (
     with_contract_values,
 )
 
-SAMPLE_SIZE = 5
-SAMPLE_SCAN = 100  # failing rows read to find SAMPLE_SIZE distinct unexpected values
+SAMPLE_SIZE = 5  # distinct unexpected values a failing expectation reports, the smallest ones
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ def run_suite(
     window column in the suite (dimensions), all rows. `suite_name` may also be a parsed suite.
 
     The whole suite is one scan in DuckDB: per expectation its element, missing and unexpected counts are
-    aggregates (`sql_expectations`), and only a failing expectation reads a few of its unexpected values."""
+    aggregates (`sql_expectations`), and only a failing expectation reads its unexpected rows again, for a sample."""
     suite = suite_name if isinstance(suite_name, Suite) else load_suites()[suite_name]
     window = window if suite.window_column else None
     source, missing_reason = _source(connection, suite, window)
@@ -127,10 +126,13 @@ def _scan(suite: Suite, source: str, conditions: list[str]) -> str:
 
 def _samples(connection: duckdb.DuckDBPyConnection, rows: str, sql: ExpectationSql, parameters: list[date]
              ) -> tuple[str, ...]:
+    """The smallest distinct unexpected values: the same sample however the rows are stored or scanned (the first
+    failing rows met would depend on the order of landed files, row groups and threads)."""
     values = connection.execute(
-        f"SELECT {sql.sample} FROM {rows} WHERE NOT ({sql.missing}) AND ({sql.unexpected}) LIMIT {SAMPLE_SCAN}",
+        f"SELECT DISTINCT {sql.sample} AS sample FROM {rows} WHERE NOT ({sql.missing}) AND ({sql.unexpected}) "
+        f"ORDER BY sample LIMIT {SAMPLE_SIZE}",
         parameters).fetchall()
-    return tuple(dict.fromkeys(_sample_text(value) for (value,) in values))[:SAMPLE_SIZE]
+    return tuple(dict.fromkeys(_sample_text(value) for (value,) in values))
 
 
 def _outcome(expectation: dict[str, Any], element_count: int, missing_count: int, unexpected_count: int,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pytest
 
+from pipelines.quality import gx_runner
 from pipelines.quality.gx_runner import run_suite
 from pipelines.quality.suites import expectation_columns, load_suites, parse_suite_document
 from tests.quality.helpers import (
@@ -86,6 +88,31 @@ def test_every_row_of_a_duplicated_key_is_unexpected(warehouse):
         unique = outcome_of(run_suite(connection, UNIQUE_WORK_ORDERS), "expect_column_values_to_be_unique",
                             "work_order_id")
     assert (unique.unexpected_count, unique.element_count, unique.success) == (20, 21, False)
+
+
+CODES_IN_SET = parse_suite_document({
+    "name": "codes_in_set",
+    "meta": {"target": {"kind": "relation", "relation": "marts.codes"}, "asset_key": ["marts", "codes"],
+             "key_column": "record_id"},
+    "expectations": [{"type": "expect_column_values_to_be_in_set",
+                      "kwargs": {"column": "code", "value_set": ["known"]}, "meta": {"severity": "warn"}}],
+}, "a test's suite")
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_sample_of_unexpected_values_does_not_depend_on_row_order(descending):
+    """More distinct unexpected values than a sample holds, stored in either order: the same, smallest ones."""
+    unknown = [f"unknown_{number:02d}" for number in range(1, 3 * gx_runner.SAMPLE_SIZE)]
+    codes = sorted(unknown + ["known"] * 3, reverse=descending)
+    with duckdb.connect() as connection:
+        connection.execute("CREATE SCHEMA marts")
+        connection.execute("CREATE TABLE marts.codes AS SELECT i AS record_id, codes[i] AS code "
+                           "FROM (SELECT ?::VARCHAR[] AS codes), range(1, len(codes) + 1) AS r(i) ORDER BY i",
+                           [codes])
+        outcome = run_suite(connection, CODES_IN_SET)
+    [in_set] = outcome.expectations
+    assert in_set.unexpected_count == len(unknown)
+    assert in_set.sample_unexpected == tuple(unknown[:gx_runner.SAMPLE_SIZE])
 
 
 def test_window_selects_the_partitions_of_the_window(service_requests):
