@@ -120,7 +120,8 @@ class NodeTimes:
 
 
 def checks(start: date | None, end: date | None) -> None:
-    from pipelines.quality.gx_runner import load_suites, run_suite
+    from pipelines.quality.gx_runner import run_suite
+    from pipelines.quality.suites import load_suites
     from pipelines.warehouse import warehouse_connection
 
     window = (start, end) if start else None

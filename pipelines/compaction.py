@@ -8,10 +8,12 @@ some days' runs ~0.7 s slower than others. The pipeline's connections set `max_v
 DuckDB (2.0) reconsiders a table's row groups at a checkpoint only when rows were appended to it since the last one
 (a later CHECKPOINT, FORCE CHECKPOINT or VACUUM, a deleted or an updated row leave them as they are), and never
 merges a small tail of row groups (each day's append starts one) until it reaches twice the size of its first. So
-for each table whose live rows fit in fewer row groups than it has, and whose tail does too or that has deleted
-rows, `compact` moves the rows of its tail (the row groups after its last full one, else its last row): deleted
-and inserted again in one transaction, the same rows, appended in full row groups. Then it checkpoints with
-DuckDB's default vacuum, which merges the rest.
+for each table whose live rows fit in fewer row groups than it has, and whose tail does too or whose deleted rows
+could let the vacuum merge a run of row groups, `compact` moves the rows of its tail (the row groups after its last
+full one, else its last row): deleted and inserted again in one transaction, the same rows, appended in full row
+groups. Then it checkpoints with DuckDB's default vacuum, which merges the rest. Any other table is left as it is
+(a single small row group; full ones and one partial tail; a few deleted rows no run could merge away): moving its
+tail would merge nothing.
 Light on purpose (no Dagster import): the bench's compaction stage runs it too.
 """
 
@@ -52,11 +54,20 @@ class TableStorage:
 
     def compactable(self) -> bool:
         """Slack that moving the tail, or the vacuum, can take: the tail fits in fewer row groups, or rows were
-        deleted (not slack that only rewriting the middle of the table would take, such as the partly filled row
-        groups a parallel insert leaves)."""
+        deleted where the vacuum can merge (not slack that only rewriting the middle of the table would take, such
+        as the partly filled row groups a parallel insert leaves)."""
         tail = self.tail()
         tail_slack = len(tail) > math.ceil(sum(tail) / ROW_GROUP_ROWS)
-        return self.has_slack() and (tail_slack or sum(self.stored) > self.rows)
+        return self.has_slack() and (tail_slack or self._vacuum_can_merge())
+
+    def _vacuum_can_merge(self) -> bool:
+        """Whether, were all deleted rows in them, some 2, 3 or 4 consecutive row groups would fit in one fewer:
+        DuckDB's vacuum merges a run of row groups into at most 3 (MAX_MERGE_COUNT in its RowGroupCollection), so
+        without such a run the deleted rows stay where they are (where they lie is not known: an upper bound)."""
+        deleted = sum(self.stored) - self.rows
+        return deleted > 0 and any(
+            sum(self.stored[start:start + count]) - deleted <= (count - 1) * ROW_GROUP_ROWS
+            for count in (2, 3, 4) for start in range(self.row_groups - count + 1))
 
 
 @dataclass(frozen=True)
@@ -132,11 +143,14 @@ def compact(connection: duckdb.DuckDBPyConnection, database: Path) -> Compaction
 def _move_tail(connection: duckdb.DuckDBPyConnection, table: TableStorage) -> None:
     """The rows of the table's tail (else its last row) deleted and inserted again, in their order, in one
     transaction: constraints hold, no row changes, and they are appended (which has the checkpoint reconsider the
-    table's row groups). Where the tail starts is reckoned from its stored rows, back from the last rowid: deleted
-    rows at its end move some rows before it too, a dropped row group within it leaves some of its rows in place."""
-    name = table.name
-    moved = f"rowid > (select max(rowid) from {name}) - {max(sum(table.tail()), 1)}"
+    table's row groups). The tail is the last live rows, as many as its row groups store: rowids are not reckoned
+    back from the last one, since a row group dropped within the tail leaves a gap in them (the rows before the gap
+    stayed in place, and the rewrite merged nothing); deleted rows in the tail move some rows before it too."""
+    name, rows = table.name, max(sum(table.tail()), 1)
     with transaction(connection):
+        [(first,)] = connection.execute(
+            f"select min(rowid) from (select rowid from {name} order by rowid desc limit {rows})").fetchall()
+        moved = f"rowid >= {first}"
         connection.execute(
             f"create temporary table compaction_moved as select * from {name} where {moved} order by rowid")
         connection.execute(f"delete from {name} where {moved}")

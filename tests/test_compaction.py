@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import duckdb
 import yaml
 
 from pipelines import settings
-from pipelines.compaction import ROW_GROUP_ROWS
+from pipelines.compaction import ROW_GROUP_ROWS, compact, table_storage
 from pipelines.warehouse import warehouse_connection
 
 ROWS = 4 * ROW_GROUP_ROWS  # four full row groups
@@ -60,3 +61,52 @@ def test_every_writer_of_the_warehouse_leaves_vacuum_to_the_compaction(workdirs)
     dbt_settings = profile["citybrain"]["outputs"]["dev"]["settings"]
     assert "CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS" in dbt_settings["max_vacuum_tasks"]
     assert settings.dbt_environment()["CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS"] == "0"
+
+
+def _storage(connection) -> dict[str, tuple[tuple[int, ...], int]]:
+    """Per table: the rows each row group stores (deleted ones included) and its live rows."""
+    return {table.name: (table.stored, table.rows) for table in table_storage(connection)}
+
+
+def test_the_compaction_rewrites_only_tables_it_merges_and_all_of_their_tail(workdirs):
+    """Every table whose tail moves ends with fewer row groups or fewer deleted rows. A tail with a gap in its rowids
+    (a row group dropped within it) moves whole; a table that cannot merge anything is not rewritten: one small row
+    group, full ones and a partial tail, or a few deleted rows that no run of row groups could merge away."""
+    database = settings.warehouse_path()
+    with warehouse_connection() as connection:
+        for table in ("gapped", "partial_tail"):
+            connection.execute(
+                f"create table {table} as select i as id, i % 97 as code from range({ROW_GROUP_ROWS}) r(i)")
+        connection.execute("create table single as select i as id, i % 97 as code from range(10) r(i)")
+        connection.execute("insert into partial_tail select 1000000 + i, 0 from range(4000) r(i)")
+        connection.execute("create table scattered as select * from partial_tail where false")
+    for day, rows in enumerate((3000, 5000, 2000), start=1):  # each day's append starts a row group
+        with warehouse_connection() as connection:
+            connection.execute(f"insert into gapped select {day} * 1000000 + i, 0 from range({rows}) r(i)")
+    for day, rows in enumerate((ROW_GROUP_ROWS, 600, 4 * ROW_GROUP_ROWS, 5000), start=1):
+        with warehouse_connection() as connection:
+            connection.execute(f"insert into scattered select {day} * 10000000 + i, 0 from range({rows}) r(i)")
+    with warehouse_connection() as connection:
+        connection.execute("delete from scattered where id < 10000100")  # 100 rows of the first row group
+    with duckdb.connect(str(database)) as connection:  # DuckDB's default vacuum drops the emptied row group
+        connection.execute("delete from gapped where id between 2000000 and 2999999")
+        connection.execute("insert into gapped values (-1, 0)")
+        connection.execute("delete from gapped where id = -1")
+    with warehouse_connection() as connection:
+        before = _storage(connection)
+        contents = {name: _content(connection, name) for name in before}
+        assert before['"main"."gapped"'][0] == (ROW_GROUP_ROWS, 3000, 2000)
+        assert before['"main"."scattered"'][0] == (ROW_GROUP_ROWS, 600, *[ROW_GROUP_ROWS] * 4, 5000)
+        assert connection.execute("select max(rowid) + 1 from gapped").fetchone()[0] > sum(before['"main"."gapped"'][0])
+
+        result = compact(connection, database)
+
+        after = _storage(connection)
+        assert {name: _content(connection, name) for name in after} == contents
+    for name in result.compacted:
+        (stored, rows), (stored_after, rows_after) = before[name], after[name]
+        assert len(stored_after) < len(stored) or sum(stored_after) - rows_after < sum(stored) - rows, name
+    assert after['"main"."gapped"'][0] == (ROW_GROUP_ROWS, 5000)
+    assert result.compacted == ['"main"."gapped"']
+    unchanged = ('"main"."partial_tail"', '"main"."scattered"', '"main"."single"')
+    assert {name: after[name] for name in unchanged} == {name: before[name] for name in unchanged}

@@ -46,9 +46,9 @@ delete from {{ this }} where {{ parts | join(' or ') }}
     of the facts whose value query it recomputed; any other run writes them all. -#}
 {% macro record_assessment_record_months() -%}
 {%- if execute -%}
-{%- set relation = assessment_record_month_relation() -%}
+{%- set relation = assessment_kept_relation('record_month') -%}
 {%- set rebuilt = assessment_rebuilt_in_sql() -%}
-create or replace table {{ assessment_quality_score_relation() }} as
+create or replace table {{ assessment_kept_relation('quality_score') }} as
 select source, month_start, composite_score from {{ ref(assessment_quality_query().scores) }};
 {% if rebuilt is not none -%}
 {%- set records = [] -%}

@@ -12,8 +12,8 @@
   - every month otherwise (a landed population, credit list or register, or a dispute's journey can change any
     month).
   Where each record was counted, and the composites, when the model was last built are kept in two tables the
-  model's post-hook writes (assessment_record_month_relation: fact, hashed record key, month, partition;
-  assessment_quality_score_relation), read before they are rewritten.
+  model's post-hook writes beside it (assessment_kept_relation: 'record_month': fact, hashed record key, month,
+  partition; 'quality_score'), read before they are rewritten.
 -#}
 
 {#- assessment_value(numerator, denominator): an indicator value, rounded to 9 decimals (a parallel sum's order moves
@@ -22,21 +22,32 @@
 round(coalesce({{ numerator }}, 0) / nullif({{ denominator }}, 0), 9)
 {%- endmacro %}
 
-{#- assessment_record_queries(): the record value queries: {value query: its fact, record key, the date column
-    whose month it counts a record in, and how many days after a record the records it can change lie}. -#}
+{#- assessment_record_queries(): the record value queries: {value query: its fact, record key, how many days after
+    a record the records it can change lie, and the date column whose month it counts a record in: the fact's
+    `area_month` column (macro data_quality_rules), the month a record belongs to for every indicator}. -#}
 {% macro assessment_record_queries() -%}
-{{ return({
+{%- set queries = {
     'int_assessment__service_request': {'fact': 'fct_service_request', 'record_key': 'work_order_id',
-        'month_column': 'accepted_date', 'reach_days': var('repeat_window_days', 30) | int},
-    'int_assessment__grid_event': {'fact': 'fct_grid_event', 'record_key': 'event_id',
-        'month_column': 'reported_date', 'reach_days': 0},
-    'int_assessment__police_incident': {'fact': 'fct_police_incident', 'record_key': 'incident_id',
-        'month_column': 'reported_date', 'reach_days': 0},
-    'int_assessment__emergency_event': {'fact': 'fct_emergency_event', 'record_key': 'event_id',
-        'month_column': 'reported_date', 'reach_days': 0},
-    'int_assessment__volunteer_service': {'fact': 'fct_volunteer_service', 'record_key': 'record_id',
-        'month_column': 'started_at', 'reach_days': 0},
-}) }}
+        'reach_days': var('repeat_window_days', 30) | int},
+    'int_assessment__grid_event': {'fact': 'fct_grid_event', 'record_key': 'event_id', 'reach_days': 0},
+    'int_assessment__police_incident': {'fact': 'fct_police_incident', 'record_key': 'incident_id', 'reach_days': 0},
+    'int_assessment__emergency_event': {'fact': 'fct_emergency_event', 'record_key': 'event_id', 'reach_days': 0},
+    'int_assessment__volunteer_service': {'fact': 'fct_volunteer_service', 'record_key': 'record_id', 'reach_days': 0},
+} -%}
+{%- set rules = data_quality_rules() -%}
+{%- for record in queries.values() -%}
+    {%- do record.update({'month_column': rules[record.fact].area_month[0]}) -%}
+{%- endfor -%}
+{{ return(queries) }}
+{%- endmacro %}
+
+{#- The record value queries by their fact: {fact: its record value query's entry of assessment_record_queries}. -#}
+{% macro assessment_record_of_fact() -%}
+{%- set record_of_fact = {} -%}
+{%- for record in assessment_record_queries().values() -%}
+    {%- do record_of_fact.update({record.fact: record}) -%}
+{%- endfor -%}
+{{ return(record_of_fact) }}
 {%- endmacro %}
 
 {#- The node of int_assessment__indicator_value (the value queries' macros run in their own, ephemeral, nodes). -#}
@@ -44,10 +55,11 @@ round(coalesce({{ numerator }}, 0) / nullif({{ denominator }}, 0), 9)
 {{ return(graph.nodes['model.' ~ project_name ~ '.int_assessment__indicator_value']) }}
 {%- endmacro %}
 
-{% macro assessment_record_month_relation() -%}
+{#- assessment_kept_relation(kept): a table int_assessment__indicator_value's post-hook keeps beside it, named
+    after the model and `kept`: 'record_month' (where each record was counted) or 'quality_score' (the composites). -#}
+{% macro assessment_kept_relation(kept) -%}
 {%- set node = assessment_value_node() -%}
-{{ return(api.Relation.create(database=node.database, schema=node.schema,
-    identifier=node.alias ~ '__record_month')) }}
+{{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias ~ '__' ~ kept)) }}
 {%- endmacro %}
 
 {#- assessment_increment(): whether this run recomputes a part of int_assessment__indicator_value: a window is set,
@@ -58,7 +70,7 @@ round(coalesce({{ numerator }}, 0) / nullif({{ denominator }}, 0), 9)
     {{ return(false) }}
 {%- endif -%}
 {%- set node = assessment_value_node() -%}
-{%- set months = assessment_record_month_relation() -%}
+{%- set months = assessment_kept_relation('record_month') -%}
 {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) is not none
     and adapter.get_relation(database=months.database, schema=months.schema, identifier=months.identifier)
         is not none) }}
@@ -66,15 +78,9 @@ round(coalesce({{ numerator }}, 0) / nullif({{ denominator }}, 0), 9)
 
 {#- The data-quality value query: its value for a month weighs the month's records of the facts of the data-quality
     rules' `area_month` (macro data_quality_rules) by the month's mart_data_quality_scorecard composite of their
-    source. The composites it was last built with are kept beside the model (assessment_quality_score_relation). -#}
+    source. The composites it was last built with are kept beside the model (assessment_kept_relation). -#}
 {% macro assessment_quality_query() -%}
 {{ return({'query': 'int_assessment__data_quality', 'scores': 'mart_data_quality_scorecard'}) }}
-{%- endmacro %}
-
-{% macro assessment_quality_score_relation() -%}
-{%- set node = assessment_value_node() -%}
-{{ return(api.Relation.create(database=node.database, schema=node.schema,
-    identifier=node.alias ~ '__quality_score')) }}
 {%- endmacro %}
 
 {#- assessment_rebuilt_months(queries): {value query: the months a run recomputes of it: 'all', or a list of months
@@ -92,14 +98,13 @@ round(coalesce({{ numerator }}, 0) / nullif({{ denominator }}, 0), 9)
 {%- set ledger = graph.sources['source.' ~ project_name ~ '.ops.ingestion_ledger'] -%}
 {%- set found = run_query("select distinct 'landed', source from " ~ ledger.relation_name ~ " where "
     ~ window_partitions_of_sources('source', 'partition_key', data_quality_sources())
-    ~ " union select distinct 'built', fact from " ~ assessment_record_month_relation() ~ " where "
+    ~ " union select distinct 'built', fact from " ~ assessment_kept_relation('record_month') ~ " where "
     ~ partition_window_filter('partition_key')) -%}
 {%- set window_landed = found.rows | selectattr(0, 'equalto', 'landed') | map(attribute=1) | list -%}
 {%- do rebuilt.update({'built_in_window': found.rows | selectattr(0, 'equalto', 'built') | map(attribute=1) | list}) -%}
 {%- set contracted = data_quality_sources() | map(attribute='source') | list -%}
 {%- set memo = {} -%}
-{%- set record_of_fact = {} -%}
-{%- for record in assessment_record_queries().values() -%}{%- do record_of_fact.update({record.fact: record}) -%}{%- endfor -%}
+{%- set record_of_fact = assessment_record_of_fact() -%}
 {%- set landed_facts = window_landed_facts(record_of_fact.keys() | list, window_landed, memo) -%}
 {%- set by_facts = {} -%}
 {%- for query in queries -%}
@@ -109,16 +114,12 @@ round(coalesce({{ numerator }}, 0) / nullif({{ denominator }}, 0), 9)
     {%- if query == assessment_quality_query().query -%}
         {#- the month's records of each rule fact, and the month's composites (which the ledger also changes) -#}
         {%- set facts = [] -%}
-        {%- set counted_elsewhere = [] -%}
         {%- for model, rule in data_quality_rules().items() if rule.area_month is defined -%}
             {%- do facts.append(model) -%}
-            {%- if model in record_of_fact and rule.area_month[0] != record_of_fact[model].month_column -%}
-                {%- do counted_elsewhere.append(model) -%}
-            {%- endif -%}
         {%- endfor -%}
-        {%- set scores = assessment_quality_score_relation() -%}
+        {%- set scores = assessment_kept_relation('quality_score') -%}
         {%- if adapter.get_relation(database=scores.database, schema=scores.schema, identifier=scores.identifier) is none
-            or counted_elsewhere or facts | reject('in', record_of_fact) | select('in', window_landed_facts(facts, window_landed, memo)) | list -%}
+            or facts | reject('in', record_of_fact) | select('in', window_landed_facts(facts, window_landed, memo)) | list -%}
             {%- do rebuilt.update({query: 'all'}) -%}
         {%- else -%}
             {%- do by_facts.update({query: facts | select('in', landed_facts) | list + ['scores']}) -%}
@@ -165,7 +166,7 @@ from {{ ref(record.fact) }}
 where {{ partition_window_filter('partition_key') }}
 union
 select record_hash
-from {{ assessment_record_month_relation() }}
+from {{ assessment_kept_relation('record_month') }}
 where fact = '{{ record.fact }}' and {{ partition_window_filter('partition_key') }}
 {%- endmacro %}
 
@@ -183,7 +184,7 @@ select {{ key_hash([record.record_key]) }}, {{ month_start }}, partition_key
 from {{ ref(record.fact) }}
 where not {{ partition_window_filter('partition_key') }} and {{ record.month_column }} is not null
   and {{ key_hash([record.record_key]) }} in (
-    select record_hash from {{ assessment_record_month_relation() }}
+    select record_hash from {{ assessment_kept_relation('record_month') }}
     where fact = '{{ record.fact }}' and {{ partition_window_filter('partition_key') }})
 {%- endif %}
 {%- endmacro %}
@@ -192,8 +193,7 @@ where not {{ partition_window_filter('partition_key') }} and {{ record.month_col
     are counted in now and were when last built, each with the months up to reach_days after it; for 'scores', the
     months whose data-quality composite of a source differs from the one the model was last built with. -#}
 {% macro assessment_record_months_sql(facts, built_in_window) -%}
-{%- set record_of_fact = {} -%}
-{%- for record in assessment_record_queries().values() -%}{%- do record_of_fact.update({record.fact: record}) -%}{%- endfor -%}
+{%- set record_of_fact = assessment_record_of_fact() -%}
 {%- set records = [] -%}
 {%- for fact in facts if fact in record_of_fact %}{% do records.append(record_of_fact[fact]) %}{% endfor -%}
 with
@@ -202,7 +202,7 @@ counted_{{ loop.index }} as (
     select month_start from ({{ assessment_window_fact_rows(record, built_in_window) }}) as now_counted
     union
     select month_start
-    from {{ assessment_record_month_relation() }}
+    from {{ assessment_kept_relation('record_month') }}
     where fact = '{{ record.fact }}' and record_hash in ({{ assessment_window_records(record) }})
 ),
 {%- endfor %}
@@ -224,9 +224,9 @@ union
 select 'scores', month_start from (
     (select source, month_start, composite_score from {{ ref(assessment_quality_query().scores) }}
      except
-     select source, month_start, composite_score from {{ assessment_quality_score_relation() }})
+     select source, month_start, composite_score from {{ assessment_kept_relation('quality_score') }})
     union all
-    (select source, month_start, composite_score from {{ assessment_quality_score_relation() }}
+    (select source, month_start, composite_score from {{ assessment_kept_relation('quality_score') }}
      except
      select source, month_start, composite_score from {{ ref(assessment_quality_query().scores) }})
 ) as changed

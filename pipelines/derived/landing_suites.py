@@ -103,7 +103,7 @@ def landing_expectations(contract: SourceContract, seeds_dir: Path) -> list[dict
 
 
 def landing_suite_document(contract: SourceContract, seeds_dir: Path, supplement: dict | None = None) -> dict:
-    """The suite as a GX suite document (the runner's format, pipelines/quality/gx_runner.py)."""
+    """The suite as a GX suite document (the format of pipelines/quality/suites.py)."""
     return {
         "name": contract.source,
         "notes": f"Derived from contracts/{contract.path.name}"

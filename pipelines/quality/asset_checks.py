@@ -39,14 +39,8 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,  # not exported by dagster; AssetCheckResult fills it the same way
 )
 
-from pipelines.quality.gx_runner import (
-    ExpectationOutcome,
-    Suite,
-    SuiteOutcome,
-    gx_result,
-    load_suites,
-    run_suite,
-)
+from pipelines.quality.gx_runner import ExpectationOutcome, SuiteOutcome, gx_result, run_suite
+from pipelines.quality.suites import Suite, load_suites
 from pipelines.warehouse import warehouse_connection
 
 

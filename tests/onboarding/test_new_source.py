@@ -19,7 +19,8 @@ from pipelines.derived.__main__ import generate
 from pipelines.derived.landing_suites import landing_suite_document
 from pipelines.ingestion.contracts import load_contract, read_contracts
 from pipelines.ingestion.landing import land_partition
-from pipelines.quality.gx_runner import parse_suite_document, run_suite
+from pipelines.quality.gx_runner import run_suite
+from pipelines.quality.suites import parse_suite_document
 
 FIXTURE = Path(__file__).parent / "open311"
 SOURCE = "open311_requests"

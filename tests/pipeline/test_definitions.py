@@ -73,7 +73,7 @@ def test_a_department_owns_the_mart_columns_that_come_from_it():
 
 def test_every_gx_suite_and_dbt_test_is_an_asset_check():
     from pipelines.definitions import defs
-    from pipelines.quality.gx_runner import load_suites
+    from pipelines.quality.suites import load_suites
 
     check_keys = {key for checks in defs.asset_checks or [] for key in checks.check_keys}
     check_keys |= {key for assets_def in defs.assets for key in getattr(assets_def, "check_keys", [])}

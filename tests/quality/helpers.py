@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from pipelines import settings
-from pipelines.quality.gx_runner import expectation_columns, load_suites
+from pipelines.quality.suites import expectation_columns, load_suites
 
 SEEDS_DIR = settings.DBT_PROJECT_DIR / "seeds"
 

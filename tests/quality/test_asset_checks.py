@@ -7,7 +7,8 @@ from dagster import (
 )
 
 from pipelines.quality.asset_checks import build_gx_asset_checks, check_result
-from pipelines.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suites
+from pipelines.quality.gx_runner import ExpectationOutcome, SuiteOutcome
+from pipelines.quality.suites import load_suites
 
 
 def checks_by_name(checks) -> dict:

@@ -8,7 +8,7 @@ import json
 from collections import Counter
 
 from pipelines import settings
-from pipelines.quality.gx_runner import load_suites, seed_references
+from pipelines.quality.suites import load_suites, seed_references
 
 GX_AS_DBT = {"expect_column_values_to_not_be_null": "not_null", "expect_column_values_to_be_unique": "unique",
              "expect_compound_columns_to_be_unique": "unique",

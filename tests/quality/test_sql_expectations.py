@@ -8,8 +8,9 @@ import dataclasses
 import duckdb
 import pytest
 
-from pipelines.quality import gx_runner
-from pipelines.quality.gx_runner import Suite, load_suites, run_suite
+from pipelines.quality import gx_runner, suites
+from pipelines.quality.gx_runner import run_suite
+from pipelines.quality.suites import Suite, load_suites
 from tests.quality.helpers import FCT_SERVICE_REQUEST_COLUMNS, create_table, service_request
 from tests.quality.test_gx_runner import UNIQUE_WORK_ORDERS
 
@@ -31,16 +32,16 @@ def gx_on_pandas(connection: duckdb.DuckDBPyConnection, suite_name: str | Suite)
         progress_bars=ProgressBarsConfig(globally=False)))
     batch = (context.data_sources.add_pandas("p").add_dataframe_asset("frame")
              .add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": frame}))
-    gx_suite = gx_runner.gx_suite(suite)
+    gx_suite = suites.gx_suite(suite)
     parameters = {
-        gx_runner._gx_parameter_name(value[gx_runner.PARAMETER_KEY]): values
+        suites._gx_parameter_name(value[suites.PARAMETER_KEY]): values
         for position, values in gx_runner._resolve_seed_values(connection, suite).items()
         for value in suite.expectations[position]["kwargs"].values()
-        if isinstance(value, dict) and gx_runner.PARAMETER_KEY in value
+        if isinstance(value, dict) and suites.PARAMETER_KEY in value
     }
     # text on both sides, as the runner compares a column with a seed set
     for position, expectation in enumerate(suite.expectations):
-        if gx_runner.seed_references(expectation):
+        if suites.seed_references(expectation):
             column = expectation["kwargs"]["column"]
             frame[column] = frame[column].map(lambda v: None if v is None or v != v else str(v))
     results = []
@@ -88,7 +89,7 @@ def test_scorecard_suite_counts_equal_gx_on_pandas(warehouse):
         grain = {"type": "expect_compound_columns_to_be_unique",
                  "kwargs": {"column_list": ["district_code", "month_start"]}, "meta": {"severity": "error"}}
         suite = dataclasses.replace(suite, expectations=(grain, *(
-            e for e in suite.expectations if set(gx_runner.expectation_columns(e)) <= present)))
+            e for e in suite.expectations if set(suites.expectation_columns(e)) <= present)))
         assert {e["type"] for e in suite.expectations} >= {"expect_compound_columns_to_be_unique",
                                                            "expect_column_values_to_be_between"}
         assert sql_outcomes(connection, suite) == gx_on_pandas(connection, suite)
