@@ -24,6 +24,7 @@ from pipelines.cli import BuildReport, build
 from pipelines.dbt_launcher.jinja_code_cache import CACHE_DIR_VARIABLE
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.publish.marts import published_marts
+from pipelines.warehouse import open_warehouse
 from tests.governance.ground_truth import pairwise_precision_recall, scenario_matters
 from tests.publish.reader_process import ReaderProcess, judge
 
@@ -58,7 +59,7 @@ def built(tmp_path_factory):
 
 
 def query(sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as connection:
+    with open_warehouse(read_only=True) as connection:
         return connection.execute(sql, params or []).fetchall()
 
 
@@ -376,7 +377,7 @@ def test_no_raw_personal_information_reaches_a_mart(built):
     looks_like_phone_or_id = "'(^|[^0-9])(1[3-9][0-9]{9}|[0-9]{17}[0-9X])([^0-9]|$)'"
     # declared not personal in dbt (`meta: {personal: false}`): an enterprise's address may equal a caller's by chance
     not_personal = {(mart.name, column) for mart in published_marts() for column in mart.cleared_columns}
-    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as connection:
+    with open_warehouse(read_only=True) as connection:
         connection.execute(f"create temp table raw_personal as {' union '.join(selects)}")  # read once
         for table, column in columns:
             value_check = "false" if (table, column) in not_personal else f'"{column}" in (select v from raw_personal)'
