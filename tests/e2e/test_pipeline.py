@@ -25,6 +25,7 @@ from pipelines.dbt_launcher.jinja_code_cache import CACHE_DIR_VARIABLE
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.publish.marts import published_marts
 from pipelines.warehouse import open_warehouse
+from tests.duckdb_openings import recorded_openings
 from tests.governance.ground_truth import pairwise_precision_recall, scenario_matters
 from tests.publish.reader_process import ReaderProcess, judge
 
@@ -51,9 +52,10 @@ def built(tmp_path_factory):
         with DagsterInstance.local_temp(tempdir=str(root / "dagster_home")) as instance:
             reader = ReaderProcess.start(root / "serving" / "city.duckdb", root)  # a BI tool polling all along
             try:
-                report = build(START, END, instance)
+                with recorded_openings() as openings:
+                    report = build(START, END, instance)
                 yield {"root": root, "truth": truth, "report": report, "instance": instance, "reader": reader,
-                       "salt": salt}
+                       "salt": salt, "openings": openings}
             finally:
                 reader.process.kill()
 
@@ -84,6 +86,14 @@ def test_every_run_succeeds_and_no_error_check_fails(built):
     assert sorted(stale) == sorted(f"landing/{source}:delivery_freshness (ERROR)" for source in load_contracts())
     assert all(failed.endswith("(WARN)") for failed in report.checks_failed if failed not in stale), \
         report.checks_failed
+
+
+def test_the_build_opens_the_warehouse_only_through_the_door(built):
+    """In a process where dbt holds the warehouse open, DuckDB refuses a connection with another configuration: every
+    opening of the warehouse has the pipeline's (pipelines/warehouse.py, open_warehouse)."""
+    warehouse = [opening for opening in built["openings"] if opening.database == settings.warehouse_path().resolve()]
+    assert warehouse, "the build opens the warehouse"
+    assert [opening.caller for opening in warehouse if opening.config != settings.duckdb_config()] == []
 
 
 @pytest.mark.parametrize("source", sorted(load_contracts()))
