@@ -44,9 +44,7 @@ def dbt_environment() -> dict[str, str]:
         "CITYBRAIN_LANDING": str(landing_dir()),
         # the profile's plugin that sets the pseudonym salt as a DuckDB variable (never as SQL text)
         "CITYBRAIN_DBT_PLUGINS": str(DBT_PROJECT_DIR / "plugins"),
-        "CITYBRAIN_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
-        "CITYBRAIN_DUCKDB_THREADS": str(duckdb_threads()),
-        "CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS": str(duckdb_max_vacuum_tasks()),
+        **duckdb_environment(),
         # the interpreter of the pipeline's dbt executable (pipelines/dbt_launcher/dbt): this one, which has dbt
         "CITYBRAIN_DBT_PYTHON": sys.executable,
         # its cache of Jinja's generated code (dbt_launcher/jinja_code_cache.py), beside dbt's parse state
@@ -154,9 +152,18 @@ def duckdb_max_vacuum_tasks() -> int:
 
 
 def duckdb_config() -> dict[str, str | int]:
-    """The settings of a DuckDB connection the pipeline opens on the warehouse: resources, and no vacuum at close."""
+    """The configuration of every DuckDB database the pipeline opens on the warehouse (pipelines/warehouse.py):
+    resources, and no vacuum at close."""
     return {"memory_limit": duckdb_memory_limit(), "threads": duckdb_threads(),
             "max_vacuum_tasks": duckdb_max_vacuum_tasks()}
+
+
+def duckdb_environment() -> dict[str, str]:
+    """duckdb_config() as the variables dbt's profile reads into its `config_options` (dbt_project/profiles.yml):
+    dbt opens the warehouse with the configuration of every other connection, in its process or in a test's."""
+    return {"CITYBRAIN_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
+            "CITYBRAIN_DUCKDB_THREADS": str(duckdb_threads()),
+            "CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS": str(duckdb_max_vacuum_tasks())}
 
 
 # --- cockpit (issue 8): the static HTML cockpit rebuilt from each published snapshot ---

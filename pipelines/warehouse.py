@@ -4,6 +4,10 @@ DuckDB allows a single writing process per database file, and Dagster runs steps
 processes. Every connection therefore goes through `warehouse_connection`, which first takes an exclusive
 OS-level lock on `<warehouse>.lock`: concurrent writers queue instead of failing with a lock conflict.
 
+Every connection to the warehouse, dbt's included (its profile's `config_options`), is opened with the same DuckDB
+configuration, `settings.duckdb_config()`: DuckDB opens a database file once per process and refuses a second
+connection with another configuration. `open_warehouse` is that opening, for callers that need no lock.
+
 The build warehouse, the landed Parquet and the quarantine hold raw personal data: they are the pipeline's private
 area. Whoever takes the lock switches the process to an owner-only umask (`keep_private`), so every file the
 pipeline and its dbt subprocess create from then on (the warehouse and its write-ahead log, the lock, landed
@@ -80,14 +84,24 @@ def warehouse_connection(
     memory limit and threads of the settings."""
     database = database or settings.warehouse_path()
     with warehouse_lock(database, lock_timeout_seconds):
-        connection = duckdb.connect(str(database), config=settings.duckdb_config())
+        connection = open_warehouse(database)
         restrict_to_owner(database, database.with_name(database.name + ".wal"),
                           database.with_name(database.name + ".lock"))
         try:
-            connection.execute(f"set TimeZone = '{settings.TIMEZONE}'")
             yield connection
         finally:
             connection.close()
+
+
+def open_warehouse(database: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection to the warehouse with the pipeline's configuration and the city's time zone, without
+    the lock: for a caller that holds it (warehouse_lock), or that reads what its own run wrote. The caller closes
+    it (`with open_warehouse() as connection:`)."""
+    connection = duckdb.connect(str(database or settings.warehouse_path()), read_only=read_only,
+                                config=settings.duckdb_config())
+    # a session setting: DuckDB takes the time zone (an ICU setting) only once the database is open
+    connection.execute(f"set TimeZone = '{settings.TIMEZONE}'")
+    return connection
 
 
 @contextmanager

@@ -58,8 +58,8 @@ def test_every_writer_of_the_warehouse_leaves_vacuum_to_the_compaction(workdirs)
     with warehouse_connection() as connection:
         assert connection.execute("select current_setting('max_vacuum_tasks')").fetchone() == (0,)
     profile = yaml.safe_load((settings.DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
-    dbt_settings = profile["citybrain"]["outputs"]["dev"]["settings"]
-    assert "CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS" in dbt_settings["max_vacuum_tasks"]
+    dbt_options = profile["citybrain"]["outputs"]["dev"]["config_options"]
+    assert "CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS" in dbt_options["max_vacuum_tasks"]
     assert settings.dbt_environment()["CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS"] == "0"
 
 

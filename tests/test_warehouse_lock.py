@@ -6,10 +6,9 @@ import multiprocessing
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from pipelines.warehouse import WarehouseBusyError, warehouse_connection, warehouse_lock
+from pipelines.warehouse import WarehouseBusyError, open_warehouse, warehouse_connection, warehouse_lock
 
 
 def _write_rows(database: str, writer: int, rows: int) -> None:
@@ -34,7 +33,7 @@ def test_parallel_writer_processes_are_serialized_and_lose_nothing(tmp_path):
     for process in writers:
         process.join(timeout=120)
     assert [process.exitcode for process in writers] == [0, 0, 0]
-    with duckdb.connect(database, read_only=True) as connection:
+    with open_warehouse(Path(database), read_only=True) as connection:
         assert connection.execute("select count(*), count(distinct writer) from writes").fetchone() == (45, 3)
 
 

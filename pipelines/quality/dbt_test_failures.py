@@ -19,8 +19,8 @@ from typing import Any
 import duckdb
 from dagster import AssetCheckResult, MetadataValue
 
-from pipelines import settings
 from pipelines.ingestion.contracts import load_contracts
+from pipelines.warehouse import open_warehouse
 
 SAMPLE_ROWS = 5
 CELL_CHARACTERS = 60
@@ -36,13 +36,9 @@ def with_failure_details(events: Iterable[Any], manifest: Mapping[str, Any], dat
             yield event
     if not failed:
         return
-    connection = duckdb.connect(str(database))
-    try:
-        connection.execute(f"set TimeZone = '{settings.TIMEZONE}'")
+    with open_warehouse(database) as connection:  # the run holds the warehouse lock
         for result in failed:
             yield detailed_result(result, manifest, connection)
-    finally:
-        connection.close()
 
 
 def detailed_result(

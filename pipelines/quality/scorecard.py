@@ -16,9 +16,9 @@ from typing import Any
 import duckdb
 from dagster import AssetKey, AssetObservation, AssetSpec, MetadataValue
 
-from pipelines import settings
 from pipelines.assets.landing import landing_asset_key
 from pipelines.ingestion.contracts import load_contracts
+from pipelines.warehouse import open_warehouse
 
 OPS_SOURCE = "ops"  # the dbt source of the landing's ledger and quarantine tables
 
@@ -72,16 +72,12 @@ def latest_scores(connection: duckdb.DuckDBPyConnection) -> dict[str, dict[str, 
 
 def scorecard_observations(database: Path | None = None) -> Iterator[AssetObservation]:
     """One observation per landing asset with its source's latest scores (none when the marts are not built)."""
-    database = database or settings.warehouse_path()
-    connection = duckdb.connect(str(database))
-    try:
+    with open_warehouse(database) as connection:  # the governance run holds the warehouse lock
         built = connection.execute(
             "select count(*) from information_schema.tables where table_schema = 'marts' and table_name in (?, ?)",
             [DAILY_MART, MONTHLY_MART],
         ).fetchone()[0]
         scores = latest_scores(connection) if built == 2 else {}
-    finally:
-        connection.close()
     for source, values in sorted(scores.items()):
         metadata = {f"dq/{name}": _metadata_value(value) for name, value in values.items() if value is not None}
         yield AssetObservation(

@@ -19,6 +19,8 @@ def compile_inline(sql: str, folder: Path) -> str:
         mp.setenv("CITYBRAIN_WAREHOUSE", str(folder / "warehouse.duckdb"))
         mp.setenv("CITYBRAIN_LANDING", str(folder / "landing"))
         mp.setenv("CITYBRAIN_DBT_PLUGINS", str(DBT_PROJECT / "plugins"))
+        for name, value in settings.duckdb_environment().items():
+            mp.setenv(name, value)
         result = dbtRunner().invoke([
             "compile", "--inline", sql,
             "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),

@@ -14,7 +14,6 @@ import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -22,6 +21,7 @@ from dbt.cli.main import dbtRunner
 
 from pipelines import settings
 from pipelines.ingestion.contracts import load_contracts
+from pipelines.warehouse import open_warehouse
 
 CONTRACT = load_contracts()["hotline_12345"]
 HOTLINE_MODELS = "stg_hotline_12345__work_orders int_hotline_12345__work_orders fct_service_request"
@@ -54,7 +54,7 @@ class Warehouse:
         self.landing = root / "landing"
         self.env = {"CITYBRAIN_WAREHOUSE": str(self.path), "CITYBRAIN_LANDING": str(self.landing),
                     "CITYBRAIN_DBT_PLUGINS": str(self.project / "plugins"),
-                    "CITYBRAIN_PSEUDONYM_SALT": "corrections-test"}
+                    "CITYBRAIN_PSEUDONYM_SALT": "corrections-test", **settings.duckdb_environment()}
         first = {name: read_seed(self.project, name)[0] for name in
                  ("std_channel", "std_request_type", "std_request_status", "map_category__hotline_12345")}
         self.city = read_seed(self.project, "std_division_city")[0]
@@ -110,7 +110,7 @@ class Warehouse:
 
     def query(self, sql: str, params=None) -> list[tuple]:
         # dbt-duckdb keeps its connection open in this process: share its (read-write) database instance
-        with duckdb.connect(str(self.path)) as connection:
+        with open_warehouse(self.path) as connection:
             return connection.execute(sql, params or []).fetchall()
 
     def facts(self) -> dict[str, tuple]:

@@ -9,7 +9,6 @@ import os
 import time
 from datetime import date
 
-import duckdb
 import numpy as np
 import pytest
 
@@ -18,6 +17,7 @@ from demo.enterprise_history import history_digest
 from demo.standard import CityStandard
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partitions
+from pipelines.warehouse import open_warehouse
 from tests.dbt.test_corrections import Warehouse
 
 CONTRACT = load_contracts()[enterprises.SOURCE]
@@ -42,7 +42,7 @@ class History:
             os.utime(path, (moment, moment))
 
     def land(self, *months: str) -> None:
-        with duckdb.connect(str(self.warehouse.path)) as connection:
+        with open_warehouse(self.warehouse.path) as connection:
             land_partitions(CONTRACT, list(months), connection, self.inbox, self.warehouse.landing)
 
     def run(self, window: tuple[str, str] | None, *extra: str) -> None:

@@ -45,7 +45,7 @@ from pipelines.dbt_environment import run_environment, window_environment
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partitions, landed_partition_path
 from pipelines.partitions import partition_ending_on
-from pipelines.warehouse import warehouse_connection
+from pipelines.warehouse import open_warehouse, warehouse_connection
 
 # Friday to Sunday, the Sunday a month's last day: a weekly and monthly partitions end on it (3 days: the fewest
 # in which every generator injects a re-export, a record's later version delivered the next day).
@@ -192,12 +192,12 @@ def differences(tmp_path_factory) -> dict[str, tuple[int, int]]:
             "the re-landed last day must drop a re-exported record that an earlier day holds"
 
         tables = compared_tables()
-        with duckdb.connect(str(settings.warehouse_path())) as connection:
+        with open_warehouse() as connection:
             connection.execute(f"create schema {BEFORE}")
             for table in tables:
                 connection.execute(f"create table {BEFORE}.{table.replace('.', '__')} as select * from {table}")
         build_governance(root, None, None, full_table_tests=True, full_refresh=True)
-        with duckdb.connect(str(settings.warehouse_path()), read_only=True) as connection:
+        with open_warehouse(read_only=True) as connection:
             result = {}
             for table in tables:
                 listed = ", ".join(f'"{column}"' for column in compared_columns(connection, table))

@@ -14,9 +14,9 @@ import threading
 import time
 from pathlib import Path
 
-import duckdb
 
 from pipelines.ingestion.contracts import load_contracts
+from pipelines.warehouse import open_warehouse
 from tests.reference_build import BUILD_TIMEOUT_SECONDS, deliver, start_build
 
 # Markers in the Dagster event log: a landing step starting, dbt having built a model, a mart's GX check starting
@@ -54,7 +54,7 @@ def _next_line(lines: queue.Queue, deadline: float) -> str | None:
 
 
 def _tables(database: Path, schema: str) -> list[str]:
-    with duckdb.connect(str(database), read_only=True) as connection:
+    with open_warehouse(database, read_only=True) as connection:
         return [name for (name,) in connection.execute(
             "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
             "order by 1", [schema]).fetchall()]
@@ -62,7 +62,7 @@ def _tables(database: Path, schema: str) -> list[str]:
 
 def _differences(reference: Path, rebuilt: Path, schema: str, table: str) -> int:
     """Rows in one table and not the other (both ways, as multisets), over every column."""
-    with duckdb.connect(str(reference), read_only=True) as connection:
+    with open_warehouse(reference, read_only=True) as connection:
         connection.execute(f"attach '{rebuilt}' as rebuilt (read_only)")
         columns = ", ".join(f'"{name}"' for (name,) in connection.execute(
             "select column_name from information_schema.columns where table_catalog = current_database() "
@@ -90,7 +90,7 @@ def test_kill_9_at_landing_in_dbt_and_in_checks_then_rerun_gives_the_same_marts(
         assert _differences(reference / "city.duckdb", interrupted / "city.duckdb", "marts", table) == 0, table
     ledger = ("select source, source_file, status, rows_read, rows_landed, rows_quarantined, delivered_at "
               "from ops.ingestion_ledger")
-    with duckdb.connect(str(reference / "city.duckdb"), read_only=True) as connection:
+    with open_warehouse(reference / "city.duckdb", read_only=True) as connection:
         landed = connection.execute("select distinct source from ops.ingestion_ledger where rows_landed > 0")
         assert {source for (source,) in landed.fetchall()} == set(load_contracts()), \
             "every source (daily, weekly and monthly) lands in the scenario"

@@ -24,6 +24,8 @@ from pipelines.cli import BuildReport, build
 from pipelines.dbt_launcher.jinja_code_cache import CACHE_DIR_VARIABLE
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.publish.marts import published_marts
+from pipelines.warehouse import open_warehouse
+from tests.duckdb_openings import recorded_openings
 from tests.governance.ground_truth import pairwise_precision_recall, scenario_matters
 from tests.publish.reader_process import ReaderProcess, judge
 
@@ -50,15 +52,16 @@ def built(tmp_path_factory):
         with DagsterInstance.local_temp(tempdir=str(root / "dagster_home")) as instance:
             reader = ReaderProcess.start(root / "serving" / "city.duckdb", root)  # a BI tool polling all along
             try:
-                report = build(START, END, instance)
+                with recorded_openings() as openings:
+                    report = build(START, END, instance)
                 yield {"root": root, "truth": truth, "report": report, "instance": instance, "reader": reader,
-                       "salt": salt}
+                       "salt": salt, "openings": openings}
             finally:
                 reader.process.kill()
 
 
 def query(sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as connection:
+    with open_warehouse(read_only=True) as connection:
         return connection.execute(sql, params or []).fetchall()
 
 
@@ -83,6 +86,14 @@ def test_every_run_succeeds_and_no_error_check_fails(built):
     assert sorted(stale) == sorted(f"landing/{source}:delivery_freshness (ERROR)" for source in load_contracts())
     assert all(failed.endswith("(WARN)") for failed in report.checks_failed if failed not in stale), \
         report.checks_failed
+
+
+def test_the_build_opens_the_warehouse_only_through_the_door(built):
+    """In a process where dbt holds the warehouse open, DuckDB refuses a connection with another configuration: every
+    opening of the warehouse has the pipeline's (pipelines/warehouse.py, open_warehouse)."""
+    warehouse = [opening for opening in built["openings"] if opening.database == settings.warehouse_path().resolve()]
+    assert warehouse, "the build opens the warehouse"
+    assert [opening.caller for opening in warehouse if opening.config != settings.duckdb_config()] == []
 
 
 @pytest.mark.parametrize("source", sorted(load_contracts()))
@@ -376,7 +387,7 @@ def test_no_raw_personal_information_reaches_a_mart(built):
     looks_like_phone_or_id = "'(^|[^0-9])(1[3-9][0-9]{9}|[0-9]{17}[0-9X])([^0-9]|$)'"
     # declared not personal in dbt (`meta: {personal: false}`): an enterprise's address may equal a caller's by chance
     not_personal = {(mart.name, column) for mart in published_marts() for column in mart.cleared_columns}
-    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as connection:
+    with open_warehouse(read_only=True) as connection:
         connection.execute(f"create temp table raw_personal as {' union '.join(selects)}")  # read once
         for table, column in columns:
             value_check = "false" if (table, column) in not_personal else f'"{column}" in (select v from raw_personal)'

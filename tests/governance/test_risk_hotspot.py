@@ -13,7 +13,6 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -22,6 +21,8 @@ from dbt.cli.main import dbtRunner
 from demo.generate import GENERATORS
 from demo.scenarios import Scenario
 from demo.standard import CityStandard, read_seed
+from pipelines import settings
+from pipelines.warehouse import open_warehouse
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 START, DAYS, SEED = date(2026, 1, 5), 63, 5
@@ -63,13 +64,15 @@ def hotspots(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> li
     tmp = tmp_path_factory.mktemp("risk_hotspot")
     warehouse = tmp / "warehouse.duckdb"
     cases = _cases(scenario)
-    with duckdb.connect(str(warehouse)) as con:
+    with open_warehouse(warehouse) as con:
         con.execute("create schema marts")
         con.execute("create table marts.fct_governance_case as select * from cases")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CITYBRAIN_WAREHOUSE", str(warehouse))
         mp.setenv("CITYBRAIN_LANDING", str(tmp / "landing"))
         mp.setenv("CITYBRAIN_DBT_PLUGINS", str(DBT_PROJECT / "plugins"))
+        for name, value in settings.duckdb_environment().items():
+            mp.setenv(name, value)
         result = dbtRunner().invoke([
             # the mart and every seed upstream of it: as an incremental model it records the standard it was
             # built with (macros/standard_version.sql)
@@ -80,7 +83,7 @@ def hotspots(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> li
             "--no-send-anonymous-usage-stats", "--no-partial-parse", "--no-write-json", "--quiet",
         ])
     assert result.success, f"dbt build failed: {result.exception!r} (log: {tmp / 'logs' / 'dbt.log'})"
-    with duckdb.connect(str(warehouse)) as con:  # dbt-duckdb may still hold it open in this process
+    with open_warehouse(warehouse) as con:  # dbt-duckdb may still hold it open in this process
         cursor = con.execute("select * from marts.mart_risk_hotspot")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

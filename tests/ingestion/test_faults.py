@@ -11,12 +11,12 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
 from pipelines.assets.landing import build_landing_asset
 from pipelines.ingestion.contracts import load_contracts
+from pipelines.warehouse import open_warehouse
 
 from tests.ingestion.fault_cases import CASES, CSV_FILE, DAY, MONTH, OUTSIDE_SECRET, Case, csv_bytes, row
 
@@ -36,7 +36,7 @@ def land(contract, partition_key: str, instance, run_config=None):
 
 
 def query(workdirs, sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(workdirs["warehouse"]), read_only=True) as connection:
+    with open_warehouse(workdirs["warehouse"], read_only=True) as connection:
         return connection.execute(sql, params or []).fetchall()
 
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-import duckdb
 import pytest
 
 from pipelines.ingestion.contracts import ColumnSpec, load_contracts
 from pipelines.ingestion.inbox import DeliveryChanged, partition_deliveries, read_delivery_bytes
 from pipelines.ingestion.landing import land_partition
-from pipelines.warehouse import warehouse_connection
+from pipelines.warehouse import open_warehouse, warehouse_connection
 
 CONTRACT = replace(load_contracts()["hotline_12345"], complete_after_seconds=0)
 HEADER = ",".join(column.source for column in CONTRACT.columns)
@@ -28,7 +27,7 @@ def _land(key: str = "2026-11-03"):
 
 
 def _query(workdirs, sql: str):
-    with duckdb.connect(str(workdirs["warehouse"]), read_only=True) as connection:
+    with open_warehouse(workdirs["warehouse"], read_only=True) as connection:
         return connection.execute(sql).fetchall()
 
 

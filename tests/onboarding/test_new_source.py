@@ -5,13 +5,13 @@ with no Python change and no edit to a shared file; the sources never landed are
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines import settings
@@ -21,6 +21,7 @@ from pipelines.ingestion.contracts import load_contract, read_contracts
 from pipelines.ingestion.landing import land_partition
 from pipelines.quality.gx_runner import run_suite
 from pipelines.quality.suites import parse_suite_document
+from pipelines.warehouse import open_warehouse
 
 FIXTURE = Path(__file__).parent / "open311"
 SOURCE = "open311_requests"
@@ -70,7 +71,7 @@ def onboarded(tmp_path_factory):
         contract = load_contract(contracts / f"{SOURCE}.yaml")
         (root / "inbox" / SOURCE).mkdir(parents=True)
         (root / "inbox" / SOURCE / "open311_20260301.csv").write_text(DELIVERY, encoding="utf-8")
-        with duckdb.connect(str(root / "city.duckdb")) as connection:
+        with open_warehouse() as connection:
             load = land_partition(contract, DAY, connection)
 
         generate(contracts, project)
@@ -79,15 +80,15 @@ def onboarded(tmp_path_factory):
             str(Path(sys.executable).with_name("dbt")), "build", "--select", "+ops_unmapped_codes",
             "--exclude", "test_type:unit", "--indirect-selection", "cautious",
             "--project-dir", str(project), "--profiles-dir", str(project),
-        ], capture_output=True, text=True, cwd=project)
+        ], capture_output=True, text=True, cwd=project, env={**os.environ, **settings.duckdb_environment()})
         suite = parse_suite_document(landing_suite_document(contract, project / "seeds"), contract.path.name)
-        with duckdb.connect(str(root / "city.duckdb")) as connection:
+        with open_warehouse() as connection:
             checks = run_suite(connection, suite, window=(datetime.fromisoformat(DAY).date(),) * 2)
         yield {"root": root, "contracts": contracts, "load": load, "dbt": result, "checks": checks}
 
 
 def query(onboarded, sql: str) -> list[tuple]:
-    with duckdb.connect(str(onboarded["root"] / "city.duckdb"), read_only=True) as connection:
+    with open_warehouse(onboarded["root"] / "city.duckdb", read_only=True) as connection:
         return connection.execute(sql).fetchall()
 
 

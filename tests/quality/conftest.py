@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from pipelines.warehouse import open_warehouse
 from tests.quality.helpers import (
     FCT_SERVICE_REQUEST_COLUMNS,
     HOTLINE_COLUMNS,
@@ -23,7 +23,7 @@ def warehouse(workdirs: dict[str, Path]) -> Path:
     """The test's DuckDB file (CITYBRAIN_WAREHOUSE, see tests/conftest.py) with the seeds loaded as text."""
     database = workdirs["warehouse"]
     database.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(database)) as connection:
+    with open_warehouse(database) as connection:
         load_seeds(connection)
         connection.execute("CREATE SCHEMA marts")
     return database
@@ -31,7 +31,7 @@ def warehouse(workdirs: dict[str, Path]) -> Path:
 
 @pytest.fixture
 def service_requests(warehouse):
-    with duckdb.connect(str(warehouse)) as connection:
+    with open_warehouse(warehouse) as connection:
         create_table(connection, "marts.fct_service_request", FCT_SERVICE_REQUEST_COLUMNS, defective_service_requests())
     return warehouse
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey
 
 from pipelines.quality.dbt_test_failures import describe_test, with_failure_details
+from pipelines.warehouse import open_warehouse
 
 MODEL_ID = "model.citybrain.fct_example"
 MANIFEST = {
@@ -41,7 +41,7 @@ def check_result(passed: bool, unique_id: str) -> AssetCheckResult:
 def test_a_failing_test_shows_its_description_and_failing_rows_without_personal_columns(workdirs):
     database = workdirs["warehouse"]
     database.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(database)) as connection:
+    with open_warehouse(database) as connection:
         connection.execute("create schema ops_test_failures")
         # caller_name is personal in the hotline contract, secret_note by its dbt column meta
         connection.execute("""create view ops_test_failures.not_null_fct_example_district_code as

@@ -10,6 +10,7 @@ import pytest
 from pipelines.quality import gx_runner
 from pipelines.quality.gx_runner import run_suite
 from pipelines.quality.suites import expectation_columns, load_suites, parse_suite_document
+from pipelines.warehouse import open_warehouse
 from tests.quality.helpers import (
     DISTRICT,
     FCT_SERVICE_REQUEST_COLUMNS,
@@ -30,7 +31,7 @@ def failures(outcomes) -> set[tuple[str, tuple[str, ...]]]:
 
 
 def test_mart_defects_are_counted_exactly_with_their_severity(service_requests):
-    with duckdb.connect(str(service_requests)) as connection:
+    with open_warehouse(service_requests) as connection:
         outcome = run_suite(connection, "fct_service_request")
 
     assert outcome.row_count == 20
@@ -63,7 +64,7 @@ def channel_in_set(outcome):
 
 
 def test_seed_parameters_are_resolved_from_the_warehouse(hotline_landing):
-    with duckdb.connect(str(hotline_landing)) as connection:
+    with open_warehouse(hotline_landing) as connection:
         before = channel_in_set(run_suite(connection, "hotline_12345"))
         connection.execute("INSERT INTO standard.std_channel VALUES ('99', '热线电话')")
         after = channel_in_set(run_suite(connection, "hotline_12345"))
@@ -83,7 +84,7 @@ UNIQUE_WORK_ORDERS = parse_suite_document({
 def test_every_row_of_a_duplicated_key_is_unexpected(warehouse):
     rows = [service_request(number, work_order_id=f"WO{number % 5:04d}") for number in range(1, 21)]  # 5 keys × 4
     rows.append(service_request(21, work_order_id="WO-unique"))
-    with duckdb.connect(str(warehouse)) as connection:
+    with open_warehouse(warehouse) as connection:
         create_table(connection, "marts.fct_service_request", FCT_SERVICE_REQUEST_COLUMNS, rows)
         unique = outcome_of(run_suite(connection, UNIQUE_WORK_ORDERS), "expect_column_values_to_be_unique",
                             "work_order_id")
@@ -116,13 +117,13 @@ def test_the_sample_of_unexpected_values_does_not_depend_on_row_order(descending
 
 
 def test_window_selects_the_partitions_of_the_window(service_requests):
-    with duckdb.connect(str(service_requests)) as connection:
+    with open_warehouse(service_requests) as connection:
         outcome = run_suite(connection, "fct_service_request", window=(date(2026, 3, 2), date(2026, 3, 2)))
     assert outcome.row_count == 10 and outcome.success  # the defects are all in 2026-03-01
 
 
 def test_a_missing_relation_is_reported_not_raised(warehouse):
-    with duckdb.connect(str(warehouse)) as connection:
+    with open_warehouse(warehouse) as connection:
         outcome = run_suite(connection, "fct_grid_event")
     assert not outcome.success and "marts.fct_grid_event does not exist" in outcome.no_data_reason
 
@@ -130,7 +131,7 @@ def test_a_missing_relation_is_reported_not_raised(warehouse):
 # ---------------------------------------------------------------------------------------------- landing
 
 def test_landing_defects_are_counted_exactly_with_their_severity(hotline_landing):
-    with duckdb.connect(str(hotline_landing)) as connection:
+    with open_warehouse(hotline_landing) as connection:
         outcome = run_suite(connection, "hotline_12345")
 
     assert outcome.row_count == 20 and outcome.target == "landing/hotline_12345"
@@ -164,7 +165,7 @@ class RecordingConnection:
 
 def test_a_check_at_two_thresholds_is_counted_once(hotline_landing):
     """The broken-format ERROR and the format WARN of accepted_at are one check: one count, one sample query."""
-    with duckdb.connect(str(hotline_landing)) as connection:
+    with open_warehouse(hotline_landing) as connection:
         recording = RecordingConnection(connection)
         outcome = run_suite(recording, "hotline_12345")
 
@@ -179,7 +180,7 @@ def test_a_check_at_two_thresholds_is_counted_once(hotline_landing):
 
 
 def test_landing_window_reads_only_its_partitions(hotline_landing):
-    with duckdb.connect(str(hotline_landing)) as connection:
+    with open_warehouse(hotline_landing) as connection:
         outcome = run_suite(connection, "hotline_12345", window=(date(2026, 3, 2), date(2026, 3, 2)))
     assert outcome.row_count == 10 and outcome.success
 
@@ -198,13 +199,13 @@ def test_monthly_window_covers_the_whole_month(warehouse):
             "source_category": "邻里纠纷"}
     write_landing("mediation_cases", "2026-02-01", [case | {"case_id": "TJ2026020001"}], columns)
     write_landing("mediation_cases", "2026-03-01", [case | {"case_id": f"TJ202603000{n}"} for n in (1, 2)], columns)
-    with duckdb.connect(str(warehouse)) as connection:
+    with open_warehouse(warehouse) as connection:
         outcome = run_suite(connection, "mediation_cases", window=(date(2026, 3, 15), date(2026, 3, 15)))
     assert outcome.row_count == 2 and outcome.window == (date(2026, 3, 15), date(2026, 3, 15))
 
 
 def test_a_source_without_landed_files_is_reported_not_raised(warehouse):
-    with duckdb.connect(str(warehouse)) as connection:
+    with open_warehouse(warehouse) as connection:
         outcome = run_suite(connection, "grid_events")
     assert not outcome.success and outcome.expectations == ()
     assert "No landed Parquet for source 'grid_events'" in outcome.no_data_reason

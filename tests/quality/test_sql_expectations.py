@@ -11,6 +11,7 @@ import pytest
 from pipelines.quality import gx_runner, suites
 from pipelines.quality.gx_runner import run_suite
 from pipelines.quality.suites import Suite, load_suites
+from pipelines.warehouse import open_warehouse
 from tests.quality.helpers import FCT_SERVICE_REQUEST_COLUMNS, create_table, service_request
 from tests.quality.test_gx_runner import UNIQUE_WORK_ORDERS
 
@@ -59,26 +60,26 @@ def sql_outcomes(connection: duckdb.DuckDBPyConnection, suite_name: str | Suite)
 
 
 def test_mart_suite_counts_equal_gx_on_pandas(service_requests):
-    with duckdb.connect(str(service_requests)) as connection:
+    with open_warehouse(service_requests) as connection:
         assert sql_outcomes(connection, "fct_service_request") == gx_on_pandas(connection, "fct_service_request")
 
 
 def test_landing_suite_counts_equal_gx_on_pandas(hotline_landing):
-    with duckdb.connect(str(hotline_landing)) as connection:
+    with open_warehouse(hotline_landing) as connection:
         assert sql_outcomes(connection, "hotline_12345") == gx_on_pandas(connection, "hotline_12345")
 
 
 @pytest.mark.parametrize("work_order_ids", [["A1", "A1", "B2", None, None], ["A1", "B2", "C3"]])
 def test_uniqueness_counts_equal_gx_on_pandas(warehouse, work_order_ids):
     rows = [service_request(n, work_order_id=key) for n, key in enumerate(work_order_ids, start=1)]
-    with duckdb.connect(str(warehouse)) as connection:
+    with open_warehouse(warehouse) as connection:
         create_table(connection, "marts.fct_service_request", FCT_SERVICE_REQUEST_COLUMNS, rows)
         assert sql_outcomes(connection, UNIQUE_WORK_ORDERS) == gx_on_pandas(connection, UNIQUE_WORK_ORDERS)
 
 
 def test_scorecard_suite_counts_equal_gx_on_pandas(warehouse):
     """Compound uniqueness, ranges and pairs with missing values."""
-    with duckdb.connect(str(warehouse)) as connection:
+    with open_warehouse(warehouse) as connection:
         connection.execute("""CREATE TABLE marts.mart_governance_scorecard AS SELECT * FROM (VALUES
             ('d1', DATE '2026-03-01', 1.5, 10, 11, 3), ('d1', DATE '2026-03-01', 0.5, 10, 9, 9),
             ('d2', NULL, NULL, 2, NULL, 1), (NULL, NULL, 0.2, 1, 1, 1)) AS t(district_code, month_start,

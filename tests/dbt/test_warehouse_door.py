@@ -1,0 +1,22 @@
+"""dbt opens the warehouse with the configuration of every other connection (pipelines/warehouse.py): DuckDB opens
+a database file once per process and refuses a second connection with another configuration."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines import settings
+from pipelines.warehouse import open_warehouse
+from tests.dbt.inline_sql import compile_inline
+
+
+def test_the_door_opens_the_warehouse_that_dbt_holds_open_in_the_same_process(tmp_path):
+    compile_inline("select 1 as one", tmp_path)  # dbt-duckdb keeps its database open until the process ends
+    warehouse = tmp_path / "warehouse.duckdb"
+    with pytest.raises(duckdb.ConnectionException, match="different configuration"):
+        duckdb.connect(str(warehouse))  # still open with dbt's configuration: DuckDB's defaults are refused
+    with open_warehouse(warehouse) as connection:
+        threads, vacuum_tasks = connection.execute(
+            "select current_setting('threads'), current_setting('max_vacuum_tasks')").fetchone()
+    assert (threads, vacuum_tasks) == (settings.duckdb_threads(), settings.duckdb_max_vacuum_tasks())
