@@ -161,9 +161,7 @@ def duckdb_config() -> dict[str, str | int]:
 def duckdb_environment() -> dict[str, str]:
     """duckdb_config() as the variables dbt's profile reads into its `config_options` (dbt_project/profiles.yml):
     dbt opens the warehouse with the configuration of every other connection, in its process or in a test's."""
-    return {"CITYBRAIN_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
-            "CITYBRAIN_DUCKDB_THREADS": str(duckdb_threads()),
-            "CITYBRAIN_DUCKDB_MAX_VACUUM_TASKS": str(duckdb_max_vacuum_tasks())}
+    return {f"CITYBRAIN_DUCKDB_{option.upper()}": str(value) for option, value in duckdb_config().items()}
 
 
 # --- cockpit (issue 8): the static HTML cockpit rebuilt from each published snapshot ---
