@@ -52,7 +52,7 @@ summary as (
 select
     cast(summary.case_id as varchar) as case_id,
     cast(summary.first_reported_at as timestamptz) as first_reported_at,
-    cast(timezone('Asia/Shanghai', summary.first_reported_at) as date) as first_reported_date,
+    cast(timezone({{ city_timezone() }}, summary.first_reported_at) as date) as first_reported_date,
     cast(summary.last_reported_at as timestamptz) as last_reported_at,
     cast(first_report.source as varchar) as first_source,
     cast(first_report.record_id as varchar) as first_record_id,
