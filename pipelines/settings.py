@@ -159,9 +159,11 @@ def duckdb_config() -> dict[str, str | int]:
 
 
 def duckdb_environment() -> dict[str, str]:
-    """duckdb_config() as the variables dbt's profile reads into its `config_options` (dbt_project/profiles.yml):
-    dbt opens the warehouse with the configuration of every other connection, in its process or in a test's."""
-    return {f"CITYBRAIN_DUCKDB_{option.upper()}": str(value) for option, value in duckdb_config().items()}
+    """duckdb_config() and the city's time zone as the variables dbt's profile reads (dbt_project/profiles.yml:
+    `config_options`, the TimeZone setting) and the models' SQL (macro city_timezone): dbt opens the warehouse with
+    the configuration of every other connection, in its process or in a test's."""
+    return {**{f"CITYBRAIN_DUCKDB_{option.upper()}": str(value) for option, value in duckdb_config().items()},
+            "CITYBRAIN_TIMEZONE": TIMEZONE}
 
 
 # --- cockpit (issue 8): the static HTML cockpit rebuilt from each published snapshot ---

@@ -1,7 +1,14 @@
 {#-
-  Timestamp and date parsing. Every result is TIMESTAMPTZ in the city's time zone (Asia/Shanghai) or DATE.
+  Timestamp and date parsing. Every result is TIMESTAMPTZ in the city's time zone (city_timezone(): Asia/Shanghai
+  for a Chinese city) or DATE.
   Unparseable text becomes NULL (never an error): the row is kept, the quality tests report it.
 -#}
+
+{#- city_timezone(): the city's time zone as a SQL string, settings.TIMEZONE (the dbt environment's
+    CITYBRAIN_TIMEZONE), the one every connection sets as its TimeZone. -#}
+{% macro city_timezone() -%}
+'{{ env_var('CITYBRAIN_TIMEZONE') }}'
+{%- endmacro %}
 
 {#- Local wall-clock formats tried, in order, for text without an offset. -#}
 {% macro local_timestamp_formats() -%}
@@ -22,12 +29,12 @@
 {%- endfor -%}
 coalesce(
     {%- if local_formats %}
-    timezone('Asia/Shanghai', try_strptime({{ value }}, {{ sql_text_list(local_formats) }})),
+    timezone({{ city_timezone() }}, try_strptime({{ value }}, {{ sql_text_list(local_formats) }})),
     {%- endif %}
     {%- if zoned_formats %}
     try_strptime({{ value }}, {{ sql_text_list(zoned_formats) }}),
     {%- endif %}
-    timezone('Asia/Shanghai', try_strptime({{ value }}, {{ local_timestamp_formats() }})),
+    timezone({{ city_timezone() }}, try_strptime({{ value }}, {{ local_timestamp_formats() }})),
     try_strptime({{ value }}, ['%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S%z'])
 )
 {%- endmacro %}

@@ -5,29 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from dbt.cli.main import dbtRunner
-
-from pipelines import settings
-
-DBT_PROJECT = settings.DBT_PROJECT_DIR
+from tests.dbt_in_process import run_dbt
 
 
 def compile_inline(sql: str, folder: Path) -> str:
     """`dbt compile --inline sql` against an empty warehouse in `folder`; the node's compiled SQL."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CITYBRAIN_WAREHOUSE", str(folder / "warehouse.duckdb"))
-        mp.setenv("CITYBRAIN_LANDING", str(folder / "landing"))
-        mp.setenv("CITYBRAIN_DBT_PLUGINS", str(DBT_PROJECT / "plugins"))
-        for name, value in settings.duckdb_environment().items():
-            mp.setenv(name, value)
-        result = dbtRunner().invoke([
-            "compile", "--inline", sql,
-            "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-            "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
-            # No tracking cookie (.user.yml) in the project, no artifacts or parse cache worth keeping.
-            "--no-send-anonymous-usage-stats", "--no-partial-parse", "--no-write-json", "--quiet",
-        ])
+    result = run_dbt(["compile", "--inline", sql, "--no-partial-parse", "--no-write-json"], folder,
+                     folder / "warehouse.duckdb", folder / "landing")
     assert result.success, f"dbt compile --inline failed: {result.exception!r} (log: {folder / 'logs' / 'dbt.log'})"
     (node,) = result.result.results
     return node.node.compiled_code

@@ -17,11 +17,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt.cli.main import dbtRunner
 
 from pipelines import settings
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.warehouse import open_warehouse
+from tests.dbt_in_process import run_dbt
 
 CONTRACT = load_contracts()["hotline_12345"]
 HOTLINE_MODELS = "stg_hotline_12345__work_orders int_hotline_12345__work_orders fct_service_request"
@@ -52,9 +52,6 @@ class Warehouse:
         self.root = root
         self.path = root / "city.duckdb"
         self.landing = root / "landing"
-        self.env = {"CITYBRAIN_WAREHOUSE": str(self.path), "CITYBRAIN_LANDING": str(self.landing),
-                    "CITYBRAIN_DBT_PLUGINS": str(self.project / "plugins"),
-                    "CITYBRAIN_PSEUDONYM_SALT": "corrections-test", **settings.duckdb_environment()}
         first = {name: read_seed(self.project, name)[0] for name in
                  ("std_channel", "std_request_type", "std_request_status", "map_category__hotline_12345")}
         self.city = read_seed(self.project, "std_division_city")[0]
@@ -72,16 +69,8 @@ class Warehouse:
         }
 
     def dbt(self, *args: str, expect_success: bool = True, without: str | None = None):
-        with pytest.MonkeyPatch.context() as env:
-            for name, value in self.env.items():
-                env.setenv(name, value)
-            if without:
-                env.delenv(without)
-            result = dbtRunner().invoke([
-                *args, "--project-dir", str(self.project), "--profiles-dir", str(self.project),
-                "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs"),
-                "--no-send-anonymous-usage-stats", "--quiet",
-            ])
+        result = run_dbt(list(args), self.root, self.path, self.landing, self.project,
+                         {"CITYBRAIN_PSEUDONYM_SALT": "corrections-test"}, without)
         assert result.success is expect_success, f"dbt {args} success={result.success}: {result.exception!r} " \
                                                  f"(log: {self.root / 'logs' / 'dbt.log'})"
         return result
@@ -236,12 +225,11 @@ def test_a_staging_view_is_created_again_only_when_its_sql_changed(warehouse):
     warehouse.land(day_5, [order("L2", day_5)])
     assert run_view() == left_as_it_is and rows() == landed + 1
 
-    landing = warehouse.env["CITYBRAIN_LANDING"]
-    warehouse.env["CITYBRAIN_LANDING"] = str(warehouse.root / "no_landing_yet")
+    landing, warehouse.landing = warehouse.landing, warehouse.root / "no_landing_yet"
     try:
         assert run_view() != left_as_it_is and rows() == 0
     finally:
-        warehouse.env["CITYBRAIN_LANDING"] = landing
+        warehouse.landing = landing
     assert run_view() != left_as_it_is and rows() == landed + 1
     assert run_view() == left_as_it_is
     assert run_view("--full-refresh") != left_as_it_is and rows() == landed + 1

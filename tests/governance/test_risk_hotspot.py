@@ -11,20 +11,17 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
-from dbt.cli.main import dbtRunner
 
 from demo.generate import GENERATORS
 from demo.scenarios import Scenario
 from demo.standard import CityStandard, read_seed
-from pipelines import settings
 from pipelines.warehouse import open_warehouse
+from tests.dbt_in_process import run_dbt
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 START, DAYS, SEED = date(2026, 1, 5), 63, 5
 BACKGROUND_MEAN = 4  # cases per street, week and group besides the scenario's
 
@@ -67,21 +64,12 @@ def hotspots(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> li
     with open_warehouse(warehouse) as con:
         con.execute("create schema marts")
         con.execute("create table marts.fct_governance_case as select * from cases")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CITYBRAIN_WAREHOUSE", str(warehouse))
-        mp.setenv("CITYBRAIN_LANDING", str(tmp / "landing"))
-        mp.setenv("CITYBRAIN_DBT_PLUGINS", str(DBT_PROJECT / "plugins"))
-        for name, value in settings.duckdb_environment().items():
-            mp.setenv(name, value)
-        result = dbtRunner().invoke([
-            # the mart and every seed upstream of it: as an incremental model it records the standard it was
-            # built with (macros/standard_version.sql)
-            "build", "--select", "+mart_risk_hotspot,resource_type:seed", "mart_risk_hotspot",
-            "--indirect-selection", "cautious",
-            "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-            "--no-send-anonymous-usage-stats", "--no-partial-parse", "--no-write-json", "--quiet",
-        ])
+    result = run_dbt([
+        # the mart and every seed upstream of it: as an incremental model it records the standard it was built with
+        # (macros/standard_version.sql)
+        "build", "--select", "+mart_risk_hotspot,resource_type:seed", "mart_risk_hotspot",
+        "--indirect-selection", "cautious", "--no-partial-parse", "--no-write-json",
+    ], tmp, warehouse, tmp / "landing")
     assert result.success, f"dbt build failed: {result.exception!r} (log: {tmp / 'logs' / 'dbt.log'})"
     with open_warehouse(warehouse) as con:  # dbt-duckdb may still hold it open in this process
         cursor = con.execute("select * from marts.mart_risk_hotspot")

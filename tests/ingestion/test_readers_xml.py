@@ -85,3 +85,19 @@ def test_entity_declarations_are_refused_before_anything_is_expanded(preamble):
     assert rejected.value.reason == "unsafe_xml"
     assert rejected.value.records.num_rows == 1
     assert "root:" not in rejected.value.detail
+
+
+def test_a_nested_path_finds_its_first_element_in_document_order_under_any_parent():
+    parent, leaf = PATHS["subject_name"].split("/")
+    key_attribute = PATHS["entry_id"].lstrip("@")
+    entry = (f'<{RECORD} {key_attribute}="E1"><{parent}/><{parent}><{leaf}>second parent</{leaf}>'
+             f"<{leaf}>later</{leaf}></{parent}></{RECORD}>")
+    assert _read(f"<list>{entry}</list>").records.column("subject_name").to_pylist() == ["second parent"]
+
+
+def test_a_document_reads_the_same_with_or_without_a_dtd_that_declares_no_entity():
+    document = f"<list>{_entry('E1', subject_type_name='法人', list_type_name='黑名单')}</list>"
+    plain = _read(document)  # no DTD: expat's C tree builder
+    for through_defusedxml in (f"<!DOCTYPE list>{document}", document.replace("</list>", "<!-- <!DOCTYPE --></list>")):
+        assert _read(through_defusedxml).records.equals(plain.records)
+    assert plain.records.num_rows == 1

@@ -30,7 +30,7 @@ select
     cast(severity_lookup.code as integer) as severity_level,
     e.occurred_at,
     e.reported_at,
-    cast(timezone('Asia/Shanghai', e.reported_at) as date) as reported_date,
+    cast(timezone({{ city_timezone() }}, e.reported_at) as date) as reported_date,
     e.district_name,
     district_lookup.code as district_code,
     e.street_name,

@@ -75,24 +75,25 @@ opened as (
     from ordered
 ),
 
-numbered as (
+matched_in_series as (
+    -- a case's id is its first report's: the one of the last record up to this one that opened a case (a series'
+    -- first record always opens one), in the same window as the order, so DuckDB sorts each series once more only
+    -- (the id is wrapped in a list so that ignoring NULLs skips only the records that opened no case)
     select
         *,
-        sum(case when opens_case then 1 else 0 end) over (
+        last_value(case when opens_case then [source || ':' || record_id] end ignore nulls) over (
             partition by street_code, place_key, category_group_code order by occurred_at, source, record_id
             rows between unbounded preceding and current row
-        ) as case_seq
+        )[1] as case_id
     from opened
 ),
 
 matched as (
     select
-        first_value(source || ':' || record_id) over (
-            partition by street_code, place_key, category_group_code, case_seq order by occurred_at, source, record_id
-        ) as case_id,
+        case_id,
         case when opens_case then 'first_report' else 'same_place_group_within_window' end as match_rule,
         {{ record_columns | join(', ') }}
-    from numbered
+    from matched_in_series
     union all
     select source || ':' || record_id as case_id, 'no_place_or_group' as match_rule, {{ record_columns | join(', ') }}
     from record

@@ -55,7 +55,7 @@ select
     record.record_id,
     {{ source_department_code('record.source') }} as department_code,
     record.occurred_at,
-    cast(timezone('Asia/Shanghai', record.occurred_at) as date) as occurred_date,
+    cast(timezone({{ city_timezone() }}, record.occurred_at) as date) as occurred_date,
     record.district_code,
     record.street_code,
     record.community_code,

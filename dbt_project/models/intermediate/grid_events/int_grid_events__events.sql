@@ -82,7 +82,7 @@ select
     e.source_category,
     category.code as category_code,
     e.reported_at,
-    cast(timezone('Asia/Shanghai', e.reported_at) as date) as reported_date,
+    cast(timezone({{ city_timezone() }}, e.reported_at) as date) as reported_date,
     lifecycle.filed_at,
     lifecycle.dispatched_at,
     lifecycle.handled_at,

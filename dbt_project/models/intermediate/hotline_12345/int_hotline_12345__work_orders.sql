@@ -107,7 +107,7 @@ with_codes as (
 select
     r.work_order_id,
     r.accepted_at,
-    cast(timezone('Asia/Shanghai', r.accepted_at) as date) as accepted_date,
+    cast(timezone({{ city_timezone() }}, r.accepted_at) as date) as accepted_date,
     r.channel_name,
     channel.code as channel_code,
     r.request_type_name,

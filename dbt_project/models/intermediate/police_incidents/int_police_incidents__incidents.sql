@@ -111,7 +111,7 @@ community_match as (
 select
     i.incident_id,
     i.reported_at,
-    cast(timezone('Asia/Shanghai', i.reported_at) as date) as reported_date,
+    cast(timezone({{ city_timezone() }}, i.reported_at) as date) as reported_date,
     i.report_channel,
     i.report_channel_code,
     i.incident_class,

@@ -124,7 +124,7 @@ select
     cast(journey.origin_record_id as varchar) as origin_record_id,
     cast(journey.mediation_case_id as varchar) as mediation_case_id,
     cast(journey.started_at as timestamptz) as started_at,
-    cast(date_trunc('month', timezone('Asia/Shanghai', journey.started_at)) as date) as started_month,
+    cast(date_trunc('month', timezone({{ city_timezone() }}, journey.started_at)) as date) as started_month,
     cast(journey.district_code as varchar) as district_code,
     cast(journey.street_code as varchar) as street_code,
     cast(journey.has_administrative_mediation as boolean) as has_administrative_mediation,

@@ -39,8 +39,8 @@ summary as (
         min(occurred_at) as first_reported_at,
         max(occurred_at) as last_reported_at,
         count(*) as record_count,
-        count(distinct source) as channel_count,
-        array_to_string(list_sort(list_distinct(list(source))), ',') as channels,
+        -- the channels listed once (a distinct aggregate would group the records a second time and join back)
+        list_sort(list_distinct(list(source))) as channel_list,
         bool_and(is_closed) as is_closed,
         max(closed_at) as last_closed_at,
         min_by(community_code, report_seq) filter (where community_code is not null) as community_code,
@@ -52,7 +52,7 @@ summary as (
 select
     cast(summary.case_id as varchar) as case_id,
     cast(summary.first_reported_at as timestamptz) as first_reported_at,
-    cast(timezone('Asia/Shanghai', summary.first_reported_at) as date) as first_reported_date,
+    cast(timezone({{ city_timezone() }}, summary.first_reported_at) as date) as first_reported_date,
     cast(summary.last_reported_at as timestamptz) as last_reported_at,
     cast(first_report.source as varchar) as first_source,
     cast(first_report.record_id as varchar) as first_record_id,
@@ -63,9 +63,9 @@ select
     cast(first_report.category_group_code as varchar) as category_group_code,
     cast(first_report.category_code as varchar) as category_code,
     cast(summary.record_count as integer) as record_count,
-    cast(summary.channel_count as integer) as channel_count,
-    cast(summary.channels as varchar) as channels,
-    cast(summary.channel_count > 1 as boolean) as is_multi_channel,
+    cast(len(summary.channel_list) as integer) as channel_count,
+    cast(array_to_string(summary.channel_list, ',') as varchar) as channels,
+    cast(len(summary.channel_list) > 1 as boolean) as is_multi_channel,
     cast(summary.is_closed as boolean) as is_closed,
     cast(case when summary.is_closed then summary.last_closed_at end as timestamptz) as closed_at,
     cast(summary.partition_key as date) as partition_key
