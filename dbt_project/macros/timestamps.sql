@@ -138,7 +138,8 @@ cast(try_strptime({{ value }}, {{ sql_text_list(patterns) }}) as date)
     exact shape of one of the leading plain formats (plain_date_format_shape) is read by the first such format
     alone; any other text, and one that format cannot read, by the whole list. That is exact while no earlier
     format reads the text: a format that is not plain (a lenient %-d) ends the leading run, and
-    tests/dbt/test_date_formats.py checks every contract's plain formats against the whole list. -#}
+    tests/dbt/test_date_formats.py checks every contract's plain formats against the whole list. A single format
+    fails no other first: it keeps the plain reading. -#}
 {% macro duckdb__date_by_formats(value, patterns) -%}
 {%- set leading = namespace(plain=true, shapes=[]) -%}
 {%- for pattern in patterns -%}
@@ -148,7 +149,7 @@ cast(try_strptime({{ value }}, {{ sql_text_list(patterns) }}) as date)
         {%- do leading.shapes.append((shape, pattern)) -%}
     {%- endif -%}
 {%- endfor -%}
-{%- if leading.shapes -%}
+{%- if patterns | length > 1 and leading.shapes -%}
 coalesce(
     case
     {%- for shape, pattern in leading.shapes %}
