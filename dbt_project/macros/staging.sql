@@ -53,14 +53,15 @@ from source
 {#- parse_date(expr, formats): DATE by the contract's formats first (`excel_date` = an XLSX date serial number or
     date cell, see parse_excel_date), then the common date spellings. -#}
 {% macro parse_date(expr, formats=[]) -%}
+{%- set value = clean_text(expr) -%}
 {%- set patterns = formats | reject('equalto', 'excel_date') | list -%}
 {%- if 'excel_date' in formats -%}
     {%- set fallback = parse_excel_date(expr) -%}
 {%- else -%}
-    {%- set fallback = "cast(try_strptime(" ~ clean_text(expr) ~ ", ['%Y-%m-%d', '%Y/%m/%d', '%Y%m%d', '%Y年%m月%d日', '%Y.%m.%d', '%Y-%m-%d %H:%M:%S']) as date)" -%}
+    {%- set fallback = "cast(try_strptime(" ~ value ~ ", ['%Y-%m-%d', '%Y/%m/%d', '%Y%m%d', '%Y年%m月%d日', '%Y.%m.%d', '%Y-%m-%d %H:%M:%S']) as date)" -%}
 {%- endif -%}
 {%- if patterns -%}
-coalesce(cast(try_strptime({{ clean_text(expr) }}, {{ sql_text_list(patterns) }}) as date), {{ fallback }})
+coalesce({{ date_by_formats(value, patterns) }}, {{ fallback }})
 {%- else -%}
 {{ fallback }}
 {%- endif -%}
