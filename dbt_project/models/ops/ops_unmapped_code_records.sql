@@ -38,7 +38,7 @@ lost__{{ source_name }} as (
 ),
 {%- endif %}
 
--- versions with a NULL key part are left out by latest_version_rows()
+{#- no key filter: latest_version_rows() leaves out the versions with a NULL key part #}
 versions__{{ source_name }} as (
     select {{ staged_columns }}
     from {{ ref(contract.staging_model) }}
