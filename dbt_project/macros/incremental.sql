@@ -11,6 +11,31 @@
 partition_key desc, _source_file desc, _source_row desc
 {%- endmacro %}
 
+{#- latest_version_rows(versions, record_key): the rows of `versions` (a relation of landed versions) that are the
+    latest version of their record key (a list of columns), as row_number() over latest_version_order() = 1 picks
+    them, without sorting every version: a record with one version is its own latest, and only the versions of the
+    other records' latest partition are sorted (an enterprise register delivers each company in every monthly
+    snapshot). A version with a NULL key part is left out (a key equality never holds), so `versions` needs no
+    `is not null` filter, which a staging view would compute by normalizing the key a second time. -#}
+{% macro latest_version_rows(versions, record_key) -%}
+{%- set same_record %}{% for key in record_key %}record.{{ key }} = version.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}{% endset -%}
+with record as (
+    select {{ record_key | join(', ') }}, count(*) as versions, max(partition_key) as partition_key
+    from {{ versions }}
+    group by all
+)
+select version.* from {{ versions }} as version
+semi join record on {{ same_record }} and record.versions = 1
+union all
+select * from (
+    select version.* from {{ versions }} as version
+    semi join record
+        on {{ same_record }} and record.versions > 1
+        and record.partition_key is not distinct from version.partition_key
+)
+qualify row_number() over (partition by {{ record_key | join(', ') }} order by {{ latest_version_order() }}) = 1
+{%- endmacro %}
+
 {#- keys_built_in_window(record_key, grain): in an incremental run with a window, the record keys of {{ this }}
     whose built version came from the window's partitions; otherwise nothing (`none`). A model run asks first
     whether there are any: on a new day there are none, and the SQL then has no branch that reads history (a

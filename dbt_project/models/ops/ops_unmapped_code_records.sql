@@ -38,10 +38,11 @@ lost__{{ source_name }} as (
 ),
 {%- endif %}
 
+{#- no key filter: latest_version_rows() leaves out the versions with a NULL key part #}
 versions__{{ source_name }} as (
     select {{ staged_columns }}
     from {{ ref(contract.staging_model) }}
-    where {{ keys_present }} and {{ partitions_from_window_start('partition_key', grain) }}
+    where {{ partitions_from_window_start('partition_key', grain) }}
     {%- if lost %}
     union all
     -- records built from the window's partitions that are landed there no more: their earlier versions
@@ -53,16 +54,15 @@ versions__{{ source_name }} as (
 
 latest__{{ source_name }} as (
     select {{ record_key_text(contract.record_key) }} as record_key, *
-    from versions__{{ source_name }}
-    qualify row_number() over (
-        partition by {{ contract.record_key | join(', ') }} order by {{ latest_version_order() }}
-    ) = 1
+    from ({{ latest_version_rows('versions__' ~ source_name, contract.record_key) }}) as latest
     {%- if lost %}
     union all
     -- landed nowhere any more: a row without partition replaces the built one, the post-hook deletes it
     select record_key, {% for column in contract.record_key + coded %}null, {% endfor %}cast(null as date), null, null
     from lost__{{ source_name }}
-    where record_key not in (select {{ record_key_text(contract.record_key) }} from versions__{{ source_name }})
+    where record_key not in (
+        select {{ record_key_text(contract.record_key) }} from versions__{{ source_name }} where {{ keys_present }}
+    )
     {%- endif %}
 ),
 {%- endfor %}
