@@ -36,8 +36,8 @@ POPULATION = [  # community, district, street, month, resident_population
 
 
 @pytest.fixture(scope="module")
-def compiled_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return compile_inline(INLINE_SQL, tmp_path_factory.mktemp("assessment_value_queries"))
+def compiled_sql() -> str:
+    return compile_inline(INLINE_SQL)
 
 
 def test_police_incidents_per_10k_residents(compiled_sql: str) -> None:

@@ -72,8 +72,8 @@ GRID_YEARS = [0, 1, 1900, 2000, 2024, 2026, 9999]
 
 
 @pytest.fixture(scope="module")
-def readings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    compiled = compile_inline(INLINE_SQL, tmp_path_factory.mktemp("date_formats"))
+def readings() -> Iterator[duckdb.DuckDBPyConnection]:
+    compiled = compile_inline(INLINE_SQL)
     years = range(1, 10000) if os.environ.get("CITYBRAIN_TEST_ALL_DATE_YEARS") == "1" else SAMPLED_YEARS
     con = duckdb.connect()
     con.execute("""

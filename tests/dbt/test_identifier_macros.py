@@ -68,8 +68,8 @@ Evaluate = Callable[[Sequence[str | None]], list[dict[str, object]]]
 
 
 @pytest.fixture(scope="module")
-def compiled_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return compile_inline(INLINE_SQL, tmp_path_factory.mktemp("identifier_macros"))
+def compiled_sql() -> str:
+    return compile_inline(INLINE_SQL)
 
 
 @pytest.fixture(scope="module")

@@ -43,8 +43,8 @@ def expected_latest(versions: list[tuple]) -> set[tuple]:
 
 
 @pytest.fixture(scope="module")
-def latest_sql(tmp_path_factory) -> str:
-    return compile_inline(INLINE_SQL, tmp_path_factory.mktemp("latest_version_rows"))
+def latest_sql() -> str:
+    return compile_inline(INLINE_SQL)
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -8,12 +8,12 @@ import pytest
 
 from pipelines import settings
 from pipelines.warehouse import open_warehouse
-from tests.dbt.inline_sql import compile_inline
+from tests.dbt.inline_sql import compile_inline, inline_warehouse
 
 
-def test_the_door_opens_the_warehouse_that_dbt_holds_open_in_the_same_process(tmp_path):
-    compile_inline("select 1 as one", tmp_path)  # dbt-duckdb keeps its database open until the process ends
-    warehouse = tmp_path / "warehouse.duckdb"
+def test_the_door_opens_the_warehouse_that_dbt_holds_open_in_the_same_process():
+    compile_inline("select 1 as one")  # dbt-duckdb keeps its database open until the process ends
+    warehouse = inline_warehouse()
     with pytest.raises(duckdb.ConnectionException, match="different configuration"):
         duckdb.connect(str(warehouse))  # still open with dbt's configuration: DuckDB's defaults are refused
     with open_warehouse(warehouse) as connection:
