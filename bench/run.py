@@ -15,7 +15,8 @@ sharing service's load run (bench/sharing_load.py).
 - peer: the project's hotline path (land + dbt models) against the bare DuckDB script of bench/peer.py on the same
   files, alternating, with its output compared row for row with the project's fact table.
 
-Each stage runs in a child process; `os.wait4` gives that process tree's own peak RSS. The data lives in a
+Each stage runs in a child process; `os.wait4` gives that process tree's own peak RSS. The machine's speed is
+probed before each scenario and at the end (bench/machine.py) and printed with the figures. The data lives in a
 scratch folder (bench/results/, git-ignored), never in the demo warehouse. `--scale` multiplies every row count
 (a quick run); the figures are only comparable with their targets at scale 1.
 """
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import yaml
 
-from bench import peer, sharing_load
+from bench import machine, peer, sharing_load
 from demo.generate import GENERATORS
 from pipelines.assets.dbt import GOVERNANCE_EXCLUDE, delivered_sources, governance_selection
 from pipelines.ingestion.contracts import load_contracts
@@ -331,17 +332,21 @@ def main(argv: list[str] | None = None) -> None:
     first = [source for source in bench_sources() if source in CONFIG["first_departments"]]
     every = bench_sources()
     results: dict[str, object] = {}
+    probes = []
     if "first" not in args.skip:
+        probes.append(machine.probe(f"before {len(first)} departments"))
         results["first"] = (build(RESULTS / "first_365", first, YEAR_DAYS, scale),
                             build(RESULTS / "first_30", first, SHORT_HISTORY_DAYS, scale))
         run_next_days(*results["first"], RESULTS / "first_365", RESULTS / "first_30", first)
         results["first_compaction"] = run_compaction(RESULTS / "first_365")
     if "all" not in args.skip and every != first:
+        probes.append(machine.probe(f"before {len(every)} departments"))
         results["all"] = (build(RESULTS / "all_365", every, YEAR_DAYS, scale),
                           build(RESULTS / "all_30", every, SHORT_HISTORY_DAYS, scale))
         run_next_days(*results["all"], RESULTS / "all_365", RESULTS / "all_30", every)
         results["all_compaction"] = run_compaction(RESULTS / "all_365")
     if "multiples" not in args.skip:
+        probes.append(machine.probe("before the hotline multiples"))
         results["multiples"] = {
             multiple: build(RESULTS / f"hotline_x{multiple}", first, YEAR_DAYS, scale,
                             {CONFIG["peer_source"]: multiple}, next_day=False)
@@ -349,10 +354,16 @@ def main(argv: list[str] | None = None) -> None:
     if "peer" not in args.skip:
         # the first departments' year holds the same deliveries of the source: no second generation
         year_inbox = RESULTS / "first_365" / "inbox" if "first" in results else None
+        probes.append(machine.probe("before the peer"))
         results["peer"] = peer_comparison(RESULTS / "peer", scale, year_inbox)
+    probes.append(machine.probe("at the end"))
 
     print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; rows scale {scale:g}; sources: {', '.join(every)}")
+    print(f"machine speed (a {machine.PYTHON_STEPS:,}-step Python loop, a DuckDB hash aggregate over "
+          f"{machine.DUCKDB_ROWS:,} rows; the figures move with it):")
+    for speed in probes:
+        print(f"  {speed.describe()}")
     if "first" in results:
         report_builds(f"{len(first)} departments", first, *results["first"],
                       targets["first_departments_full_build_seconds"], results["first_compaction"])
