@@ -24,7 +24,7 @@ from pipelines.ingestion.contracts import SourceContract
 from pipelines.ingestion.inbox import READY, Delivery, DeliveryChanged, read_delivery_bytes
 from pipelines.ingestion.landed_schema import write_landed_file
 from pipelines.ingestion.ledger import NOT_READ_STATUSES, PartitionLoad
-from pipelines.ingestion.readers import read_delivery
+from pipelines.ingestion.readers import read_deliveries, read_delivery, reads_many_files_at_once
 from pipelines.ingestion.records import SOURCE_ROW, FileRead, FileRejected, UnreadableFileError
 
 PRIVATE_DIRECTORY = 0o700  # landed data holds personal information
@@ -44,24 +44,36 @@ def read_ready_deliveries(deliveries: list[tuple[str, Delivery]], contract: Sour
                           read_bytes: Callable[[Delivery], bytes] = read_delivery_bytes
                           ) -> dict[tuple[str, str], ReadOutcome]:
     """Every (partition key, delivery) read and parsed, by partition key and inbox path, on a thread per core
-    (Arrow and DuckDB release the GIL); each thread reads through its own cursor of the warehouse connection."""
-    def read(partition_delivery: tuple[str, Delivery]) -> ReadOutcome:
-        delivery = partition_delivery[1]
+    (Arrow and DuckDB release the GIL); each thread reads through its own cursor of the warehouse connection. A
+    format that reads many files at once parses them together, once every file's bytes are in."""
+    def fetch(partition_delivery: tuple[str, Delivery]) -> DeliveryChanged | UnreadableFileError | tuple[str, bytes]:
         try:
-            raw = read_bytes(delivery)
+            raw = read_bytes(partition_delivery[1])
         except DeliveryChanged as change:
             return change
         except OSError as error:  # e.g. no read permission: the file is there but cannot be opened
             return UnreadableFileError(f"cannot be opened: {error.strerror}")
-        digest = hashlib.sha256(raw).hexdigest()
+        return hashlib.sha256(raw).hexdigest(), raw
+
+    def read(partition_delivery: tuple[str, Delivery]) -> ReadOutcome:
+        fetched = fetch(partition_delivery)
+        if not isinstance(fetched, tuple):
+            return fetched
+        digest, raw = fetched
         with connection.cursor() as engine:
             try:
                 return digest, read_delivery(raw, contract, engine)
             except FileRejected as rejected:
                 return digest, rejected
 
+    keys = [(key, delivery.relative) for key, delivery in deliveries]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip(((key, delivery.relative) for key, delivery in deliveries), pool.map(read, deliveries)))
+        if not reads_many_files_at_once(contract):
+            return dict(zip(keys, pool.map(read, deliveries)))
+        fetched = list(pool.map(fetch, deliveries))
+    with connection.cursor() as engine:
+        reads = iter(read_deliveries([item[1] for item in fetched if isinstance(item, tuple)], contract, engine))
+    return dict(zip(keys, ((item[0], next(reads)) if isinstance(item, tuple) else item for item in fetched)))
 
 
 def read_passes(deliveries: dict[str, list[Delivery]], contract: SourceContract,

@@ -21,7 +21,6 @@ import pyarrow.csv as pa_csv
 
 from pipelines.ingestion.contracts import SourceContract
 from pipelines.ingestion.decoding import decode_delivery
-from pipelines.ingestion.json_paths import extracted_columns
 from pipelines.ingestion.records import (
     REJECT_SCHEMA,
     SOURCE_ROW,
@@ -42,7 +41,11 @@ _SHOWN_CHARACTERS = 200  # of a value too large to copy into the quarantine
 _READER_MODULES = {"xlsx": ("pipelines.ingestion.xlsx", "read_xlsx"),
                    "parquet": ("pipelines.ingestion.readers_parquet", "read_parquet"),
                    "json": ("pipelines.ingestion.readers_json", "read_json_document"),
+                   "jsonl": ("pipelines.ingestion.readers_jsonl", "read_jsonl"),
                    "xml": ("pipelines.ingestion.readers_xml", "read_xml")}
+# Formats whose files are read together, in one query (planning a query per small file cost more than reading it)
+_MANY_FILES_READERS = {"jsonl": ("pipelines.ingestion.readers_jsonl", "read_jsonl_files"),
+                       "json": ("pipelines.ingestion.readers_json", "read_json_documents")}
 
 
 def read_delivery(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
@@ -50,10 +53,29 @@ def read_delivery(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyC
         module, function = _READER_MODULES[contract.format]
         reader = getattr(importlib.import_module(module), function)
     else:
-        reader = {"csv": read_csv, "jsonl": read_jsonl}[contract.format]
+        reader = read_csv
     read = reader(raw, contract, engine)
     _refuse_oversized_fields(read, contract.max_field_bytes, engine)
     return read
+
+
+def reads_many_files_at_once(contract: SourceContract) -> bool:
+    return contract.format in _MANY_FILES_READERS
+
+
+def read_deliveries(raws: list[bytes], contract: SourceContract, engine: duckdb.DuckDBPyConnection
+                    ) -> list[FileRead | FileRejected]:
+    """Each file's read or rejection, in order, for a format that reads many files at once: what `read_delivery`
+    returns or raises for each."""
+    module, function = _MANY_FILES_READERS[contract.format]
+    outcomes = getattr(importlib.import_module(module), function)(raws, contract, engine)
+    for position, outcome in enumerate(outcomes):
+        if isinstance(outcome, FileRead):
+            try:
+                _refuse_oversized_fields(outcome, contract.max_field_bytes, engine)
+            except FileRejected as rejected:
+                outcomes[position] = rejected
+    return outcomes
 
 
 # --- CSV ------------------------------------------------------------------------------------------------------
@@ -180,46 +202,6 @@ def _move_undecodable_rows(result: FileRead, records: list[int], engine) -> None
         Reject(row, "encoding_error", "bytes not decodable in the declared encoding or UTF-8", raw)
         for row, raw in bad
     )
-
-
-# --- JSON Lines -----------------------------------------------------------------------------------------------
-
-def read_jsonl(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
-    decoded = decode_delivery(raw, contract.encoding)
-    engine.register("jsonl_lines", pa.table({"line": decoded.text.split("\n")}))
-    numbered = (
-        "select row_number() over () as line_number, line from jsonl_lines"
-    )
-    checked = f"""
-        select line_number as {SOURCE_ROW}, line,
-               line_number - 1 in ? as undecodable,
-               coalesce(try(json_type(line::json)) = 'OBJECT', false) as is_object
-        from ({numbered}) where trim(line) <> ''
-    """
-    readable = f"""
-        select {SOURCE_ROW}, undecodable, is_object and not undecodable as readable,
-               case when is_object and not undecodable then line end as object_line,
-               case when undecodable or not is_object then line end as unreadable_line
-        from ({checked})
-    """
-    # One pass over the lines, kept in their order (a window with an empty OVER clause and filters keep it).
-    lines = engine.sql(
-        f"select {extracted_columns(contract, 'object_line')}, {SOURCE_ROW}, readable, undecodable, unreadable_line "
-        f"from ({readable})", params=[sorted(decoded.undecodable_lines)],
-    ).to_arrow_table()
-    engine.unregister("jsonl_lines")
-    records = lines.filter(lines.column("readable")).select([column.name for column in contract.columns]
-                                                            + [SOURCE_ROW])
-    bad = lines.filter(pc.invert(lines.column("readable")))
-    rejects = [
-        Reject(row, "encoding_error", "bytes not decodable", line) if undecodable_line
-        else Reject(row, "malformed_json", "the line is not a JSON object", line)
-        for row, undecodable_line, line in zip(bad.column(SOURCE_ROW).to_pylist(),
-                                               bad.column("undecodable").to_pylist(),
-                                               bad.column("unreadable_line").to_pylist())
-    ]
-    notes = [decoded.note] if decoded.note else []
-    return FileRead(records=records, rejects=rejects, encoding=decoded.encoding, notes=notes)
 
 
 # --- checks common to every format ----------------------------------------------------------------------------

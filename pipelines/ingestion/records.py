@@ -80,3 +80,13 @@ def map_columns(table: pa.Table, contract: SourceContract) -> FileRead:
         notes.append("unexpected columns not landed (kept in the inbox file): " + ", ".join(unexpected))
     return FileRead(records=pa.table(arrays), missing_columns=missing, notes=notes)
 
+
+
+# A row's file, when a reader reads several files in one query: the file's position in the list read.
+FILE_INDEX = "_file_index"
+
+
+def rows_of_each_file(rows: pa.Table, files: int) -> list[pa.Table]:
+    """The rows of each of `files` files read together, from their rows sorted by FILE_INDEX (slices, no copy)."""
+    bounds = np.searchsorted(rows.column(FILE_INDEX).to_numpy(), np.arange(files + 1))
+    return [rows.slice(bounds[index], bounds[index + 1] - bounds[index]) for index in range(files)]

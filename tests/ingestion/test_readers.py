@@ -10,7 +10,8 @@ from openpyxl import Workbook
 
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.decoding import _has_utf8_lines, decode_delivery
-from pipelines.ingestion.readers import read_csv, read_jsonl
+from pipelines.ingestion.readers import read_csv
+from pipelines.ingestion.readers_jsonl import read_jsonl
 from pipelines.ingestion.records import FileRejected, UnreadableFileError
 from pipelines.ingestion.xlsx import read_xlsx
 
