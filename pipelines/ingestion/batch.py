@@ -105,12 +105,18 @@ def stage_partitions(classified: ClassifiedRecords, loads: list[PartitionLoad], 
     try:
         _private_directories(source_folder)
         staging.mkdir(mode=PRIVATE_DIRECTORY)
-        staged = {}
+        staged = {load.partition_key: staging / f"{load.partition_key}.parquet" for load in loads}
         for load in loads:
-            staged[load.partition_key] = staging / f"{load.partition_key}.parquet"
+            _private_directories(load.landed_path.parent)
+
+        def write(load: PartitionLoad) -> None:
             write_landed_file(_landed_rows(classified.of_partition(load.partition_key), load.load_id, ingested_at),
                               staged[load.partition_key])
-            _private_directories(load.landed_path.parent)
+
+        # a thread per core: Arrow's writer encodes and compresses without the GIL
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for _ in pool.map(write, loads):
+                pass
         return staged
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
