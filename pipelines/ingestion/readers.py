@@ -145,7 +145,7 @@ def _refuse_unbalanced_quotes(table: pa.Table, malformed: list[Reject], text: st
     separators as a record. Then no record count of the parse can be trusted, and the whole file is quarantined,
     each physical line counted as a record.
     """
-    if field_count < 2:
+    if field_count < 2 or _one_line_per_record(text, table.num_rows + len(malformed)):
         return
     swallowing = [reject.source_row or 0 for reject in malformed
                   if any(line.count(",") >= field_count - 1 for line in reject.raw_record.split("\n")[1:])]
@@ -160,6 +160,12 @@ def _refuse_unbalanced_quotes(table: pa.Table, malformed: list[Reject], text: st
             f"records were read into one value; the file's {records.num_rows} lines are quarantined as records",
             records,
         )
+
+
+def _one_line_per_record(text: str, records: int) -> bool:
+    """Whether the file has exactly a line per record after its header: then no value spans lines (a record is at
+    least one line; a blank line is one more), and no column needs searching for swallowed records."""
+    return text.count("\n") + (not text.endswith("\n")) == 1 + records
 
 
 def _rows_with_swallowed_records(values: pa.ChunkedArray, rows: pa.ChunkedArray, field_count: int) -> list[int]:
