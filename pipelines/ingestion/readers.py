@@ -40,8 +40,6 @@ _SHOWN_CHARACTERS = 200  # of a value too large to copy into the quarantine
 # without entity expansion, an XLSX reader) would add tens of milliseconds to every landing process's start.
 _READER_MODULES = {"xlsx": ("pipelines.ingestion.xlsx", "read_xlsx"),
                    "parquet": ("pipelines.ingestion.readers_parquet", "read_parquet"),
-                   "json": ("pipelines.ingestion.readers_json", "read_json_document"),
-                   "jsonl": ("pipelines.ingestion.readers_jsonl", "read_jsonl"),
                    "xml": ("pipelines.ingestion.readers_xml", "read_xml")}
 # Formats whose files are read together, in one query (planning a query per small file cost more than reading it)
 _MANY_FILES_READERS = {"jsonl": ("pipelines.ingestion.readers_jsonl", "read_jsonl_files"),
@@ -49,6 +47,11 @@ _MANY_FILES_READERS = {"jsonl": ("pipelines.ingestion.readers_jsonl", "read_json
 
 
 def read_delivery(raw: bytes, contract: SourceContract, engine: duckdb.DuckDBPyConnection) -> FileRead:
+    if reads_many_files_at_once(contract):
+        [outcome] = read_deliveries([raw], contract, engine)
+        if isinstance(outcome, FileRejected):
+            raise outcome
+        return outcome
     if contract.format in _READER_MODULES:
         module, function = _READER_MODULES[contract.format]
         reader = getattr(importlib.import_module(module), function)

@@ -20,14 +20,6 @@ from pipelines.ingestion.records import FILE_INDEX, SOURCE_ROW, FileRead, FileRe
 INVALID_JSON = "invalid_json"
 
 
-def read_json_document(raw: bytes, contract, engine: duckdb.DuckDBPyConnection) -> FileRead:
-    """One file's records; raises FileRejected when the file is quarantined whole."""
-    [outcome] = read_json_documents([raw], contract, engine)
-    if isinstance(outcome, FileRejected):
-        raise outcome
-    return outcome
-
-
 def read_json_documents(raws: list[bytes], contract, engine: duckdb.DuckDBPyConnection
                         ) -> list[FileRead | FileRejected]:
     """Each file's records, or its rejection, in the order given: the arrays' elements of every file in one query

@@ -21,14 +21,6 @@ from pipelines.ingestion.json_paths import extracted_columns
 from pipelines.ingestion.records import FILE_INDEX, SOURCE_ROW, FileRead, FileRejected, Reject, rows_of_each_file
 
 
-def read_jsonl(raw: bytes, contract, engine: duckdb.DuckDBPyConnection) -> FileRead:
-    """One file's records; raises FileRejected when the file is quarantined whole."""
-    [outcome] = read_jsonl_files([raw], contract, engine)
-    if isinstance(outcome, FileRejected):
-        raise outcome
-    return outcome
-
-
 def read_jsonl_files(raws: list[bytes], contract, engine: duckdb.DuckDBPyConnection
                      ) -> list[FileRead | FileRejected]:
     """Each file's records, or its rejection, in the order given."""

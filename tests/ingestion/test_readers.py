@@ -10,8 +10,7 @@ from openpyxl import Workbook
 
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.decoding import _has_utf8_lines, decode_delivery
-from pipelines.ingestion.readers import read_csv
-from pipelines.ingestion.readers_jsonl import read_jsonl
+from pipelines.ingestion.readers import read_csv, read_delivery
 from pipelines.ingestion.records import FileRejected, UnreadableFileError
 from pipelines.ingestion.xlsx import read_xlsx
 
@@ -160,7 +159,7 @@ def test_jsonl_nested_values_are_kept_as_json_text_and_broken_lines_rejected(tmp
              "status": 3, "statusHistory": [{"status": 1, "time": 1762150000000}], "location": {"lng": 119.45}}
     path = tmp_path / "grid_events_20261103.jsonl"
     path.write_text(json.dumps(event) + "\n" + '{"eventId": "GE2", "grid\n' + "\n[1, 2]\n", encoding="utf-8")
-    read = read_jsonl(path.read_bytes(), CONTRACTS["grid_events"], engine)
+    read = read_delivery(path.read_bytes(), CONTRACTS["grid_events"], engine)
     (row,) = read.records.to_pylist()
     assert row["event_id"] == "GE1" and row["status_code"] == "3" and row["reported_at"] == "1762150000000"
     assert json.loads(row["status_history"]) == event["statusHistory"]

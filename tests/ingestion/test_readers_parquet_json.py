@@ -18,7 +18,6 @@ import pytest
 from pipelines.ingestion.contracts import load_contracts
 from pipelines.ingestion.landing import land_partition
 from pipelines.ingestion.readers import read_delivery
-from pipelines.ingestion.readers_json import read_json_document
 from pipelines.ingestion.readers_parquet import read_parquet
 from pipelines.ingestion.records import FileRejected
 
@@ -122,7 +121,7 @@ EVENTS = [
 
 
 def test_a_json_document_lands_one_row_per_element_nested_values_as_json_text(engine):
-    read = read_json_document(json.dumps(EVENTS, ensure_ascii=False).encode(), EMERGENCY, engine)
+    read = read_delivery(json.dumps(EVENTS, ensure_ascii=False).encode(), EMERGENCY, engine)
     rows = read.records.to_pylist()
     assert [row["_source_row"] for row in rows] == [1, 3]
     first, third = rows
