@@ -32,7 +32,7 @@ def read_jsonl_files(raws: list[bytes], contract, engine: duckdb.DuckDBPyConnect
         except FileRejected as rejected:
             outcomes[position] = rejected
     if decoded:
-        lines = _lines(text for _, text in decoded)
+        lines = _lines([text for _, text in decoded])
         engine.register("jsonl_lines", lines)
         try:
             read = engine.sql(_parsed_lines_sql(contract)).to_arrow_table()
@@ -43,10 +43,9 @@ def read_jsonl_files(raws: list[bytes], contract, engine: duckdb.DuckDBPyConnect
     return outcomes
 
 
-def _lines(texts) -> pa.Table:
+def _lines(texts: list[DecodedText]) -> pa.Table:
     """Every line of every text (split at each line feed, as `str.split("\\n")`), with its text's index, its
     1-based line number and whether its bytes could not be decoded."""
-    texts = list(texts)
     split = pc.split_pattern(pa.array([text.text for text in texts], pa.large_string()), "\n")
     offsets = split.offsets.to_numpy()
     owner = pc.list_parent_indices(split).to_numpy().astype(np.int32)

@@ -81,7 +81,6 @@ def map_columns(table: pa.Table, contract: SourceContract) -> FileRead:
     return FileRead(records=pa.table(arrays), missing_columns=missing, notes=notes)
 
 
-
 # A row's file, when a reader reads several files in one query: the file's position in the list read.
 FILE_INDEX = "_file_index"
 
