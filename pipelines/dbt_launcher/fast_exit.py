@@ -10,7 +10,7 @@ what the teardown has to do and nothing else:
 An exception other than dbt's own exit takes the normal path (traceback, teardown).
 Before dbt is imported, it installs the cache of Jinja's generated code (jinja_code_cache.py), when the
 environment names its folder; before dbt runs, it makes dbt's loggers ask their level before they build a line
-(log_level_first.py).
+(log_level_first.py) and its agate tables reuse their type testers (agate_type_testers.py).
 """
 
 import logging
@@ -24,9 +24,11 @@ jinja_code_cache.install_from_environment(sys.argv[1:])
 
 from dbt.cli.main import cli  # noqa: E402 (after the cache is installed)
 
+import agate_type_testers  # noqa: E402 (beside this file)
 import log_level_first  # noqa: E402 (beside this file; it imports dbt's event logger)
 
 log_level_first.install()
+agate_type_testers.install()
 
 
 def close_warehouse() -> None:
