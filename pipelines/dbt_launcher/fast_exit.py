@@ -10,7 +10,8 @@ what the teardown has to do and nothing else:
 An exception other than dbt's own exit takes the normal path (traceback, teardown).
 Before dbt is imported, it installs the cache of Jinja's generated code (jinja_code_cache.py), when the
 environment names its folder; before dbt runs, it makes dbt's loggers ask their level before they build a line
-(log_level_first.py) and its agate tables reuse their type testers (agate_type_testers.py).
+(log_level_first.py), its agate tables reuse their type testers (agate_type_testers.py) and the JSON schemas
+of its settings are read from the cache's folder (json_schema_cache.py).
 """
 
 import logging
@@ -25,10 +26,12 @@ jinja_code_cache.install_from_environment(sys.argv[1:])
 from dbt.cli.main import cli  # noqa: E402 (after the cache is installed)
 
 import agate_type_testers  # noqa: E402 (beside this file)
+import json_schema_cache  # noqa: E402 (beside this file)
 import log_level_first  # noqa: E402 (beside this file; it imports dbt's event logger)
 
 log_level_first.install()
 agate_type_testers.install()
+json_schema_cache.install_from_environment()
 
 
 def close_warehouse() -> None:

@@ -47,7 +47,7 @@ def _qualified_name(obj: object) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _module_stamp(module_name: str) -> tuple:
+def module_stamp(module_name: str) -> tuple:
     """A module's file, size and modification time: an edited or upgraded environment class, parser, extension or
     filter (dbt's own among them) gives new keys, whatever its package's version says."""
     module = sys.modules.get(module_name)
@@ -76,7 +76,7 @@ def _code_key(classes: tuple[type, ...], filters: tuple, tests: tuple) -> str:
     environment_class, generator_class, *extensions = classes
     return _digest((_qualified_name(environment_class), _qualified_name(generator_class),
                     sorted(_qualified_name(extension) for extension in extensions), _callables(filters),
-                    _callables(tests), [_module_stamp(module) for module in sorted(modules)]))
+                    _callables(tests), [module_stamp(module) for module in sorted(modules)]))
 
 
 def _digest(key: tuple) -> str:
@@ -150,7 +150,7 @@ def _code(data: bytes | None) -> CodeType | None:
     return code if isinstance(code, CodeType) else None
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
@@ -179,7 +179,7 @@ def install(folder: Path) -> None:
         if code is None:  # not cached, or unreadable: compiled and (re)written
             code = uncached_compile(self, source, name, filename, raw, defer_init)
             entries[entry] = marshal.dumps(code)
-            _write(folder / entry, entries[entry])
+            write_atomically(folder / entry, entries[entry])
         return code
 
     jinja2.Environment.compile = compile

@@ -1,17 +1,22 @@
 """The pipeline's dbt executable (pipelines/dbt_launcher) is dbt's command line ending without Python's teardown:
 it keeps dbt's exit code and output, closes the warehouse as a normal exit does (DuckDB checkpoints on close, so no
 write-ahead log is left behind), and leaves nothing for multiprocessing's resource tracker to report. It keeps
-Jinja's generated code for the next process (jinja_code_cache.py)."""
+Jinja's generated code and the JSON schemas of dbt's settings for the next process (jinja_code_cache.py,
+json_schema_cache.py)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from pipelines import settings
 from pipelines.dbt_environment import DBT_EXECUTABLE, run_environment
-from pipelines.dbt_launcher.jinja_code_cache import CACHE_DIR_VARIABLE, ENTRY_SUFFIX
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "pipelines" / "dbt_launcher"))  # as the launcher imports them
+from jinja_code_cache import CACHE_DIR_VARIABLE, ENTRY_SUFFIX  # noqa: E402
+from json_schema_cache import SCHEMA_FOLDER  # noqa: E402
 
 DBT_DIR = str(settings.DBT_PROJECT_DIR)
 
@@ -57,9 +62,11 @@ def test_the_next_process_compiles_from_the_code_the_first_kept(tmp_path, monkey
                       "--target-path", str(tmp_path / "dbt_target"), env=env)
         assert run.returncode == 0, run.stdout[-2000:]
         compiled.append(next((tmp_path / "dbt_target" / "compiled").rglob(model.name)).read_text())
-        kept.append({entry.name: entry.stat().st_mtime_ns for entry in cache.glob(f"*{ENTRY_SUFFIX}")})
+        kept.append({entry.name: entry.stat().st_mtime_ns
+                     for entry in [*cache.glob(f"*{ENTRY_SUFFIX}"), *(cache / SCHEMA_FOLDER).glob("*.json")]})
     assert len(kept[0]) > 100  # the parse and the model's compile
-    assert kept[1] == kept[0]  # the second process found every template's code, none written again
+    assert len(list((cache / SCHEMA_FOLDER).glob("*.json"))) >= 3  # project, profile credentials, flags
+    assert kept[1] == kept[0]  # the second process found every template's code and schema, none written again
     assert compiled[1] == compiled[0]
 
 
